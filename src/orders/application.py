@@ -1,0 +1,203 @@
+"""The application service: one method per use case, each loading, commanding and saving."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.persistence import JSONTranscoder, Mapper, RecordConflictError
+from eventsourcing.utils import EnvType
+
+from orders import errors
+from orders.clock import Clock, system_clock
+from orders.domain import ProtectionOrder
+from orders.policy import Policy, load_policy
+from orders.transcoding import TypedMapper, register_transcodings
+from orders.values import (
+    SYSTEM_ACTOR,
+    Actor,
+    BreachResponseKind,
+    Condition,
+    EscalationTarget,
+    Request,
+    RiskLevel,
+    ServiceMethod,
+    Terms,
+    Visit,
+)
+
+Command = Callable[[ProtectionOrder, datetime], Any]
+
+
+class Orders(Application[UUID]):
+    """Use cases for protection orders: the only code that loads and saves them."""
+
+    name = "Orders"
+
+    def __init__(
+        self,
+        env: EnvType | None = None,
+        *,
+        policy: Policy | None = None,
+        clock: Clock = system_clock,
+    ) -> None:
+        self.policy = policy or load_policy()
+        self.clock = clock
+        super().__init__(env)
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        super().register_transcodings(transcoder)
+        register_transcodings(transcoder)
+
+    def construct_mapper(self) -> Mapper[UUID]:
+        stock = super().construct_mapper()
+        return TypedMapper(stock.transcoder, compressor=stock.compressor, cipher=stock.cipher)
+
+    def now(self) -> datetime:
+        """The recorded time for a new event: always the service's clock, never a client's."""
+        return self.clock()
+
+    def get(self, order_id: UUID) -> ProtectionOrder:
+        try:
+            order: ProtectionOrder = self.repository.get(order_id)
+        except AggregateNotFoundError:
+            raise errors.OrderNotFound(order_id) from None
+        return order
+
+    def request(self, request: Request, *, by: Actor) -> ProtectionOrder:
+        """Open a new order from a petitioner's request."""
+        order = ProtectionOrder.request(request, by=by, at=self.now(), policy=self.policy)
+        self._save(order)
+        return order
+
+    def change(self, order_id: UUID, command: Command) -> ProtectionOrder:
+        """Load the order, run `command(order, now)` on it, and save what it decided."""
+        order = self.get(order_id)
+        command(order, self.now())
+        self._save(order)
+        return order
+
+    def issue(self, order_id: UUID, terms: Terms, *, by: Actor) -> ProtectionOrder:
+        """Issue the order on the given terms."""
+        return self.change(
+            order_id, lambda o, at: o.issue(terms, by=by, at=at, policy=self.policy)
+        )
+
+    def assess_risk(
+        self,
+        order_id: UUID,
+        answers: dict[str, bool],
+        *,
+        final_level: RiskLevel | None,
+        reason: str,
+        by: Actor,
+    ) -> ProtectionOrder:
+        """Record a risk assessment; the officer may raise the computed level, never lower it."""
+        return self.change(order_id, lambda o, at: o.assess_risk(
+            answers, final_level=final_level, reason=reason, by=by, at=at, policy=self.policy
+        ))
+
+    def serve(self, order_id: UUID, *, served_at: datetime, method: ServiceMethod, notes: str,
+              by: Actor) -> ProtectionOrder:
+        """Record that the respondent was notified of the order."""
+        return self.change(order_id, lambda o, at: o.serve(
+            served_at=served_at, method=method, notes=notes, by=by, at=at, policy=self.policy
+        ))
+
+    def record_visit(self, order_id: UUID, visit: Visit, *, by: Actor) -> ProtectionOrder:
+        """Record an inspector's visit to the protected person."""
+        return self.change(
+            order_id, lambda o, at: o.record_visit(visit, by=by, at=at, policy=self.policy)
+        )
+
+    def report_breach(self, order_id: UUID, *, occurred_at: datetime, description: str,
+                      by: Actor) -> tuple[ProtectionOrder, str]:
+        """Record a reported breach of the order; returns the order and the breach id."""
+        ids: list[str] = []
+        order = self.change(order_id, lambda o, at: ids.append(o.report_breach(
+            occurred_at=occurred_at, description=description, by=by, at=at, policy=self.policy
+        )))
+        return order, ids[0]
+
+    def respond_to_breach(self, order_id: UUID, breach_id: str, *, response: BreachResponseKind,
+                          responded_at: datetime, notes: str, by: Actor) -> ProtectionOrder:
+        """Record what the police did about a breach."""
+        return self.change(order_id, lambda o, at: o.respond_to_breach(
+            breach_id, response=response, responded_at=responded_at, notes=notes, by=by, at=at,
+            policy=self.policy,
+        ))
+
+    def escalate(self, order_id: UUID, *, target: EscalationTarget, reason: str,
+                 by: Actor) -> tuple[ProtectionOrder, str]:
+        """Escalate the order to a supervisor, prosecutor or court; returns the escalation id."""
+        ids: list[str] = []
+        order = self.change(order_id, lambda o, at: ids.append(
+            o.escalate(target=target, reason=reason, by=by, at=at)
+        ))
+        return order, ids[0]
+
+    def acknowledge_escalation(self, order_id: UUID, escalation_id: str, *,
+                               by: Actor) -> ProtectionOrder:
+        """Record that an escalation was received and taken up."""
+        return self.change(
+            order_id, lambda o, at: o.acknowledge_escalation(escalation_id, by=by, at=at)
+        )
+
+    def extend(self, order_id: UUID, *, valid_until: datetime, reason: str,
+               by: Actor) -> ProtectionOrder:
+        """Extend the order's validity, within the policy's maximum."""
+        return self.change(order_id, lambda o, at: o.extend(
+            valid_until=valid_until, reason=reason, by=by, at=at, policy=self.policy
+        ))
+
+    def modify(self, order_id: UUID, *, conditions: tuple[Condition, ...],
+               other_conditions: tuple[str, ...], protected_person_ids: tuple[str, ...],
+               reason: str, by: Actor) -> ProtectionOrder:
+        """Change the conditions or the persons covered."""
+        return self.change(order_id, lambda o, at: o.modify(
+            conditions=conditions, other_conditions=other_conditions,
+            protected_person_ids=protected_person_ids, reason=reason, by=by, at=at,
+        ))
+
+    def revoke(self, order_id: UUID, *, reason: str, by: Actor) -> ProtectionOrder:
+        """End the order before its time."""
+        return self.change(order_id, lambda o, at: o.revoke(reason=reason, by=by, at=at))
+
+    def raise_missed_check_ins(self, order_id: UUID, *, attempts: int = 3) -> int:
+        """Record one CheckInMissed per overdue window; safe to run twice. Returns how many."""
+        for _ in range(attempts):
+            order, raised = self.get(order_id), 0
+            now = self.now()
+            while _is_overdue(order, now):
+                order.record_missed_check_in(by=SYSTEM_ACTOR, at=now)
+                raised += 1
+            try:
+                self._save(order)
+            except errors.ConcurrentChange:
+                continue  # another sweeper or a visit got there first: look again
+            return raised
+        return 0
+
+    def expire_if_due(self, order_id: UUID) -> bool:
+        """Mark the order expired if its validity has run out; False if it was not due."""
+        try:
+            self.change(order_id, lambda o, at: o.expire(by=SYSTEM_ACTOR, at=at))
+        except (errors.OrderNotDueToExpire, errors.ConcurrentChange):
+            return False
+        return True
+
+    def _save(self, order: ProtectionOrder) -> None:
+        try:
+            self.save(order)
+        except RecordConflictError:
+            raise errors.ConcurrentChange(
+                f"order {order.id} was changed by someone else; reload it and try again"
+            ) from None
+
+
+def _is_overdue(order: ProtectionOrder, now: datetime) -> bool:
+    schedule, due = order.schedule, order.check_in_due
+    return schedule is not None and due is not None and now > due + schedule.grace

@@ -1,0 +1,106 @@
+"""The jurisdiction's rules, read from one versioned file; never literals in code.
+
+Each decision that depends on the policy copies what it used (and the version) into its
+event, so a later policy never rewrites an old obligation.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from datetime import timedelta
+from importlib import resources
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from orders.values import OrderKind, RiskLevel
+
+PositiveDuration = Annotated[timedelta, Field(gt=timedelta(0))]
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class KindRules(_Frozen):
+    """How long an order of one kind runs by default, and the most it may run in all."""
+
+    duration: PositiveDuration
+    max_duration: PositiveDuration
+
+
+class PerLevel(_Frozen):
+    """One duration per risk level."""
+
+    low: PositiveDuration
+    medium: PositiveDuration
+    high: PositiveDuration
+    extreme: PositiveDuration
+
+    def __getitem__(self, level: RiskLevel) -> timedelta:
+        value: timedelta = getattr(self, level.value)
+        return value
+
+
+class Thresholds(_Frozen):
+    """The least score that reaches each level above low."""
+
+    medium: int
+    high: int
+    extreme: int
+
+
+class RiskInstrument(_Frozen):
+    """A yes/no questionnaire whose weighted score gives the computed risk level."""
+
+    name: str
+    questions: dict[str, int]
+    thresholds: Thresholds
+
+    def level_for(self, answers: dict[str, bool]) -> RiskLevel:
+        score = sum(self.questions[q] for q, yes in answers.items() if yes)
+        for level in (RiskLevel.EXTREME, RiskLevel.HIGH, RiskLevel.MEDIUM):
+            if score >= getattr(self.thresholds, level.value):
+                return level
+        return RiskLevel.LOW
+
+
+class Policy(_Frozen):
+    """One version of the rules: durations, cadences, grace, tolerance, risk instrument."""
+
+    version: str
+    future_tolerance: timedelta
+    check_in_grace: timedelta
+    kinds: dict[OrderKind, KindRules]
+    check_in_every: PerLevel
+    reassess_every: PerLevel
+    risk_instrument: RiskInstrument
+
+    @model_validator(mode="after")
+    def _check_ins_at_least_as_tight_as_reassessment_when_threat_is_high(self) -> Policy:
+        for level in (RiskLevel.HIGH, RiskLevel.EXTREME):
+            if self.check_in_every[level] > self.reassess_every[level]:
+                raise ValueError(f"check_in_every.{level} must not exceed reassess_every.{level}")
+        missing = set(OrderKind) - set(self.kinds)
+        if missing:
+            raise ValueError(f"kinds is missing {sorted(missing)}")
+        return self
+
+
+class PolicyFileError(Exception):
+    """The policy file is missing or does not hold a valid policy; says which and where."""
+
+
+def load_policy(path: Path | None = None) -> Policy:
+    """Read the policy from `path`, or the packaged default when `path` is None."""
+    try:
+        if path is None:
+            text = resources.files("orders").joinpath("default_policy.toml").read_text()
+        else:
+            text = path.read_text(encoding="utf-8")
+        return Policy.model_validate(tomllib.loads(text))
+    except (OSError, tomllib.TOMLDecodeError) as e:
+        raise PolicyFileError(f"cannot read policy file {path}: {e}") from e
+    except ValidationError as e:
+        raise PolicyFileError(f"policy file {path} is not valid:\n{e}") from e

@@ -1,0 +1,119 @@
+"""How events and their values are written to and read back from the store.
+
+JSON keeps enums as strings and tuples as lists; reading back, values are given their
+declared types again, so an event read from the store equals the one that was saved.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import functools
+import types
+import typing
+from datetime import date, timedelta
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.domain import DomainEventProtocol
+from eventsourcing.persistence import JSONTranscoder, Mapper, StoredEvent, Transcoding
+
+from orders import values
+from orders.schedule import CheckInSchedule
+
+
+def coerce(value: Any, hint: Any) -> Any:
+    """Give a decoded JSON value its declared type (enums, tuples, optionals, dicts)."""
+    if value is None:
+        return None
+    origin = typing.get_origin(hint)
+    args = typing.get_args(hint)
+    if origin in (typing.Union, types.UnionType):
+        real = [a for a in args if a is not type(None)]
+        return coerce(value, real[0]) if len(real) == 1 else value
+    if origin is tuple:
+        return tuple(coerce(v, args[0]) for v in value)
+    if origin is dict:
+        return {k: coerce(v, args[1]) for k, v in value.items()}
+    if isinstance(hint, type) and issubclass(hint, enum.Enum):
+        return hint(value)
+    return value
+
+
+@functools.cache
+def _hints(cls: type) -> dict[str, Any]:
+    return typing.get_type_hints(cls)
+
+
+class ValueAsDict(Transcoding):
+    """Stores a frozen dataclass of ours as a dict of its fields."""
+
+    def __init__(self, cls: type) -> None:
+        self.type = cls
+        self.name = cls.__name__
+
+    def encode(self, obj: Any) -> dict[str, Any]:
+        return {f.name: getattr(obj, f.name) for f in dataclasses.fields(obj)}
+
+    def decode(self, data: dict[str, Any]) -> Any:
+        hints = _hints(self.type)
+        return self.type(**{k: coerce(v, hints[k]) for k, v in data.items()})
+
+
+class DateAsISO(Transcoding):
+    """Stores a calendar date (a birth date) as YYYY-MM-DD."""
+
+    type = date
+    name = "date_iso"
+
+    def encode(self, obj: date) -> str:
+        return obj.isoformat()
+
+    def decode(self, data: str) -> date:
+        return date.fromisoformat(data)
+
+
+class TimedeltaAsMicroseconds(Transcoding):
+    """Stores a duration exactly, as a whole number of microseconds."""
+
+    type = timedelta
+    name = "timedelta_us"
+
+    def encode(self, obj: timedelta) -> int:
+        return obj // timedelta(microseconds=1)
+
+    def decode(self, data: int) -> timedelta:
+        return timedelta(microseconds=data)
+
+
+VALUE_CLASSES = (
+    values.Actor,
+    values.ProtectedPerson,
+    values.Respondent,
+    values.Request,
+    values.Terms,
+    values.Position,
+    values.Visit,
+    values.Breach,
+    values.Escalation,
+    CheckInSchedule,
+)
+
+
+def register_transcodings(transcoder: JSONTranscoder) -> None:
+    transcoder.register(DateAsISO())
+    transcoder.register(TimedeltaAsMicroseconds())
+    for cls in VALUE_CLASSES:
+        transcoder.register(ValueAsDict(cls))
+
+
+class TypedMapper(Mapper[UUID]):
+    """The library's mapper, giving each decoded event field its declared type."""
+
+    def to_domain_event(self, stored_event: StoredEvent) -> DomainEventProtocol[UUID]:
+        event = super().to_domain_event(stored_event)
+        hints = _hints(type(event))
+        for name, value in vars(event).items():
+            if name in hints:
+                object.__setattr__(event, name, coerce(value, hints[name]))
+        return event
