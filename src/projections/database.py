@@ -1,0 +1,71 @@
+"""Read models live in the event store's own database; this is their one door to it.
+
+Views write portable SQL with `?` placeholders; on PostgreSQL they become `%s`. Times are
+stored as ISO 8601 text in UTC with a fixed width, so they compare and sort correctly as text
+on both engines.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+from eventsourcing.application import Application
+
+Row = dict[str, Any]
+
+
+def iso(moment: datetime | None) -> str | None:
+    """A time as fixed-width ISO 8601 text in UTC, the form every view stores."""
+    if moment is None:
+        return None
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def parse_iso(text: str | None) -> datetime | None:
+    return None if text is None else datetime.fromisoformat(text)
+
+
+class Transaction:
+    """One database transaction of the views, on either engine."""
+
+    def __init__(self, cursor: Any, *, postgres: bool) -> None:
+        self._cursor = getattr(cursor, "sqlite_cursor", cursor)  # the library wraps sqlite3's
+        self._postgres = postgres
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
+        if self._postgres:
+            sql = sql.replace("?", "%s")
+        self._cursor.execute(sql, tuple(params))
+
+    def fetchall(self) -> list[Row]:
+        return [dict(row) for row in self._cursor.fetchall()]
+
+    def fetchone(self) -> Row | None:
+        row = self._cursor.fetchone()
+        return None if row is None else dict(row)
+
+    @property
+    def rowcount(self) -> int:
+        count: int = self._cursor.rowcount
+        return count
+
+
+class ViewDatabase:
+    """Transactions on the database the application stores its events in."""
+
+    def __init__(self, app: Application[Any]) -> None:
+        self._datastore = app.factory.datastore  # type: ignore[attr-defined]
+        self.postgres = type(self._datastore).__name__ == "PostgresDatastore"
+
+    @contextmanager
+    def transaction(self, *, commit: bool = True) -> Iterator[Transaction]:
+        with self._datastore.transaction(commit=commit) as cursor:
+            yield Transaction(cursor, postgres=self.postgres)
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        with self.transaction(commit=False) as tx:
+            tx.execute(sql, params)
+            return tx.fetchall()

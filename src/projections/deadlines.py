@@ -1,0 +1,99 @@
+"""The next deadline of every order in force: its pending check-in and its expiry.
+
+The scheduler reads this view to find work; the order itself decides what is due, so a
+stale row can only cause a look that finds nothing to do, never a wrong alert.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from functools import singledispatchmethod
+from typing import Any
+from uuid import UUID
+
+from orders.domain import ProtectionOrder as Order
+from projections.database import Transaction, ViewDatabase, iso
+from projections.runner import View
+
+_MICROSECOND = timedelta(microseconds=1)
+
+
+class DeadlinesView(View):
+    """Projects each order in force onto its check-in deadline (due + grace) and expiry."""
+
+    name = "deadlines"
+    tables = (
+        "CREATE TABLE IF NOT EXISTS deadlines ("
+        "order_id TEXT PRIMARY KEY, check_in_deadline TEXT, expires_at TEXT, grace_us BIGINT)",
+        "CREATE INDEX IF NOT EXISTS deadlines_check_in ON deadlines (check_in_deadline)",
+        "CREATE INDEX IF NOT EXISTS deadlines_expiry ON deadlines (expires_at)",
+    )
+
+    @singledispatchmethod
+    def apply(self, event: Any, position: int, tx: Transaction) -> None:
+        check_in_due = getattr(event, "check_in_due", "absent")
+        if check_in_due != "absent":
+            self._set_check_in(tx, event.originator_id, check_in_due)
+
+    @apply.register
+    def _(self, event: Order.Issued, position: int, tx: Transaction) -> None:
+        grace = event.schedule.grace
+        due = event.check_in_due
+        tx.execute(
+            "INSERT INTO deadlines (order_id, check_in_deadline, expires_at, grace_us) "
+            "VALUES (?, ?, ?, ?)",
+            (str(event.originator_id), iso(None if due is None else due + grace),
+             iso(event.terms.valid_until), grace // _MICROSECOND),
+        )
+
+    @apply.register
+    def _(self, event: Order.RiskAssessed, position: int, tx: Transaction) -> None:
+        if event.schedule is not None:  # a tighter cadence moved the pending check-in
+            self._set_check_in(tx, event.originator_id, event.check_in_due)
+
+    @apply.register
+    def _(self, event: Order.Extended, position: int, tx: Transaction) -> None:
+        tx.execute("UPDATE deadlines SET expires_at = ? WHERE order_id = ?",
+                   (iso(event.valid_until), str(event.originator_id)))
+        self._set_check_in(tx, event.originator_id, event.check_in_due)
+
+    @apply.register
+    def _(self, event: Order.Revoked, position: int, tx: Transaction) -> None:
+        tx.execute("UPDATE deadlines SET expires_at = NULL WHERE order_id = ?",
+                   (str(event.originator_id),))
+        self._set_check_in(tx, event.originator_id, event.check_in_due)
+
+    @apply.register
+    def _(self, event: Order.Expired, position: int, tx: Transaction) -> None:
+        tx.execute("UPDATE deadlines SET expires_at = NULL WHERE order_id = ?",
+                   (str(event.originator_id),))
+
+    @staticmethod
+    def _set_check_in(tx: Transaction, order_id: UUID, due: datetime | None) -> None:
+        tx.execute("SELECT grace_us FROM deadlines WHERE order_id = ?", (str(order_id),))
+        row = tx.fetchone()
+        if row is None:
+            return  # not issued yet: no deadlines
+        deadline = None if due is None else iso(due + int(row["grace_us"]) * _MICROSECOND)
+        tx.execute("UPDATE deadlines SET check_in_deadline = ? WHERE order_id = ?",
+                   (deadline, str(order_id)))
+
+
+class Deadlines:
+    """Queries the scheduler asks: which orders have a deadline that has passed."""
+
+    def __init__(self, db: ViewDatabase) -> None:
+        self.db = db
+
+    def check_ins_overdue(self, now: datetime, limit: int = 1000) -> list[UUID]:
+        rows = self.db.query(
+            "SELECT order_id FROM deadlines WHERE check_in_deadline < ? "
+            "ORDER BY check_in_deadline LIMIT ?", (iso(now), limit))
+        return [UUID(row["order_id"]) for row in rows]
+
+    def expiries_due(self, now: datetime, limit: int = 1000) -> list[UUID]:
+        rows = self.db.query(
+            "SELECT order_id FROM deadlines WHERE expires_at <= ? ORDER BY expires_at LIMIT ?",
+            (iso(now), limit))
+        return [UUID(row["order_id"]) for row in rows]
+

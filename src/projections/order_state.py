@@ -1,0 +1,194 @@
+"""Current state of every order, one row each, for lists and filters.
+
+Holds no sensitive field: no names, addresses, positions or narratives.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import singledispatchmethod
+from typing import Any
+from uuid import UUID
+
+from orders.domain import ProtectionOrder as Order
+from projections.database import Row, Transaction, ViewDatabase, iso, parse_iso
+from projections.runner import View
+
+
+class OrderStateView(View):
+    """Projects each order's events onto one row of current state."""
+
+    name = "order_state"
+    tables = (
+        "CREATE TABLE IF NOT EXISTS order_state ("
+        "order_id TEXT PRIMARY KEY, status TEXT NOT NULL, district TEXT NOT NULL, "
+        "channel TEXT NOT NULL, risk_level TEXT, needs_reassessment INTEGER NOT NULL DEFAULT 0, "
+        "inspector_id TEXT, kind TEXT, requested_at TEXT NOT NULL, issued_at TEXT, "
+        "valid_from TEXT, valid_until TEXT, served INTEGER NOT NULL DEFAULT 0, "
+        "check_in_due TEXT, check_in_deadline TEXT, check_in_grace_us BIGINT, "
+        "missed_check_ins INTEGER NOT NULL DEFAULT 0, "
+        "missed_since_visit INTEGER NOT NULL DEFAULT 0, last_visit_recorded_at TEXT, "
+        "open_breaches INTEGER NOT NULL DEFAULT 0, open_escalations INTEGER NOT NULL DEFAULT 0, "
+        "version INTEGER NOT NULL, updated_at TEXT NOT NULL)",
+        "CREATE TABLE IF NOT EXISTS order_state_responded_breaches ("
+        "order_id TEXT NOT NULL, breach_id TEXT NOT NULL, PRIMARY KEY (order_id, breach_id))",
+        "CREATE INDEX IF NOT EXISTS order_state_district ON order_state (district, status)",
+        "CREATE INDEX IF NOT EXISTS order_state_inspector ON order_state (inspector_id, status)",
+    )
+
+    def _set(self, tx: Transaction, event: Any, **columns: Any) -> None:
+        columns |= {"version": event.originator_version, "updated_at": iso(event.timestamp)}
+        assignments = ", ".join(f"{name} = ?" for name in columns)
+        tx.execute(f"UPDATE order_state SET {assignments} WHERE order_id = ?",  # noqa: S608
+                   (*columns.values(), str(event.originator_id)))
+
+    def _set_due(self, tx: Transaction, event: Any, due: datetime | None, **columns: Any) -> None:
+        tx.execute("SELECT check_in_grace_us FROM order_state WHERE order_id = ?",
+                   (str(event.originator_id),))
+        row = tx.fetchone()
+        grace = timedelta(microseconds=int(row["check_in_grace_us"] or 0)) if row else timedelta()
+        deadline = None if due is None else due + grace
+        self._set(tx, event, check_in_due=iso(due), check_in_deadline=iso(deadline), **columns)
+
+    @singledispatchmethod
+    def apply(self, event: Any, position: int, tx: Transaction) -> None:
+        self._set(tx, event)
+
+    @apply.register
+    def _(self, event: Order.Requested, position: int, tx: Transaction) -> None:
+        request = event.request
+        tx.execute(
+            "INSERT INTO order_state (order_id, status, district, channel, requested_at, "
+            "version, updated_at) VALUES (?, 'requested', ?, ?, ?, ?, ?)",
+            (str(event.originator_id), request.district, request.channel,
+             iso(event.timestamp), event.originator_version, iso(event.timestamp)),
+        )
+
+    @apply.register
+    def _(self, event: Order.RiskAssessed, position: int, tx: Transaction) -> None:
+        columns = {"risk_level": event.final_level, "needs_reassessment": 0}
+        if event.schedule is None:
+            self._set(tx, event, **columns)
+        else:
+            self._set_due(tx, event, event.check_in_due, **columns)
+
+    @apply.register
+    def _(self, event: Order.Issued, position: int, tx: Transaction) -> None:
+        terms, grace = event.terms, event.schedule.grace
+        due = event.check_in_due
+        self._set(
+            tx, event, status="issued", inspector_id=terms.inspector_id, kind=terms.kind,
+            issued_at=iso(event.timestamp), valid_from=iso(terms.valid_from),
+            valid_until=iso(terms.valid_until), check_in_grace_us=grace // timedelta(microseconds=1),
+            check_in_due=iso(due), check_in_deadline=iso(None if due is None else due + grace),
+        )
+
+    @apply.register
+    def _(self, event: Order.Served, position: int, tx: Transaction) -> None:
+        self._set(tx, event, served=1)
+
+    @apply.register
+    def _(self, event: Order.InspectionVisitRecorded, position: int, tx: Transaction) -> None:
+        self._set_due(tx, event, event.check_in_due, missed_since_visit=0,
+                      last_visit_recorded_at=iso(event.timestamp))
+
+    @apply.register
+    def _(self, event: Order.CheckInMissed, position: int, tx: Transaction) -> None:
+        tx.execute("UPDATE order_state SET missed_check_ins = missed_check_ins + 1, "
+                   "missed_since_visit = missed_since_visit + 1 WHERE order_id = ?",
+                   (str(event.originator_id),))
+        self._set_due(tx, event, event.check_in_due)
+
+    @apply.register
+    def _(self, event: Order.BreachReported, position: int, tx: Transaction) -> None:
+        self._bump(tx, event, "open_breaches", +1)
+        self._set(tx, event, needs_reassessment=1)
+
+    @apply.register
+    def _(self, event: Order.BreachResponded, position: int, tx: Transaction) -> None:
+        # The first response closes the breach; later ones only add to its record.
+        tx.execute("INSERT INTO order_state_responded_breaches (order_id, breach_id) "
+                   "VALUES (?, ?) ON CONFLICT DO NOTHING",
+                   (str(event.originator_id), event.breach_id))
+        if tx.rowcount == 1:
+            self._bump(tx, event, "open_breaches", -1)
+        self._set(tx, event)
+
+    @apply.register
+    def _(self, event: Order.Escalated, position: int, tx: Transaction) -> None:
+        self._bump(tx, event, "open_escalations", +1)
+        self._set(tx, event)
+
+    @apply.register
+    def _(self, event: Order.EscalationAcknowledged, position: int, tx: Transaction) -> None:
+        self._bump(tx, event, "open_escalations", -1)
+        self._set(tx, event)
+
+    @apply.register
+    def _(self, event: Order.Extended, position: int, tx: Transaction) -> None:
+        self._set_due(tx, event, event.check_in_due, valid_until=iso(event.valid_until))
+
+    @apply.register
+    def _(self, event: Order.Revoked, position: int, tx: Transaction) -> None:
+        self._set_due(tx, event, event.check_in_due, status="revoked")
+
+    @apply.register
+    def _(self, event: Order.Expired, position: int, tx: Transaction) -> None:
+        self._set(tx, event, status="expired")
+
+    @staticmethod
+    def _bump(tx: Transaction, event: Any, column: str, by: int) -> None:
+        tx.execute(f"UPDATE order_state SET {column} = {column} + ? WHERE order_id = ?",  # noqa: S608
+                   (by, str(event.originator_id)))
+
+
+@dataclass(frozen=True)
+class OrderFilter:
+    """What a list of orders is narrowed to; None means any."""
+
+    status: str | None = None
+    district: str | None = None
+    risk_level: str | None = None
+    inspector_id: str | None = None
+    overdue: bool | None = None
+    limit: int = 100
+    offset: int = 0
+
+
+class OrderStates:
+    """Queries over the current-state view."""
+
+    def __init__(self, db: ViewDatabase) -> None:
+        self.db = db
+
+    def get(self, order_id: UUID) -> Row | None:
+        rows = self.db.query("SELECT * FROM order_state WHERE order_id = ?", (str(order_id),))
+        return _typed(rows[0]) if rows else None
+
+    def find(self, where: OrderFilter, *, now: datetime) -> list[Row]:
+        clauses, params = [], []
+        for column in ("status", "district", "risk_level", "inspector_id"):
+            value = getattr(where, column)
+            if value is not None:
+                clauses.append(f"{column} = ?")
+                params.append(value)
+        overdue = "(missed_since_visit > 0 OR (check_in_deadline IS NOT NULL AND check_in_deadline < ?))"
+        if where.overdue is not None:
+            clauses.append(overdue if where.overdue else f"NOT {overdue}")
+            params.append(iso(now))
+        sql = "SELECT * FROM order_state"
+        if clauses:
+            sql += " WHERE " + " AND ".join(clauses)
+        sql += " ORDER BY requested_at, order_id LIMIT ? OFFSET ?"
+        return [_typed(row) for row in self.db.query(sql, (*params, where.limit, where.offset))]
+
+
+def _typed(row: Row) -> Row:
+    for column in ("requested_at", "issued_at", "valid_from", "valid_until", "check_in_due",
+                   "check_in_deadline", "last_visit_recorded_at", "updated_at"):
+        row[column] = parse_iso(row[column])
+    for column in ("served", "needs_reassessment"):
+        row[column] = bool(row[column])
+    row.pop("check_in_grace_us", None)
+    return row

@@ -1,0 +1,150 @@
+"""Keeps read models up to date with the event log, each event applied exactly once.
+
+A view's rows and its position in the log are written in one transaction, and the position
+row is locked first, so a crash loses nothing and two runners (threads, processes, hosts)
+never apply the same event twice: the second waits, then sees the new position.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from eventsourcing.application import Application
+
+from projections.database import Transaction, ViewDatabase
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[str, int, int], None]
+"""Called as progress(view name, position reached, head of the log) during long work."""
+
+
+class View(ABC):
+    """A read model: its tables, and how each event changes its rows."""
+
+    name: str
+    tables: Sequence[str]
+    """CREATE TABLE / CREATE INDEX statements, each IF NOT EXISTS, portable SQL."""
+
+    @abstractmethod
+    def apply(self, event: Any, position: int, tx: Transaction) -> None:
+        """Change the view's rows for one event at `position` in the log."""
+
+    def table_names(self) -> list[str]:
+        return [s.split()[5] for s in self.tables if s.startswith("CREATE TABLE IF NOT EXISTS")]
+
+
+@dataclass(frozen=True)
+class Lag:
+    """How far a view is behind the event log."""
+
+    view: str
+    position: int
+    head: int
+
+    @property
+    def behind(self) -> int:
+        return self.head - self.position
+
+
+class ProjectionRunner:
+    """Applies new events from the application's log to each view, in batches."""
+
+    def __init__(self, app: Application[Any], views: Sequence[View], *, batch_size: int = 500):
+        self.app = app
+        self.views = list(views)
+        self.batch_size = batch_size
+        self.db = ViewDatabase(app)
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._create_tables()
+
+    def _create_tables(self) -> None:
+        with self.db.transaction() as tx:
+            tx.execute(
+                "CREATE TABLE IF NOT EXISTS projection_tracking "
+                "(view TEXT PRIMARY KEY, position BIGINT NOT NULL)"
+            )
+            for view in self.views:
+                for statement in view.tables:
+                    tx.execute(statement)
+                tx.execute(
+                    "INSERT INTO projection_tracking (view, position) VALUES (?, 0) "
+                    "ON CONFLICT (view) DO NOTHING",
+                    (view.name,),
+                )
+
+    def head(self) -> int:
+        return self.app.recorder.max_notification_id() or 0
+
+    def position(self, view: View) -> int:
+        rows = self.db.query("SELECT position FROM projection_tracking WHERE view = ?", (view.name,))
+        return int(rows[0]["position"])
+
+    def lag(self) -> list[Lag]:
+        head = self.head()
+        return [Lag(view.name, self.position(view), head) for view in self.views]
+
+    def catch_up(self, progress: Progress | None = None) -> int:
+        """Apply every event not yet applied, to every view; returns how many were applied."""
+        applied = 0
+        for view in self.views:
+            head = self.head()
+            while (done := self._apply_batch(view)) > 0:
+                applied += done
+                if progress is not None:
+                    progress(view.name, self.position(view), head)
+        return applied
+
+    def _apply_batch(self, view: View) -> int:
+        with self.db.transaction() as tx:
+            tx.execute("UPDATE projection_tracking SET position = position WHERE view = ?",
+                       (view.name,))  # takes the lock: a second runner waits here
+            tx.execute("SELECT position FROM projection_tracking WHERE view = ?", (view.name,))
+            row = tx.fetchone()
+            assert row is not None
+            notifications = self.app.recorder.select_notifications(
+                start=int(row["position"]), limit=self.batch_size, inclusive_of_start=False
+            )
+            for notification in notifications:
+                view.apply(self.app.mapper.to_domain_event(notification), notification.id, tx)
+            if notifications:
+                tx.execute("UPDATE projection_tracking SET position = ? WHERE view = ?",
+                           (notifications[-1].id, view.name))
+            return len(notifications)
+
+    def rebuild(self, progress: Progress | None = None) -> int:
+        """Empty every view and apply the whole log again."""
+        with self.db.transaction() as tx:
+            for view in self.views:
+                for table in view.table_names():
+                    tx.execute(f"DELETE FROM {table}")  # noqa: S608 - names are our own constants
+                tx.execute("UPDATE projection_tracking SET position = 0 WHERE view = ?",
+                           (view.name,))
+        return self.catch_up(progress)
+
+    def start(self, interval: float = 0.5) -> None:
+        """Keep catching up in a background thread until `stop()`."""
+        self._stopping.clear()
+        self._thread = threading.Thread(target=self._loop, args=(interval,), daemon=True,
+                                        name="projections")
+        self._thread.start()
+
+    def _loop(self, interval: float) -> None:
+        while not self._stopping.is_set():
+            try:
+                self.catch_up()
+            except Exception:
+                log.exception("projection catch-up failed; retrying in %ss", interval)
+            self._stopping.wait(interval)
+
+    def stop(self) -> None:
+        self._stopping.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+            self._thread = None

@@ -1,0 +1,151 @@
+"""Every event of every order, in log order: who, what, the time claimed and the time recorded.
+
+Summaries name what happened without sensitive content: no names, narratives, notes,
+reasons, addresses or positions.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import singledispatch
+from typing import Any
+from uuid import UUID
+
+from orders.domain import ProtectionOrder as Order
+from projections.database import Row, Transaction, ViewDatabase, iso, parse_iso
+from projections.runner import View
+
+
+class TimelineView(View):
+    """Projects each event onto one timeline row, keyed by its position in the log."""
+
+    name = "timeline"
+    tables = (
+        "CREATE TABLE IF NOT EXISTS timeline ("
+        "position BIGINT PRIMARY KEY, order_id TEXT NOT NULL, version INTEGER NOT NULL, "
+        "event_type TEXT NOT NULL, actor_id TEXT NOT NULL, actor_role TEXT NOT NULL, "
+        "claimed_at TEXT, recorded_at TEXT NOT NULL, summary TEXT NOT NULL)",
+        "CREATE INDEX IF NOT EXISTS timeline_order ON timeline (order_id, position)",
+    )
+
+    def apply(self, event: Any, position: int, tx: Transaction) -> None:
+        tx.execute(
+            "INSERT INTO timeline (position, order_id, version, event_type, actor_id, actor_role, "
+            "claimed_at, recorded_at, summary) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (position, str(event.originator_id), event.originator_version, type(event).__name__,
+             event.actor.id, event.actor.role, iso(claimed_time(event)), iso(event.timestamp),
+             summary(event)),
+        )
+
+
+def claimed_time(event: Any) -> datetime | None:
+    """The time a person claims for what the event records, if it has one."""
+    for field in ("visited_at", "served_at", "responded_at"):
+        if hasattr(event, field):
+            moment: datetime = getattr(event, field)
+            return moment
+    if isinstance(event, Order.Requested):
+        return event.request.incident_at
+    if isinstance(event, Order.BreachReported):
+        return event.breach.occurred_at
+    return None
+
+
+@singledispatch
+def summary(event: Any) -> str:
+    return type(event).__name__
+
+
+@summary.register
+def _(event: Order.Requested) -> str:
+    r = event.request
+    kinds = ", ".join(r.violence_types)
+    return (f"requested via {r.channel} in {r.district}; {len(r.protected_persons)} protected "
+            f"person(s); violence: {kinds}; firearms access: {r.firearms_access}")
+
+
+@summary.register
+def _(event: Order.RiskAssessed) -> str:
+    return (f"risk computed {event.computed_level}, final {event.final_level} "
+            f"({event.instrument}, policy {event.policy_version})")
+
+
+@summary.register
+def _(event: Order.Issued) -> str:
+    t = event.terms
+    return (f"{t.kind} order issued, valid {iso(t.valid_from)} to {iso(t.valid_until)}; "
+            f"check-ins every {event.schedule.every}; inspector {t.inspector_id}")
+
+
+@summary.register
+def _(event: Order.Served) -> str:
+    return f"served on the respondent ({event.method})"
+
+
+@summary.register
+def _(event: Order.InspectionVisitRecorded) -> str:
+    v = event.visit
+    proof = "code" if v.proof_code else "position" if v.position else "none"
+    return f"inspection visit: {v.outcome}; proof: {proof}; counts for window {event.window}"
+
+
+@summary.register
+def _(event: Order.CheckInMissed) -> str:
+    return f"check-in window {event.window} due {iso(event.due_at)} missed"
+
+
+@summary.register
+def _(event: Order.BreachReported) -> str:
+    b = event.breach
+    return f"breach {b.breach_id} reported ({'enforceable' if b.enforceable else 'before service'})"
+
+
+@summary.register
+def _(event: Order.BreachResponded) -> str:
+    return f"breach {event.breach_id} answered: {event.response}"
+
+
+@summary.register
+def _(event: Order.Escalated) -> str:
+    return f"escalation {event.escalation.escalation_id} to {event.escalation.target}"
+
+
+@summary.register
+def _(event: Order.EscalationAcknowledged) -> str:
+    return f"escalation {event.escalation_id} acknowledged"
+
+
+@summary.register
+def _(event: Order.Extended) -> str:
+    return f"extended until {iso(event.valid_until)} (policy {event.policy_version})"
+
+
+@summary.register
+def _(event: Order.Modified) -> str:
+    return (f"modified: conditions {', '.join(event.conditions)}; "
+            f"{len(event.protected_person_ids)} person(s) covered")
+
+
+@summary.register
+def _(event: Order.Revoked) -> str:
+    return "revoked"
+
+
+@summary.register
+def _(event: Order.Expired) -> str:
+    return f"expired at {iso(event.valid_until)}"
+
+
+class Timelines:
+    """Queries over the timeline view."""
+
+    def __init__(self, db: ViewDatabase) -> None:
+        self.db = db
+
+    def of(self, order_id: UUID) -> list[Row]:
+        rows = self.db.query("SELECT * FROM timeline WHERE order_id = ? ORDER BY position",
+                             (str(order_id),))
+        for row in rows:
+            row["claimed_at"] = parse_iso(row["claimed_at"])
+            row["recorded_at"] = parse_iso(row["recorded_at"])
+        return rows
