@@ -6,7 +6,7 @@ reasons, addresses or positions.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import singledispatch
 from typing import Any
 from uuid import UUID
@@ -74,7 +74,7 @@ def _(event: Order.RiskAssessed) -> str:
 def _(event: Order.Issued) -> str:
     t = event.terms
     return (f"{t.kind} order issued, valid {iso(t.valid_from)} to {iso(t.valid_until)}; "
-            f"check-ins every {event.schedule.every}; inspector {t.inspector_id}")
+            f"check-ins every {_hours(event.schedule.every)}; inspector {t.inspector_id}")
 
 
 @summary.register
@@ -134,6 +134,11 @@ def _(event: Order.Revoked) -> str:
 @summary.register
 def _(event: Order.Expired) -> str:
     return f"expired at {iso(event.valid_until)}"
+
+
+def _hours(span: timedelta) -> str:
+    hours = span / timedelta(hours=1)
+    return f"{hours:g} h" if hours < 72 or hours % 24 else f"{hours / 24:g} days"
 
 
 class Timelines:

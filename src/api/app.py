@@ -1,0 +1,24 @@
+"""The HTTP application: routers, error mapping, and the service it serves."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from api import errors
+from api.routes import actions, orders, system
+from service.bootstrap import Service
+
+
+def create_app(service: Service) -> FastAPI:
+    """Build the API around an already-built service (the composition root makes it)."""
+    app = FastAPI(
+        title="Protection orders",
+        version="0.1.0",
+        description="Every action on a protection order, as an immutable, attributable fact.",
+    )
+    app.state.service = service
+    errors.install(app)
+    app.include_router(orders.router)
+    app.include_router(actions.router)
+    app.include_router(system.router)
+    return app

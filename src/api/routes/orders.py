@@ -1,0 +1,61 @@
+"""Open orders and read them: current state, lists with filters, timelines."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Query
+
+from api.deps import ActorDep, ServiceDep
+from api.refresh import refreshed
+from api.schemas import OrderOut, OrderSummaryOut, RequestIn, TimelineEntryOut, rows
+from orders import errors
+from orders.values import RiskLevel, Status
+from projections.order_state import OrderFilter
+
+router = APIRouter(prefix="/orders", tags=["orders"])
+
+
+@router.post("", status_code=201)
+def request_order(body: RequestIn, service: ServiceDep, actor: ActorDep) -> OrderOut:
+    """Open a new order from a petitioner's request."""
+    order = service.orders.request(body.to_domain(), by=actor)
+    return refreshed(service, order)
+
+
+@router.get("")
+def list_orders(
+    service: ServiceDep,
+    actor: ActorDep,
+    status: Status | None = None,
+    district: Annotated[str | None, Query(max_length=200)] = None,
+    risk_level: RiskLevel | None = None,
+    inspector_id: Annotated[str | None, Query(max_length=64)] = None,
+    overdue: bool | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> list[OrderSummaryOut]:
+    """List orders from the current-state read model; `overdue` means a check-in is late."""
+    where = OrderFilter(status=status, district=district, risk_level=risk_level,
+                        inspector_id=inspector_id, overdue=overdue, limit=limit, offset=offset)
+    return rows(OrderSummaryOut, service.states.find(where, now=service.orders.now()))
+
+
+@router.get("/{order_id}")
+def get_order(order_id: UUID, service: ServiceDep, actor: ActorDep) -> OrderOut:
+    """One order's current state, from its own events."""
+    return OrderOut.of(service.orders.get(order_id))
+
+
+@router.get("/{order_id}/timeline")
+def get_timeline(order_id: UUID, service: ServiceDep, actor: ActorDep) -> list[TimelineEntryOut]:
+    """Every event of the order in log order, with claimed and recorded times."""
+    entries = service.timelines.of(order_id)
+    if not entries:
+        service.orders.get(order_id)  # 404 if there is no such order
+        service.views.catch_up()
+        entries = service.timelines.of(order_id)
+    if not entries:
+        raise errors.OrderNotFound(order_id)
+    return rows(TimelineEntryOut, entries)

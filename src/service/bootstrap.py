@@ -1,0 +1,40 @@
+"""The composition root: the one place that builds the service's parts and wires them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from orders.application import Orders
+from orders.clock import Clock, system_clock
+from orders.policy import load_policy
+from projections import order_views
+from projections.deadlines import Deadlines
+from projections.order_state import OrderStates
+from projections.runner import ProjectionRunner
+from projections.timeline import Timelines
+from service.settings import Settings
+
+
+@dataclass
+class Service:
+    """The application, its read models and their queries, built for one database."""
+
+    settings: Settings
+    orders: Orders
+    views: ProjectionRunner
+    states: OrderStates
+    timelines: Timelines
+    deadlines: Deadlines
+
+    def close(self) -> None:
+        self.views.stop()
+        self.orders.close()
+
+
+def bootstrap(settings: Settings, *, clock: Clock = system_clock) -> Service:
+    """Build the service on the database the settings name."""
+    orders = Orders(settings.persistence_env(), policy=load_policy(settings.policy_file),
+                    clock=clock)
+    views = order_views(orders)
+    return Service(settings, orders, views, OrderStates(views.db), Timelines(views.db),
+                   Deadlines(views.db))

@@ -1,0 +1,67 @@
+"""Settings from the environment: one database URL picks SQLite or PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+PREFIX = "PROTECTION_ORDERS_"
+
+
+class SettingsError(Exception):
+    """A setting has a value the service cannot use; the message says which and what to do."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the composition root needs to build the service."""
+
+    database_url: str = "sqlite:///var/protection-orders.db"
+    policy_file: Path | None = None
+    sweep_seconds: float = 60.0
+    projection_poll_seconds: float = 0.5
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+        values: dict[str, object] = {}
+        if url := env.get(PREFIX + "DATABASE_URL"):
+            values["database_url"] = url
+        if policy := env.get(PREFIX + "POLICY"):
+            values["policy_file"] = Path(policy)
+        for name in ("sweep_seconds", "projection_poll_seconds"):
+            if raw := env.get(PREFIX + name.upper()):
+                try:
+                    values[name] = float(raw)
+                except ValueError:
+                    raise SettingsError(f"{PREFIX}{name.upper()} must be a number of seconds, "
+                                        f"not {raw!r}") from None
+        return cls(**values)  # type: ignore[arg-type]
+
+    def persistence_env(self) -> dict[str, str]:
+        """The eventsourcing library's settings for our one database URL."""
+        url = urlsplit(self.database_url)
+        if url.scheme == "sqlite":
+            path = Path(unquote(url.path[1:]))  # sqlite:///relative, sqlite:////absolute
+            path.parent.mkdir(parents=True, exist_ok=True)
+            return {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(path),
+                    "SQLITE_LOCK_TIMEOUT": "10"}
+        if url.scheme in ("postgresql", "postgres"):
+            return {
+                "PERSISTENCE_MODULE": "eventsourcing.postgres",
+                "POSTGRES_DBNAME": url.path.lstrip("/"),
+                "POSTGRES_HOST": url.hostname or "localhost",
+                "POSTGRES_PORT": str(url.port or 5432),
+                "POSTGRES_USER": unquote(url.username or ""),
+                "POSTGRES_PASSWORD": unquote(url.password or ""),
+                "POSTGRES_POOL_SIZE": "4",
+                "POSTGRES_MAX_OVERFLOW": "12",
+                "POSTGRES_LOCK_TIMEOUT": "10",
+                "POSTGRES_CONNECT_TIMEOUT": "10",
+            }
+        raise SettingsError(
+            f"{PREFIX}DATABASE_URL must start with sqlite:/// or postgresql://, "
+            f"not {url.scheme or 'nothing'}:// (e.g. sqlite:///var/orders.db)"
+        )
