@@ -38,6 +38,14 @@ class CheckInSchedule:
         late = self.anchor + self.grace - recorded_at
         return self.base + max(1, -(late // self.every))
 
+    def windows(self) -> list[tuple[datetime, datetime]]:
+        """Every window of this schedule, as (opens, due)."""
+        found, window = [], self.base + 1
+        while (due := self.due(window)) is not None:
+            found.append((self.anchor + (window - self.base - 1) * self.every, due))
+            window += 1
+        return found
+
     def ending_at(self, ends_at: datetime) -> CheckInSchedule:
         return replace(self, ends_at=ends_at)
 
