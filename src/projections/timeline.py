@@ -40,10 +40,12 @@ class TimelineView(View):
 
 def claimed_time(event: Any) -> datetime | None:
     """The time a person claims for what the event records, if it has one."""
-    for field in ("visited_at", "served_at", "responded_at"):
-        if hasattr(event, field):
-            moment: datetime = getattr(event, field)
-            return moment
+    if isinstance(event, Order.InspectionVisitRecorded):
+        return event.visit.visited_at
+    if isinstance(event, Order.Served):
+        return event.served_at
+    if isinstance(event, Order.BreachResponded):
+        return event.responded_at
     if isinstance(event, Order.Requested):
         return event.request.incident_at
     if isinstance(event, Order.BreachReported):

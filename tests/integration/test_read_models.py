@@ -1,0 +1,139 @@
+"""Read models: right rows, each event applied exactly once, rebuildable, lag reported."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from orders.clock import SimulatedClock
+from orders.values import OrderKind, RiskLevel
+from projections.order_state import OrderFilter
+from projections.runner import ProjectionRunner, View
+from projections.timeline import TimelineView
+from service.bootstrap import Service
+from tests.conftest import ServiceFactory
+from tests.factories import INSPECTOR, LOW_RISK_ANSWERS, a_visit
+from tests.integration.helpers import issued_order
+
+
+def test_current_state_can_be_filtered_by_district_risk_inspector_status_and_overdue(
+    service: Service, clock: SimulatedClock,
+) -> None:
+    high = issued_order(service.orders, district="Lenin")
+    low = issued_order(service.orders, district="Oktyabr", answers=LOW_RISK_ANSWERS,
+                       kind=OrderKind.COURT)
+    service.views.catch_up()
+    now = clock()
+
+    def ids(**where: Any) -> set[str]:
+        return {r["order_id"] for r in service.states.find(OrderFilter(**where), now=clock())}
+
+    assert ids(district="Lenin") == {str(high)}
+    assert ids(risk_level=RiskLevel.LOW) == {str(low)}
+    assert ids(inspector_id=INSPECTOR.id, status="issued") == {str(high), str(low)}
+    assert ids(overdue=True) == set()
+    clock.set(now + timedelta(days=3, hours=3))  # the high order's first window has passed
+    assert ids(overdue=True) == {str(high)}
+    assert ids(overdue=False) == {str(low)}
+    row = service.states.get(high)
+    assert row is not None and row["check_in_due"] == now + timedelta(days=3)
+
+
+def test_the_timeline_shows_actor_claimed_and_recorded_time_and_log_position(
+    service: Service, clock: SimulatedClock,
+) -> None:
+    order_id = issued_order(service.orders)
+    clock.advance(timedelta(hours=2))
+    claimed = clock() - timedelta(hours=1)
+    service.orders.record_visit(order_id, a_visit(claimed), by=INSPECTOR)
+    service.views.catch_up()
+    timeline = service.timelines.of(order_id)
+    assert [e["event_type"] for e in timeline] == [
+        "Requested", "RiskAssessed", "Issued", "InspectionVisitRecorded"]
+    visit = timeline[-1]
+    assert (visit["actor_id"], visit["actor_role"]) == (INSPECTOR.id, "inspector")
+    assert visit["claimed_at"] == claimed and visit["recorded_at"] == clock()
+    assert [e["position"] for e in timeline] == sorted(e["position"] for e in timeline)
+    assert "kitchen" not in str(timeline)  # the narrative never reaches a timeline
+
+
+class Crashes(Exception):
+    pass
+
+
+class CrashingTimeline(TimelineView):
+    """The real timeline view, crashing on the n-th event it is given."""
+
+    def __init__(self, at: int) -> None:
+        self.calls, self.at = 0, at
+
+    def apply(self, event: Any, position: int, tx: Any) -> None:
+        self.calls += 1
+        super().apply(event, position, tx)
+        if self.calls == self.at:
+            raise Crashes
+
+
+def test_a_crash_mid_batch_loses_nothing_and_applies_nothing_twice(service: Service) -> None:
+    for _ in range(3):
+        issued_order(service.orders)
+    service.views.catch_up()
+    service.views.db.query("SELECT 1")
+    with service.views.db.transaction() as tx:  # forget the timeline, as if never built
+        tx.execute("DELETE FROM timeline")
+        tx.execute("UPDATE projection_tracking SET position = 0 WHERE view = 'timeline'")
+    crashing = ProjectionRunner(service.orders, [CrashingTimeline(at=5)])
+    with pytest.raises(Crashes):
+        crashing.catch_up()
+    assert crashing.position(crashing.views[0]) == 0  # the batch rolled back whole
+    assert service.views.db.query("SELECT COUNT(*) AS n FROM timeline")[0]["n"] == 0
+    ProjectionRunner(service.orders, [TimelineView()]).catch_up()  # restart
+    rows = service.views.db.query("SELECT position FROM timeline ORDER BY position")
+    assert [r["position"] for r in rows] == list(range(1, service.views.head() + 1))
+
+
+def test_two_runners_at_once_apply_every_event_exactly_once(
+    make_service: ServiceFactory,
+) -> None:
+    writer = make_service()
+    for _ in range(20):
+        issued_order(writer.orders)
+    runners = [make_service().views for _ in range(2)]
+    for runner in runners:
+        runner.batch_size = 7
+    threads = [threading.Thread(target=runner.catch_up) for runner in runners]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    rows = writer.views.db.query("SELECT position FROM timeline ORDER BY position")
+    assert [r["position"] for r in rows] == list(range(1, writer.views.head() + 1))
+    counts = writer.views.db.query("SELECT COUNT(*) AS n FROM order_state")
+    assert counts[0]["n"] == 20
+
+
+def test_rebuild_from_zero_gives_the_same_rows_and_lag_is_reported(
+    service: Service, clock: SimulatedClock,
+) -> None:
+    for _ in range(3):
+        issued_order(service.orders)
+    lag = {lag.view: lag.behind for lag in service.views.lag()}
+    assert lag == {"order_state": 9, "timeline": 9, "deadlines": 9}
+    service.views.catch_up()
+    before = [service.views.db.query(f"SELECT * FROM {t} ORDER BY 1")  # noqa: S608
+              for t in ("order_state", "timeline", "deadlines")]
+    progress: list[tuple[str, int, int]] = []
+    service.views.rebuild(lambda *p: progress.append(p))
+    after = [service.views.db.query(f"SELECT * FROM {t} ORDER BY 1")  # noqa: S608
+             for t in ("order_state", "timeline", "deadlines")]
+    assert after == before
+    assert ("timeline", 9, 9) in progress
+    assert all(lag.behind == 0 for lag in service.views.lag())
+
+
+def test_a_view_only_needs_its_own_tables_and_handlers() -> None:
+    assert TimelineView().table_names() == ["timeline"]
+    assert issubclass(TimelineView, View)
