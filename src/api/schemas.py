@@ -297,6 +297,20 @@ class TimelineEntryOut(Out):
     summary: str
 
 
+class ErrorOut(Out):
+    """A refusal: the named rule or error, and what was wrong (never the refused values)."""
+
+    error: str
+    detail: str | list[dict[str, Any]]
+
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    404: {"model": ErrorOut, "description": "No such order"},
+    409: {"model": ErrorOut, "description": "A rule of the order's life, or a concurrent write"},
+    422: {"model": ErrorOut, "description": "Invalid input: names the field and the reason"},
+}
+
+
 class LagOut(Out):
     view: str
     position: int

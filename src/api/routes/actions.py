@@ -9,6 +9,7 @@ from fastapi import APIRouter
 from api.deps import ActorDep, ServiceDep
 from api.refresh import refreshed
 from api.schemas import (
+    ERRORS,
     BreachIn,
     BreachResponseIn,
     CreatedBreachOut,
@@ -24,7 +25,7 @@ from api.schemas import (
     VisitIn,
 )
 
-router = APIRouter(prefix="/orders/{order_id}", tags=["order commands"])
+router = APIRouter(prefix="/orders/{order_id}", tags=["order commands"], responses=ERRORS)
 
 
 @router.post("/risk-assessments", status_code=201)

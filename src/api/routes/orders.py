@@ -9,12 +9,12 @@ from fastapi import APIRouter, Query
 
 from api.deps import ActorDep, ServiceDep
 from api.refresh import refreshed
-from api.schemas import OrderOut, OrderSummaryOut, RequestIn, TimelineEntryOut, rows
+from api.schemas import ERRORS, OrderOut, OrderSummaryOut, RequestIn, TimelineEntryOut, rows
 from orders import errors
 from orders.values import RiskLevel, Status
 from projections.order_state import OrderFilter
 
-router = APIRouter(prefix="/orders", tags=["orders"])
+router = APIRouter(prefix="/orders", tags=["orders"], responses=ERRORS)
 
 
 @router.post("", status_code=201)

@@ -1,0 +1,116 @@
+"""The sweep: every missed window alerted once, with its true due time, whatever happens."""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import timedelta
+from uuid import UUID
+
+from orders.clock import SimulatedClock
+from orders.domain import ProtectionOrder
+from orders.values import OrderKind, Status
+from scheduler.jobs import start_scheduler
+from scheduler.sweep import sweep
+from service.bootstrap import Service
+from tests.conftest import ServiceFactory
+from tests.factories import INSPECTOR, a_visit
+from tests.integration.helpers import issued_order
+
+WEEK = timedelta(days=7)
+GRACE = timedelta(hours=2)
+
+
+def alerts(service: Service, order_id: UUID) -> list[ProtectionOrder.CheckInMissed]:
+    events = service.orders.repository.event_store.get(order_id)
+    return [e for e in events if isinstance(e, ProtectionOrder.CheckInMissed)]
+
+
+def run_sweep(service: Service) -> int:
+    return sweep(service.orders, service.views, service.deadlines).missed_check_ins
+
+
+def test_a_missed_check_in_is_alerted_once_even_if_the_scheduler_was_down(
+    service: Service, clock: SimulatedClock,
+) -> None:
+    start = clock()
+    order_id = issued_order(service.orders, kind=OrderKind.COURT)  # high risk: weekly
+    clock.advance(3 * WEEK + GRACE + timedelta(minutes=1))  # down for three deadlines
+    assert run_sweep(service) == 3
+    assert run_sweep(service) == 0
+    missed = alerts(service, order_id)
+    assert [a.due_at for a in missed] == [start + WEEK, start + 2 * WEEK, start + 3 * WEEK]
+    assert all(a.timestamp == clock() for a in missed)  # detected now, due then
+
+
+def test_a_report_recorded_before_the_deadline_prevents_the_alert(
+    service: Service, clock: SimulatedClock,
+) -> None:
+    order_id = issued_order(service.orders, kind=OrderKind.COURT)
+    clock.advance(WEEK + GRACE)  # the last moment of the first window
+    service.orders.record_visit(order_id, a_visit(clock() - timedelta(days=1)), by=INSPECTOR)
+    clock.advance(timedelta(minutes=1))
+    assert run_sweep(service) == 0
+    assert alerts(service, order_id) == []
+
+
+def test_a_backdated_report_recorded_after_the_deadline_does_not_prevent_the_alert(
+    service: Service, clock: SimulatedClock,
+) -> None:
+    start = clock()
+    order_id = issued_order(service.orders, kind=OrderKind.COURT)
+    clock.advance(WEEK + GRACE + timedelta(minutes=1))
+    service.orders.record_visit(order_id, a_visit(start + timedelta(days=3)), by=INSPECTOR)
+    assert run_sweep(service) == 1
+    assert [a.due_at for a in alerts(service, order_id)] == [start + WEEK]
+
+
+def test_two_sweepers_at_once_never_raise_the_same_alert_twice(
+    make_service: ServiceFactory, clock: SimulatedClock,
+) -> None:
+    writer = make_service()
+    order_ids = [issued_order(writer.orders, kind=OrderKind.COURT) for _ in range(15)]
+    clock.advance(2 * WEEK + GRACE + timedelta(minutes=1))
+    sweepers = [make_service() for _ in range(3)]  # as if three scheduler processes
+    results: list[int] = []
+    barrier = threading.Barrier(len(sweepers))
+
+    def go(service: Service) -> None:
+        barrier.wait()
+        results.append(run_sweep(service))
+
+    threads = [threading.Thread(target=go, args=(s,)) for s in sweepers]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sum(results) == 30
+    for order_id in order_ids:
+        assert [a.window for a in alerts(writer, order_id)] == [1, 2]
+
+
+def test_orders_past_their_validity_are_marked_expired_after_their_last_alerts(
+    service: Service, clock: SimulatedClock,
+) -> None:
+    order_id = issued_order(service.orders)  # temporary: three days, one window at the end
+    clock.advance(timedelta(days=3, hours=3))
+    result = sweep(service.orders, service.views, service.deadlines)
+    assert (result.missed_check_ins, result.expired) == (1, 1)
+    assert service.orders.get(order_id).status is Status.EXPIRED
+    assert sweep(service.orders, service.views, service.deadlines).expired == 0
+
+
+def test_the_apscheduler_job_sweeps_on_its_interval(
+    service: Service, clock: SimulatedClock,
+) -> None:
+    order_id = issued_order(service.orders, kind=OrderKind.COURT)
+    clock.advance(WEEK + GRACE + timedelta(minutes=1))
+    scheduler = start_scheduler(service.orders, service.views, service.deadlines,
+                                every_seconds=0.2)
+    try:
+        deadline = time.monotonic() + 10
+        while not alerts(service, order_id) and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        scheduler.shutdown(wait=True)
+    assert len(alerts(service, order_id)) == 1
