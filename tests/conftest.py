@@ -37,8 +37,9 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         return
     cluster = request.getfixturevalue("postgres")
     if cluster is None:
-        pytest.skip("no PostgreSQL server: install PostgreSQL or set "
-                    "PROTECTION_ORDERS_TEST_POSTGRES_URL")
+        pytest.skip(
+            "no PostgreSQL server: install PostgreSQL or set PROTECTION_ORDERS_TEST_POSTGRES_URL"
+        )
     url = cluster.create_database()
     yield url
     cluster.drop_database(url)
@@ -58,8 +59,10 @@ def make_service(database_url: str, clock: SimulatedClock) -> Iterator[ServiceFa
     built: list[Service] = []
 
     def make(**settings: object) -> Service:
-        service = bootstrap(Settings(database_url=database_url, **settings),  # type: ignore[arg-type]
-                            clock=clock)
+        service = bootstrap(
+            Settings(database_url=database_url, **settings),  # type: ignore[arg-type]
+            clock=clock,
+        )
         built.append(service)
         return service
 

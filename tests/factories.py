@@ -62,8 +62,12 @@ def terms(now: datetime, **changes: Any) -> Terms:
 
 
 def a_visit(at: datetime, **changes: Any) -> Visit:
-    fields: dict[str, Any] = {"visited_at": at, "met_with": ("p1",),
-                              "outcome": VisitOutcome.PERSON_SAFE, "proof_code": "4711"}
+    fields: dict[str, Any] = {
+        "visited_at": at,
+        "met_with": ("p1",),
+        "outcome": VisitOutcome.PERSON_SAFE,
+        "proof_code": "4711",
+    }
     return Visit(**(fields | changes))
 
 

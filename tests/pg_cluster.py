@@ -49,18 +49,23 @@ class Cluster:
     def _start(self) -> None:
         if shutil.which("initdb") is None or shutil.which("pg_ctl") is None:
             raise PostgresUnavailable(
-                f"initdb/pg_ctl not on PATH: install PostgreSQL or set {GIVEN_URL}")
+                f"initdb/pg_ctl not on PATH: install PostgreSQL or set {GIVEN_URL}"
+            )
         self._dir = Path(tempfile.mkdtemp(prefix="po-pg-"))
         self._dir.chmod(0o755)
         data, port = self._dir / "data", _free_port()
         if os.geteuid() == 0:
             shutil.chown(self._dir, "nobody")
-        self._run("initdb", "-D", str(data), "-A", "trust", "-U", "postgres", "-E", "UTF8",
-                  "--no-sync")
-        options = (f"-p {port} -k {self._dir} -c listen_addresses=127.0.0.1 -c fsync=off "
-                   "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200")
-        self._run("pg_ctl", "-D", str(data), "-o", options, "-l", str(self._dir / "log"),
-                  "-w", "start")
+        self._run(
+            "initdb", "-D", str(data), "-A", "trust", "-U", "postgres", "-E", "UTF8", "--no-sync"
+        )
+        options = (
+            f"-p {port} -k {self._dir} -c listen_addresses=127.0.0.1 -c fsync=off "
+            "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
+        )
+        self._run(
+            "pg_ctl", "-D", str(data), "-o", options, "-l", str(self._dir / "log"), "-w", "start"
+        )
         self.admin_url = f"postgresql://postgres@127.0.0.1:{port}/postgres"
 
     def create_database(self) -> str:

@@ -23,8 +23,9 @@ def get_orders(request: Request) -> Orders:
 
 
 def current_actor(
-    x_actor_id: Annotated[str, Header(min_length=1, max_length=64,
-                                      description="Who is acting (until tokens arrive).")],
+    x_actor_id: Annotated[
+        str, Header(min_length=1, max_length=64, description="Who is acting (until tokens arrive).")
+    ],
     x_actor_role: Annotated[Role, Header(description="The role they act in.")],
 ) -> Actor:
     """The acting person, as the caller declares it.

@@ -20,8 +20,7 @@ def _problem(status: int, kind: str, detail: object) -> JSONResponse:
 def install(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
-        detail = [{"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]}
-                  for e in exc.errors()]
+        detail = [{"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in exc.errors()]
         return _problem(422, "InvalidRequest", detail)
 
     @app.exception_handler(errors.OrderNotFound)

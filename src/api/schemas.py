@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -17,14 +17,17 @@ Reason = Annotated[str, Field(min_length=1, max_length=2_000)]
 
 
 def _sane_moment(moment: datetime) -> datetime:
-    if not datetime(1900, 1, 1, tzinfo=moment.tzinfo) <= moment <= datetime(2200, 1, 1,
-                                                                            tzinfo=moment.tzinfo):
+    if (
+        not datetime(1900, 1, 1, tzinfo=moment.tzinfo)
+        <= moment
+        <= datetime(2200, 1, 1, tzinfo=moment.tzinfo)
+    ):
         raise ValueError("must lie between 1900 and 2200")
     return moment
 
 
 def _sane_birth_date(day: date) -> date:
-    if not date(1900, 1, 1) <= day <= date.today() + timedelta(days=1):
+    if not date(1900, 1, 1) <= day <= datetime.now(tz=UTC).date() + timedelta(days=1):
         raise ValueError("must lie between 1900-01-01 and today")
     return day
 
@@ -73,8 +76,9 @@ class RequestIn(In):
         fields = self.model_dump(exclude={"protected_persons", "respondent", "violence_types"})
         return v.Request(
             **fields,
-            protected_persons=tuple(v.ProtectedPerson(**p.model_dump())
-                                    for p in self.protected_persons),
+            protected_persons=tuple(
+                v.ProtectedPerson(**p.model_dump()) for p in self.protected_persons
+            ),
             respondent=v.Respondent(**self.respondent.model_dump()),
             violence_types=tuple(dict.fromkeys(self.violence_types)),
         )
@@ -101,10 +105,12 @@ class IssueIn(In):
 
     def to_domain(self) -> v.Terms:
         return v.Terms(
-            kind=self.kind, conditions=tuple(dict.fromkeys(self.conditions)),
+            kind=self.kind,
+            conditions=tuple(dict.fromkeys(self.conditions)),
             other_conditions=tuple(self.other_conditions),
             protected_person_ids=tuple(dict.fromkeys(self.protected_person_ids)),
-            inspector_id=self.inspector_id, valid_from=self.valid_from,
+            inspector_id=self.inspector_id,
+            valid_from=self.valid_from,
             valid_until=self.valid_until,
         )
 
@@ -134,9 +140,14 @@ class VisitIn(In):
 
     def to_domain(self) -> v.Visit:
         position = None if self.position is None else v.Position(**self.position.model_dump())
-        return v.Visit(visited_at=self.visited_at, met_with=tuple(self.met_with),
-                       outcome=self.outcome, notes=self.notes, position=position,
-                       proof_code=self.proof_code)
+        return v.Visit(
+            visited_at=self.visited_at,
+            met_with=tuple(self.met_with),
+            outcome=self.outcome,
+            notes=self.notes,
+            position=position,
+            proof_code=self.proof_code,
+        )
 
 
 class BreachIn(In):
@@ -228,22 +239,35 @@ class OrderOut(Out):
     def of(cls, order: ProtectionOrder) -> OrderOut:
         due, schedule = order.check_in_due, order.schedule
         return cls(
-            order_id=order.id, version=order.version, status=order.status,
-            district=order.request.district, channel=order.request.channel,
-            protected_persons=[PersonOut.model_validate(p) for p in order.request.protected_persons],
+            order_id=order.id,
+            version=order.version,
+            status=order.status,
+            district=order.request.district,
+            channel=order.request.channel,
+            protected_persons=[
+                PersonOut.model_validate(p) for p in order.request.protected_persons
+            ],
             violence_types=list(order.request.violence_types),
             firearms_access=order.request.firearms_access,
-            risk_level=order.risk_level, needs_reassessment=order.needs_reassessment,
+            risk_level=order.risk_level,
+            needs_reassessment=order.needs_reassessment,
             terms=None if order.terms is None else TermsOut.model_validate(order.terms),
-            served_at=order.served_at, check_in_due=due,
+            served_at=order.served_at,
+            check_in_due=due,
             check_in_deadline=None if due is None or schedule is None else due + schedule.grace,
             missed_check_ins=order.missed_check_ins,
-            breaches=[BreachOut(breach_id=b.breach_id, occurred_at=b.occurred_at,
-                                enforceable=b.enforceable,
-                                responded=b.breach_id in order.responded_breaches)
-                      for b in order.breaches.values()],
+            breaches=[
+                BreachOut(
+                    breach_id=b.breach_id,
+                    occurred_at=b.occurred_at,
+                    enforceable=b.enforceable,
+                    responded=b.breach_id in order.responded_breaches,
+                )
+                for b in order.breaches.values()
+            ],
             escalations=[EscalationOut.model_validate(e) for e in order.escalations.values()],
-            requested_at=order.created_on, updated_at=order.modified_on,
+            requested_at=order.created_on,
+            updated_at=order.modified_on,
         )
 
 

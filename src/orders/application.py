@@ -69,7 +69,7 @@ class Orders(Application[UUID]):
 
     def request(self, request: Request, *, by: Actor) -> ProtectionOrder:
         """Open a new order from a petitioner's request."""
-        order = ProtectionOrder.request(request, by=by, at=self.now(), policy=self.policy)
+        order = ProtectionOrder.open(request, by=by, at=self.now(), policy=self.policy)
         self._save(order)
         return order
 
@@ -82,9 +82,7 @@ class Orders(Application[UUID]):
 
     def issue(self, order_id: UUID, terms: Terms, *, by: Actor) -> ProtectionOrder:
         """Issue the order on the given terms."""
-        return self.change(
-            order_id, lambda o, at: o.issue(terms, by=by, at=at, policy=self.policy)
-        )
+        return self.change(order_id, lambda o, at: o.issue(terms, by=by, at=at, policy=self.policy))
 
     def assess_risk(
         self,
@@ -96,16 +94,23 @@ class Orders(Application[UUID]):
         by: Actor,
     ) -> ProtectionOrder:
         """Record a risk assessment; the officer may raise the computed level, never lower it."""
-        return self.change(order_id, lambda o, at: o.assess_risk(
-            answers, final_level=final_level, reason=reason, by=by, at=at, policy=self.policy
-        ))
+        return self.change(
+            order_id,
+            lambda o, at: o.assess_risk(
+                answers, final_level=final_level, reason=reason, by=by, at=at, policy=self.policy
+            ),
+        )
 
-    def serve(self, order_id: UUID, *, served_at: datetime, method: ServiceMethod, notes: str,
-              by: Actor) -> ProtectionOrder:
+    def serve(
+        self, order_id: UUID, *, served_at: datetime, method: ServiceMethod, notes: str, by: Actor
+    ) -> ProtectionOrder:
         """Record that the respondent was notified of the order."""
-        return self.change(order_id, lambda o, at: o.serve(
-            served_at=served_at, method=method, notes=notes, by=by, at=at, policy=self.policy
-        ))
+        return self.change(
+            order_id,
+            lambda o, at: o.serve(
+                served_at=served_at, method=method, notes=notes, by=by, at=at, policy=self.policy
+            ),
+        )
 
     def record_visit(self, order_id: UUID, visit: Visit, *, by: Actor) -> ProtectionOrder:
         """Record an inspector's visit to the protected person."""
@@ -113,54 +118,101 @@ class Orders(Application[UUID]):
             order_id, lambda o, at: o.record_visit(visit, by=by, at=at, policy=self.policy)
         )
 
-    def report_breach(self, order_id: UUID, *, occurred_at: datetime, description: str,
-                      by: Actor) -> tuple[ProtectionOrder, str]:
+    def report_breach(
+        self, order_id: UUID, *, occurred_at: datetime, description: str, by: Actor
+    ) -> tuple[ProtectionOrder, str]:
         """Record a reported breach of the order; returns the order and the breach id."""
         ids: list[str] = []
-        order = self.change(order_id, lambda o, at: ids.append(o.report_breach(
-            occurred_at=occurred_at, description=description, by=by, at=at, policy=self.policy
-        )))
+        order = self.change(
+            order_id,
+            lambda o, at: ids.append(
+                o.report_breach(
+                    occurred_at=occurred_at,
+                    description=description,
+                    by=by,
+                    at=at,
+                    policy=self.policy,
+                )
+            ),
+        )
         return order, ids[0]
 
-    def respond_to_breach(self, order_id: UUID, breach_id: str, *, response: BreachResponseKind,
-                          responded_at: datetime, notes: str, by: Actor) -> ProtectionOrder:
+    def respond_to_breach(
+        self,
+        order_id: UUID,
+        breach_id: str,
+        *,
+        response: BreachResponseKind,
+        responded_at: datetime,
+        notes: str,
+        by: Actor,
+    ) -> ProtectionOrder:
         """Record what the police did about a breach."""
-        return self.change(order_id, lambda o, at: o.respond_to_breach(
-            breach_id, response=response, responded_at=responded_at, notes=notes, by=by, at=at,
-            policy=self.policy,
-        ))
+        return self.change(
+            order_id,
+            lambda o, at: o.respond_to_breach(
+                breach_id,
+                response=response,
+                responded_at=responded_at,
+                notes=notes,
+                by=by,
+                at=at,
+                policy=self.policy,
+            ),
+        )
 
-    def escalate(self, order_id: UUID, *, target: EscalationTarget, reason: str,
-                 by: Actor) -> tuple[ProtectionOrder, str]:
+    def escalate(
+        self, order_id: UUID, *, target: EscalationTarget, reason: str, by: Actor
+    ) -> tuple[ProtectionOrder, str]:
         """Escalate the order to a supervisor, prosecutor or court; returns the escalation id."""
         ids: list[str] = []
-        order = self.change(order_id, lambda o, at: ids.append(
-            o.escalate(target=target, reason=reason, by=by, at=at)
-        ))
+        order = self.change(
+            order_id,
+            lambda o, at: ids.append(o.escalate(target=target, reason=reason, by=by, at=at)),
+        )
         return order, ids[0]
 
-    def acknowledge_escalation(self, order_id: UUID, escalation_id: str, *,
-                               by: Actor) -> ProtectionOrder:
+    def acknowledge_escalation(
+        self, order_id: UUID, escalation_id: str, *, by: Actor
+    ) -> ProtectionOrder:
         """Record that an escalation was received and taken up."""
         return self.change(
             order_id, lambda o, at: o.acknowledge_escalation(escalation_id, by=by, at=at)
         )
 
-    def extend(self, order_id: UUID, *, valid_until: datetime, reason: str,
-               by: Actor) -> ProtectionOrder:
+    def extend(
+        self, order_id: UUID, *, valid_until: datetime, reason: str, by: Actor
+    ) -> ProtectionOrder:
         """Extend the order's validity, within the policy's maximum."""
-        return self.change(order_id, lambda o, at: o.extend(
-            valid_until=valid_until, reason=reason, by=by, at=at, policy=self.policy
-        ))
+        return self.change(
+            order_id,
+            lambda o, at: o.extend(
+                valid_until=valid_until, reason=reason, by=by, at=at, policy=self.policy
+            ),
+        )
 
-    def modify(self, order_id: UUID, *, conditions: tuple[Condition, ...],
-               other_conditions: tuple[str, ...], protected_person_ids: tuple[str, ...],
-               reason: str, by: Actor) -> ProtectionOrder:
+    def modify(
+        self,
+        order_id: UUID,
+        *,
+        conditions: tuple[Condition, ...],
+        other_conditions: tuple[str, ...],
+        protected_person_ids: tuple[str, ...],
+        reason: str,
+        by: Actor,
+    ) -> ProtectionOrder:
         """Change the conditions or the persons covered."""
-        return self.change(order_id, lambda o, at: o.modify(
-            conditions=conditions, other_conditions=other_conditions,
-            protected_person_ids=protected_person_ids, reason=reason, by=by, at=at,
-        ))
+        return self.change(
+            order_id,
+            lambda o, at: o.modify(
+                conditions=conditions,
+                other_conditions=other_conditions,
+                protected_person_ids=protected_person_ids,
+                reason=reason,
+                by=by,
+                at=at,
+            ),
+        )
 
     def revoke(self, order_id: UUID, *, reason: str, by: Actor) -> ProtectionOrder:
         """End the order before its time."""

@@ -1,4 +1,4 @@
-"""Where recorded times come from: the real clock in service, a simulated one in tests and drills."""
+"""Where recorded times come from: the real clock in service, a simulated one in drills."""
 
 from __future__ import annotations
 

@@ -226,7 +226,9 @@ class ProtectionOrder(Aggregate):
     # Commands
 
     @classmethod
-    def request(cls, request: Request, *, by: Actor, at: datetime, policy: Policy) -> ProtectionOrder:
+    def open(
+        cls, request: Request, *, by: Actor, at: datetime, policy: Policy
+    ) -> ProtectionOrder:
         _not_in_future(request.incident_at, at, policy, field="incident_at")
         ids = [p.person_id for p in request.protected_persons]
         if len(set(ids)) != len(ids):
@@ -248,7 +250,9 @@ class ProtectionOrder(Aggregate):
         instrument = policy.risk_instrument
         unknown = set(answers) - set(instrument.questions)
         if unknown:
-            raise errors.InvalidInput("answers", f"not questions of {instrument.name}: {sorted(unknown)}")
+            raise errors.InvalidInput(
+                "answers", f"not questions of {instrument.name}: {sorted(unknown)}"
+            )
         computed = instrument.level_for(answers)
         final = computed if final_level is None else final_level
         if final.rank < computed.rank:
@@ -273,7 +277,11 @@ class ProtectionOrder(Aggregate):
         )
 
     def _tightened_schedule(self, every: timedelta, at: datetime) -> CheckInSchedule | None:
-        if self.status is not Status.ISSUED or self.schedule is None or every >= self.schedule.every:
+        if (
+            self.status is not Status.ISSUED
+            or self.schedule is None
+            or every >= self.schedule.every
+        ):
             return None
         return self.schedule.tightened(every=every, pending=self.next_window, at=at)
 
@@ -305,8 +313,16 @@ class ProtectionOrder(Aggregate):
             check_in_due=schedule.due(1),
         )
 
-    def serve(self, *, served_at: datetime, method: ServiceMethod, notes: str, by: Actor,
-              at: datetime, policy: Policy) -> None:
+    def serve(
+        self,
+        *,
+        served_at: datetime,
+        method: ServiceMethod,
+        notes: str,
+        by: Actor,
+        at: datetime,
+        policy: Policy,
+    ) -> None:
         _not_in_future(served_at, at, policy, field="served_at")
         self._in_force_at(served_at, field="served_at")
         if self.served_at is not None:
@@ -345,8 +361,9 @@ class ProtectionOrder(Aggregate):
             check_in_due=self._after(window),
         )
 
-    def report_breach(self, *, occurred_at: datetime, description: str, by: Actor, at: datetime,
-                      policy: Policy) -> str:
+    def report_breach(
+        self, *, occurred_at: datetime, description: str, by: Actor, at: datetime, policy: Policy
+    ) -> str:
         _not_in_future(occurred_at, at, policy, field="occurred_at")
         if self.status is Status.REQUESTED:
             raise errors.OrderNotInForce(f"order {self.id} has not been issued")
@@ -354,15 +371,25 @@ class ProtectionOrder(Aggregate):
         assert terms.valid_until is not None
         ended = self.ended_at or terms.valid_until
         if not terms.valid_from <= occurred_at <= ended:
-            raise errors.ClaimedTimeOutOfRange("occurred_at", "outside the order's period of validity")
+            raise errors.ClaimedTimeOutOfRange(
+                "occurred_at", "outside the order's period of validity"
+            )
         enforceable = self.served_at is not None and self.served_at <= occurred_at
         breach = Breach(uuid4().hex, occurred_at, description, enforceable)
         self.trigger_event(self.BreachReported, timestamp=at, actor=by, breach=breach)
         return breach.breach_id
 
-    def respond_to_breach(self, breach_id: str, *, response: BreachResponseKind,
-                          responded_at: datetime, notes: str, by: Actor, at: datetime,
-                          policy: Policy) -> None:
+    def respond_to_breach(
+        self,
+        breach_id: str,
+        *,
+        response: BreachResponseKind,
+        responded_at: datetime,
+        notes: str,
+        by: Actor,
+        at: datetime,
+        policy: Policy,
+    ) -> None:
         _not_in_future(responded_at, at, policy, field="responded_at")
         if self.status is not Status.ISSUED:
             raise errors.OrderNotInForce(f"order {self.id} is {self.status}, not in force")
@@ -372,8 +399,13 @@ class ProtectionOrder(Aggregate):
         if responded_at < breach.occurred_at:
             raise errors.ClaimedTimeOutOfRange("responded_at", "before the breach occurred")
         self.trigger_event(
-            self.BreachResponded, timestamp=at, actor=by, breach_id=breach_id,
-            response=response, responded_at=responded_at, notes=notes,
+            self.BreachResponded,
+            timestamp=at,
+            actor=by,
+            breach_id=breach_id,
+            response=response,
+            responded_at=responded_at,
+            notes=notes,
         )
 
     def escalate(self, *, target: EscalationTarget, reason: str, by: Actor, at: datetime) -> str:
@@ -388,13 +420,16 @@ class ProtectionOrder(Aggregate):
         if escalation is None:
             raise errors.EscalationNotFound(f"order {self.id} has no escalation {escalation_id}")
         if escalation.acknowledged:
-            raise errors.EscalationAlreadyAcknowledged(f"escalation {escalation_id} was acknowledged")
+            raise errors.EscalationAlreadyAcknowledged(
+                f"escalation {escalation_id} was acknowledged"
+            )
         self.trigger_event(
             self.EscalationAcknowledged, timestamp=at, actor=by, escalation_id=escalation_id
         )
 
-    def extend(self, *, valid_until: datetime, reason: str, by: Actor, at: datetime,
-               policy: Policy) -> None:
+    def extend(
+        self, *, valid_until: datetime, reason: str, by: Actor, at: datetime, policy: Policy
+    ) -> None:
         terms = self._in_force_at(at, field="valid_until")
         assert terms.valid_until is not None and self.schedule is not None
         if valid_until <= terms.valid_until:
@@ -404,20 +439,37 @@ class ProtectionOrder(Aggregate):
             raise errors.ExtensionBeyondMaximum(f"a {terms.kind} order may run at most {most}")
         schedule = self.schedule.ending_at(valid_until)
         self.trigger_event(
-            self.Extended, timestamp=at, actor=by, valid_until=valid_until, reason=reason,
-            policy_version=policy.version, schedule=schedule,
+            self.Extended,
+            timestamp=at,
+            actor=by,
+            valid_until=valid_until,
+            reason=reason,
+            policy_version=policy.version,
+            schedule=schedule,
             check_in_due=schedule.due(self.next_window),
         )
 
-    def modify(self, *, conditions: tuple[Condition, ...], other_conditions: tuple[str, ...],
-               protected_person_ids: tuple[str, ...], reason: str, by: Actor, at: datetime) -> None:
+    def modify(
+        self,
+        *,
+        conditions: tuple[Condition, ...],
+        other_conditions: tuple[str, ...],
+        protected_person_ids: tuple[str, ...],
+        reason: str,
+        by: Actor,
+        at: datetime,
+    ) -> None:
         self._in_force_at(at, field="order")
         _check_persons(protected_person_ids, {p.person_id for p in self.request.protected_persons})
         if not reason.strip():
             raise errors.InvalidInput("reason", "a modification must say why")
         self.trigger_event(
-            self.Modified, timestamp=at, actor=by, conditions=conditions,
-            other_conditions=other_conditions, protected_person_ids=protected_person_ids,
+            self.Modified,
+            timestamp=at,
+            actor=by,
+            conditions=conditions,
+            other_conditions=other_conditions,
+            protected_person_ids=protected_person_ids,
             reason=reason,
         )
 
@@ -428,7 +480,11 @@ class ProtectionOrder(Aggregate):
             raise errors.InvalidInput("reason", "a revocation must say why")
         schedule = self.schedule.ending_at(at)
         self.trigger_event(
-            self.Revoked, timestamp=at, actor=by, reason=reason, schedule=schedule,
+            self.Revoked,
+            timestamp=at,
+            actor=by,
+            reason=reason,
+            schedule=schedule,
             check_in_due=schedule.due(self.next_window),
         )
 
@@ -452,4 +508,3 @@ def _check_persons(chosen: tuple[str, ...], requested: set[str]) -> None:
         raise errors.UnknownProtectedPerson(
             "protected_person_ids", f"not on the request: {sorted(unknown)}"
         )
-

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from eventsourcing.application import Application
 from typing import Any
+
+from eventsourcing.application import Application
 
 from projections.deadlines import DeadlinesView
 from projections.order_state import OrderStateView

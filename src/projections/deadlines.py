@@ -31,9 +31,15 @@ class DeadlinesView(View):
 
     @singledispatchmethod
     def apply(self, event: Any, position: int, tx: Transaction) -> None:
-        check_in_due = getattr(event, "check_in_due", "absent")
-        if check_in_due != "absent":
-            self._set_check_in(tx, event.originator_id, check_in_due)
+        pass  # events that move no deadline
+
+    @apply.register
+    def _(self, event: Order.InspectionVisitRecorded, position: int, tx: Transaction) -> None:
+        self._set_check_in(tx, event.originator_id, event.check_in_due)
+
+    @apply.register
+    def _(self, event: Order.CheckInMissed, position: int, tx: Transaction) -> None:
+        self._set_check_in(tx, event.originator_id, event.check_in_due)
 
     @apply.register
     def _(self, event: Order.Issued, position: int, tx: Transaction) -> None:
@@ -42,8 +48,12 @@ class DeadlinesView(View):
         tx.execute(
             "INSERT INTO deadlines (order_id, check_in_deadline, expires_at, grace_us) "
             "VALUES (?, ?, ?, ?)",
-            (str(event.originator_id), iso(None if due is None else due + grace),
-             iso(event.terms.valid_until), grace // _MICROSECOND),
+            (
+                str(event.originator_id),
+                iso(None if due is None else due + grace),
+                iso(event.terms.valid_until),
+                grace // _MICROSECOND,
+            ),
         )
 
     @apply.register
@@ -53,20 +63,24 @@ class DeadlinesView(View):
 
     @apply.register
     def _(self, event: Order.Extended, position: int, tx: Transaction) -> None:
-        tx.execute("UPDATE deadlines SET expires_at = ? WHERE order_id = ?",
-                   (iso(event.valid_until), str(event.originator_id)))
+        tx.execute(
+            "UPDATE deadlines SET expires_at = ? WHERE order_id = ?",
+            (iso(event.valid_until), str(event.originator_id)),
+        )
         self._set_check_in(tx, event.originator_id, event.check_in_due)
 
     @apply.register
     def _(self, event: Order.Revoked, position: int, tx: Transaction) -> None:
-        tx.execute("UPDATE deadlines SET expires_at = NULL WHERE order_id = ?",
-                   (str(event.originator_id),))
+        tx.execute(
+            "UPDATE deadlines SET expires_at = NULL WHERE order_id = ?", (str(event.originator_id),)
+        )
         self._set_check_in(tx, event.originator_id, event.check_in_due)
 
     @apply.register
     def _(self, event: Order.Expired, position: int, tx: Transaction) -> None:
-        tx.execute("UPDATE deadlines SET expires_at = NULL WHERE order_id = ?",
-                   (str(event.originator_id),))
+        tx.execute(
+            "UPDATE deadlines SET expires_at = NULL WHERE order_id = ?", (str(event.originator_id),)
+        )
 
     @staticmethod
     def _set_check_in(tx: Transaction, order_id: UUID, due: datetime | None) -> None:
@@ -75,8 +89,10 @@ class DeadlinesView(View):
         if row is None:
             return  # not issued yet: no deadlines
         deadline = None if due is None else iso(due + int(row["grace_us"]) * _MICROSECOND)
-        tx.execute("UPDATE deadlines SET check_in_deadline = ? WHERE order_id = ?",
-                   (deadline, str(order_id)))
+        tx.execute(
+            "UPDATE deadlines SET check_in_deadline = ? WHERE order_id = ?",
+            (deadline, str(order_id)),
+        )
 
 
 class Deadlines:
@@ -88,12 +104,14 @@ class Deadlines:
     def check_ins_overdue(self, now: datetime, limit: int = 1000) -> list[UUID]:
         rows = self.db.query(
             "SELECT order_id FROM deadlines WHERE check_in_deadline < ? "
-            "ORDER BY check_in_deadline LIMIT ?", (iso(now), limit))
+            "ORDER BY check_in_deadline LIMIT ?",
+            (iso(now), limit),
+        )
         return [UUID(row["order_id"]) for row in rows]
 
     def expiries_due(self, now: datetime, limit: int = 1000) -> list[UUID]:
         rows = self.db.query(
             "SELECT order_id FROM deadlines WHERE expires_at <= ? ORDER BY expires_at LIMIT ?",
-            (iso(now), limit))
+            (iso(now), limit),
+        )
         return [UUID(row["order_id"]) for row in rows]
-

@@ -40,12 +40,16 @@ class OrderStateView(View):
     def _set(self, tx: Transaction, event: Any, **columns: Any) -> None:
         columns |= {"version": event.originator_version, "updated_at": iso(event.timestamp)}
         assignments = ", ".join(f"{name} = ?" for name in columns)
-        tx.execute(f"UPDATE order_state SET {assignments} WHERE order_id = ?",  # noqa: S608
-                   (*columns.values(), str(event.originator_id)))
+        tx.execute(
+            f"UPDATE order_state SET {assignments} WHERE order_id = ?",
+            (*columns.values(), str(event.originator_id)),
+        )
 
     def _set_due(self, tx: Transaction, event: Any, due: datetime | None, **columns: Any) -> None:
-        tx.execute("SELECT check_in_grace_us FROM order_state WHERE order_id = ?",
-                   (str(event.originator_id),))
+        tx.execute(
+            "SELECT check_in_grace_us FROM order_state WHERE order_id = ?",
+            (str(event.originator_id),),
+        )
         row = tx.fetchone()
         grace = timedelta(microseconds=int(row["check_in_grace_us"] or 0)) if row else timedelta()
         deadline = None if due is None else due + grace
@@ -61,8 +65,14 @@ class OrderStateView(View):
         tx.execute(
             "INSERT INTO order_state (order_id, status, district, channel, requested_at, "
             "version, updated_at) VALUES (?, 'requested', ?, ?, ?, ?, ?)",
-            (str(event.originator_id), request.district, request.channel,
-             iso(event.timestamp), event.originator_version, iso(event.timestamp)),
+            (
+                str(event.originator_id),
+                request.district,
+                request.channel,
+                iso(event.timestamp),
+                event.originator_version,
+                iso(event.timestamp),
+            ),
         )
 
     @apply.register
@@ -78,10 +88,17 @@ class OrderStateView(View):
         terms, grace = event.terms, event.schedule.grace
         due = event.check_in_due
         self._set(
-            tx, event, status="issued", inspector_id=terms.inspector_id, kind=terms.kind,
-            issued_at=iso(event.timestamp), valid_from=iso(terms.valid_from),
-            valid_until=iso(terms.valid_until), check_in_grace_us=grace // timedelta(microseconds=1),
-            check_in_due=iso(due), check_in_deadline=iso(None if due is None else due + grace),
+            tx,
+            event,
+            status="issued",
+            inspector_id=terms.inspector_id,
+            kind=terms.kind,
+            issued_at=iso(event.timestamp),
+            valid_from=iso(terms.valid_from),
+            valid_until=iso(terms.valid_until),
+            check_in_grace_us=grace // timedelta(microseconds=1),
+            check_in_due=iso(due),
+            check_in_deadline=iso(None if due is None else due + grace),
         )
 
     @apply.register
@@ -90,14 +107,21 @@ class OrderStateView(View):
 
     @apply.register
     def _(self, event: Order.InspectionVisitRecorded, position: int, tx: Transaction) -> None:
-        self._set_due(tx, event, event.check_in_due, missed_since_visit=0,
-                      last_visit_recorded_at=iso(event.timestamp))
+        self._set_due(
+            tx,
+            event,
+            event.check_in_due,
+            missed_since_visit=0,
+            last_visit_recorded_at=iso(event.timestamp),
+        )
 
     @apply.register
     def _(self, event: Order.CheckInMissed, position: int, tx: Transaction) -> None:
-        tx.execute("UPDATE order_state SET missed_check_ins = missed_check_ins + 1, "
-                   "missed_since_visit = missed_since_visit + 1 WHERE order_id = ?",
-                   (str(event.originator_id),))
+        tx.execute(
+            "UPDATE order_state SET missed_check_ins = missed_check_ins + 1, "
+            "missed_since_visit = missed_since_visit + 1 WHERE order_id = ?",
+            (str(event.originator_id),),
+        )
         self._set_due(tx, event, event.check_in_due)
 
     @apply.register
@@ -108,9 +132,11 @@ class OrderStateView(View):
     @apply.register
     def _(self, event: Order.BreachResponded, position: int, tx: Transaction) -> None:
         # The first response closes the breach; later ones only add to its record.
-        tx.execute("INSERT INTO order_state_responded_breaches (order_id, breach_id) "
-                   "VALUES (?, ?) ON CONFLICT DO NOTHING",
-                   (str(event.originator_id), event.breach_id))
+        tx.execute(
+            "INSERT INTO order_state_responded_breaches (order_id, breach_id) "
+            "VALUES (?, ?) ON CONFLICT DO NOTHING",
+            (str(event.originator_id), event.breach_id),
+        )
         if tx.rowcount == 1:
             self._bump(tx, event, "open_breaches", -1)
         self._set(tx, event)
@@ -139,8 +165,10 @@ class OrderStateView(View):
 
     @staticmethod
     def _bump(tx: Transaction, event: Any, column: str, by: int) -> None:
-        tx.execute(f"UPDATE order_state SET {column} = {column} + ? WHERE order_id = ?",  # noqa: S608
-                   (by, str(event.originator_id)))
+        tx.execute(
+            f"UPDATE order_state SET {column} = {column} + ? WHERE order_id = ?",
+            (by, str(event.originator_id)),
+        )
 
 
 @dataclass(frozen=True)
@@ -173,7 +201,9 @@ class OrderStates:
             if value is not None:
                 clauses.append(f"{column} = ?")
                 params.append(value)
-        overdue = "(missed_since_visit > 0 OR (check_in_deadline IS NOT NULL AND check_in_deadline < ?))"
+        overdue = (
+            "(missed_since_visit > 0 OR (check_in_deadline IS NOT NULL AND check_in_deadline < ?))"
+        )
         if where.overdue is not None:
             clauses.append(overdue if where.overdue else f"NOT {overdue}")
             params.append(iso(now))
@@ -185,8 +215,16 @@ class OrderStates:
 
 
 def _typed(row: Row) -> Row:
-    for column in ("requested_at", "issued_at", "valid_from", "valid_until", "check_in_due",
-                   "check_in_deadline", "last_visit_recorded_at", "updated_at"):
+    for column in (
+        "requested_at",
+        "issued_at",
+        "valid_from",
+        "valid_until",
+        "check_in_due",
+        "check_in_deadline",
+        "last_visit_recorded_at",
+        "updated_at",
+    ):
         row[column] = parse_iso(row[column])
     for column in ("served", "needs_reassessment"):
         row[column] = bool(row[column])

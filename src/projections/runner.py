@@ -83,7 +83,9 @@ class ProjectionRunner:
         return self.app.recorder.max_notification_id() or 0
 
     def position(self, view: View) -> int:
-        rows = self.db.query("SELECT position FROM projection_tracking WHERE view = ?", (view.name,))
+        rows = self.db.query(
+            "SELECT position FROM projection_tracking WHERE view = ?", (view.name,)
+        )
         return int(rows[0]["position"])
 
     def lag(self) -> list[Lag]:
@@ -103,8 +105,9 @@ class ProjectionRunner:
 
     def _apply_batch(self, view: View) -> int:
         with self.db.transaction() as tx:
-            tx.execute("UPDATE projection_tracking SET position = position WHERE view = ?",
-                       (view.name,))  # takes the lock: a second runner waits here
+            tx.execute(
+                "UPDATE projection_tracking SET position = position WHERE view = ?", (view.name,)
+            )  # takes the lock: a second runner waits here
             tx.execute("SELECT position FROM projection_tracking WHERE view = ?", (view.name,))
             row = tx.fetchone()
             assert row is not None
@@ -114,8 +117,10 @@ class ProjectionRunner:
             for notification in notifications:
                 view.apply(self.app.mapper.to_domain_event(notification), notification.id, tx)
             if notifications:
-                tx.execute("UPDATE projection_tracking SET position = ? WHERE view = ?",
-                           (notifications[-1].id, view.name))
+                tx.execute(
+                    "UPDATE projection_tracking SET position = ? WHERE view = ?",
+                    (notifications[-1].id, view.name),
+                )
             return len(notifications)
 
     def rebuild(self, progress: Progress | None = None) -> int:
@@ -123,16 +128,18 @@ class ProjectionRunner:
         with self.db.transaction() as tx:
             for view in self.views:
                 for table in view.table_names():
-                    tx.execute(f"DELETE FROM {table}")  # noqa: S608 - names are our own constants
-                tx.execute("UPDATE projection_tracking SET position = 0 WHERE view = ?",
-                           (view.name,))
+                    tx.execute(f"DELETE FROM {table}")
+                tx.execute(
+                    "UPDATE projection_tracking SET position = 0 WHERE view = ?", (view.name,)
+                )
         return self.catch_up(progress)
 
     def start(self, interval: float = 0.5) -> None:
         """Keep catching up in a background thread until `stop()`."""
         self._stopping.clear()
-        self._thread = threading.Thread(target=self._loop, args=(interval,), daemon=True,
-                                        name="projections")
+        self._thread = threading.Thread(
+            target=self._loop, args=(interval,), daemon=True, name="projections"
+        )
         self._thread.start()
 
     def _loop(self, interval: float) -> None:

@@ -32,9 +32,17 @@ class TimelineView(View):
         tx.execute(
             "INSERT INTO timeline (position, order_id, version, event_type, actor_id, actor_role, "
             "claimed_at, recorded_at, summary) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (position, str(event.originator_id), event.originator_version, type(event).__name__,
-             event.actor.id, event.actor.role, iso(claimed_time(event)), iso(event.timestamp),
-             summary(event)),
+            (
+                position,
+                str(event.originator_id),
+                event.originator_version,
+                type(event).__name__,
+                event.actor.id,
+                event.actor.role,
+                iso(claimed_time(event)),
+                iso(event.timestamp),
+                summary(event),
+            ),
         )
 
 
@@ -62,21 +70,27 @@ def summary(event: Any) -> str:
 def _(event: Order.Requested) -> str:
     r = event.request
     kinds = ", ".join(r.violence_types)
-    return (f"requested via {r.channel} in {r.district}; {len(r.protected_persons)} protected "
-            f"person(s); violence: {kinds}; firearms access: {r.firearms_access}")
+    return (
+        f"requested via {r.channel} in {r.district}; {len(r.protected_persons)} protected "
+        f"person(s); violence: {kinds}; firearms access: {r.firearms_access}"
+    )
 
 
 @summary.register
 def _(event: Order.RiskAssessed) -> str:
-    return (f"risk computed {event.computed_level}, final {event.final_level} "
-            f"({event.instrument}, policy {event.policy_version})")
+    return (
+        f"risk computed {event.computed_level}, final {event.final_level} "
+        f"({event.instrument}, policy {event.policy_version})"
+    )
 
 
 @summary.register
 def _(event: Order.Issued) -> str:
     t = event.terms
-    return (f"{t.kind} order issued, valid {iso(t.valid_from)} to {iso(t.valid_until)}; "
-            f"check-ins every {_hours(event.schedule.every)}; inspector {t.inspector_id}")
+    return (
+        f"{t.kind} order issued, valid {iso(t.valid_from)} to {iso(t.valid_until)}; "
+        f"check-ins every {_hours(event.schedule.every)}; inspector {t.inspector_id}"
+    )
 
 
 @summary.register
@@ -124,8 +138,10 @@ def _(event: Order.Extended) -> str:
 
 @summary.register
 def _(event: Order.Modified) -> str:
-    return (f"modified: conditions {', '.join(event.conditions)}; "
-            f"{len(event.protected_person_ids)} person(s) covered")
+    return (
+        f"modified: conditions {', '.join(event.conditions)}; "
+        f"{len(event.protected_person_ids)} person(s) covered"
+    )
 
 
 @summary.register
@@ -150,8 +166,9 @@ class Timelines:
         self.db = db
 
     def of(self, order_id: UUID) -> list[Row]:
-        rows = self.db.query("SELECT * FROM timeline WHERE order_id = ? ORDER BY position",
-                             (str(order_id),))
+        rows = self.db.query(
+            "SELECT * FROM timeline WHERE order_id = ? ORDER BY position", (str(order_id),)
+        )
         for row in rows:
             row["claimed_at"] = parse_iso(row["claimed_at"])
             row["recorded_at"] = parse_iso(row["recorded_at"])

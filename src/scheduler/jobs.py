@@ -12,11 +12,20 @@ from projections.runner import ProjectionRunner
 from scheduler.sweep import sweep
 
 
-def start_scheduler(orders: Orders, views: ProjectionRunner, deadlines: Deadlines, *,
-                    every_seconds: float) -> BackgroundScheduler:
+def start_scheduler(
+    orders: Orders, views: ProjectionRunner, deadlines: Deadlines, *, every_seconds: float
+) -> BackgroundScheduler:
     """Start a background scheduler that sweeps every `every_seconds`, first at once."""
     scheduler = BackgroundScheduler(timezone="UTC")
-    scheduler.add_job(sweep, "interval", args=(orders, views, deadlines), seconds=every_seconds,
-                      id="sweep", max_instances=1, coalesce=True, next_run_time=datetime.now(tz=UTC))
+    scheduler.add_job(
+        sweep,
+        "interval",
+        args=(orders, views, deadlines),
+        seconds=every_seconds,
+        id="sweep",
+        max_instances=1,
+        coalesce=True,
+        next_run_time=datetime.now(tz=UTC),
+    )
     scheduler.start()
     return scheduler

@@ -45,8 +45,12 @@ def sweep(orders: Orders, views: ProjectionRunner, deadlines: Deadlines) -> Swee
             break
     views.catch_up()
     if missed or expired or failed:
-        log.info("sweep recorded %d missed check-in(s), %d expiry(ies); %d order(s) failed",
-                 missed, expired, failed)
+        log.info(
+            "sweep recorded %d missed check-in(s), %d expiry(ies); %d order(s) failed",
+            missed,
+            expired,
+            failed,
+        )
     return SweepResult(missed, expired, failed)
 
 

@@ -33,8 +33,10 @@ class Service:
 
 def bootstrap(settings: Settings, *, clock: Clock = system_clock) -> Service:
     """Build the service on the database the settings name."""
-    orders = Orders(settings.persistence_env(), policy=load_policy(settings.policy_file),
-                    clock=clock)
+    orders = Orders(
+        settings.persistence_env(), policy=load_policy(settings.policy_file), clock=clock
+    )
     views = order_views(orders)
-    return Service(settings, orders, views, OrderStates(views.db), Timelines(views.db),
-                   Deadlines(views.db))
+    return Service(
+        settings, orders, views, OrderStates(views.db), Timelines(views.db), Deadlines(views.db)
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import signal
 import sys
@@ -35,23 +36,26 @@ def serve(service: Service, args: argparse.Namespace) -> None:
         service.views.start(service.settings.projection_poll_seconds)
     scheduler = None
     if "scheduler" in parts:
-        scheduler = start_scheduler(service.orders, service.views, service.deadlines,
-                                    every_seconds=service.settings.sweep_seconds)
+        scheduler = start_scheduler(
+            service.orders,
+            service.views,
+            service.deadlines,
+            every_seconds=service.settings.sweep_seconds,
+        )
     try:
         if "api" in parts:
             import uvicorn
 
             from api.app import create_app
+
             _say(f"serving on http://{args.host}:{args.port} (OpenAPI at /docs)")
             uvicorn.run(create_app(service), host=args.host, port=args.port, log_level="info")
         else:
             _say(f"running {', '.join(sorted(parts))}; Ctrl-C stops")
             stop = threading.Event()
             signal.signal(signal.SIGTERM, lambda *_: stop.set())
-            try:
+            with contextlib.suppress(KeyboardInterrupt):
                 stop.wait()
-            except KeyboardInterrupt:
-                pass
     finally:
         if scheduler is not None:
             scheduler.shutdown(wait=True)
@@ -65,7 +69,8 @@ def demo(settings: Settings, args: argparse.Namespace) -> None:
     try:
         _say(f"replaying sixty days of work for {args.orders} orders ...")
         Demo(service, clock, count=args.orders, seed=args.seed).run(
-            now, lambda done, total: _say(f"  {done}/{total} steps"))
+            now, lambda done, total: _say(f"  {done}/{total} steps")
+        )
         head = service.views.head()
         _say(f"done: {head} events stored in {settings.database_url}")
     finally:
@@ -82,8 +87,10 @@ def rebuild(service: Service, args: argparse.Namespace) -> None:
 def sweep_once(service: Service, args: argparse.Namespace) -> None:
     """Run one scheduler sweep now and report what it recorded."""
     result = sweep(service.orders, service.views, service.deadlines)
-    _say(f"recorded {result.missed_check_ins} missed check-in(s) and {result.expired} "
-         f"expiry(ies); {result.failed} order(s) failed")
+    _say(
+        f"recorded {result.missed_check_ins} missed check-in(s) and {result.expired} "
+        f"expiry(ies); {result.failed} order(s) failed"
+    )
 
 
 def status(service: Service, args: argparse.Namespace) -> None:
@@ -98,8 +105,12 @@ def parser() -> argparse.ArgumentParser:
     s = sub.add_parser("serve", help="run the API, projections and scheduler")
     s.add_argument("--host", default="127.0.0.1")
     s.add_argument("--port", type=int, default=8000)
-    s.add_argument("--only", action="append", choices=PARTS,
-                   help="run only this part (repeatable); default: all three")
+    s.add_argument(
+        "--only",
+        action="append",
+        choices=PARTS,
+        help="run only this part (repeatable); default: all three",
+    )
     d = sub.add_parser("demo", help="fill the store with a realistic data set")
     d.add_argument("--orders", type=int, default=300)
     d.add_argument("--seed", type=int, default=7)

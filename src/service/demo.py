@@ -42,7 +42,7 @@ CHILDREN = ("Emir", "Aruuke", "Bektur", "Aiym")
 RESPONDENTS = ("Ruslan", "Talant", "Azamat", "Erlan", "Marat")
 SPAN = timedelta(days=60)
 
-Step = Callable[[], None]
+Step = Callable[[], object]
 
 
 class Demo:
@@ -86,23 +86,36 @@ class Demo:
         social_worker = Actor(f"sw-{district.lower()}", Role.SOCIAL_WORKER)
         inspector = Actor(f"insp-{district.lower()}-{r.randint(1, 3)}", Role.INSPECTOR)
         children = tuple(
-            ProtectedPerson(f"c{k}", r.choice(CHILDREN), r.choice(list(Sex)),
-                            date(2012 + r.randint(0, 12), r.randint(1, 12), r.randint(1, 28)))
+            ProtectedPerson(
+                f"c{k}",
+                r.choice(CHILDREN),
+                r.choice(list(Sex)),
+                date(2012 + r.randint(0, 12), r.randint(1, 12), r.randint(1, 28)),
+            )
             for k in range(r.choice((0, 0, 1, 2)))
         )
         request = Request(
-            channel=r.choice(list(Channel)), district=district, petitioner_name=r.choice(NAMES),
-            protected_persons=(ProtectedPerson("p1", r.choice(NAMES), Sex.FEMALE,
-                                               date(r.randint(1970, 2004), 5, 1)), *children),
+            channel=r.choice(list(Channel)),
+            district=district,
+            petitioner_name=r.choice(NAMES),
+            protected_persons=(
+                ProtectedPerson(
+                    "p1", r.choice(NAMES), Sex.FEMALE, date(r.randint(1970, 2004), 5, 1)
+                ),
+                *children,
+            ),
             respondent=Respondent(r.choice(RESPONDENTS), r.choice(list(Relationship)[:4])),
             violence_types=tuple(r.sample(list(ViolenceType), r.randint(1, 3))),
             incident_at=now - timedelta(hours=r.randint(1, 48)),
-            incident_narrative="(demo narrative)", shared_residence=r.random() < 0.6,
+            incident_narrative="(demo narrative)",
+            shared_residence=r.random() < 0.6,
             firearms_access=r.choice(list(FirearmsAccess)),
         )
         order = self.orders.request(request, by=social_worker)
-        self.at(now + timedelta(minutes=r.randint(10, 90)),
-                lambda: self._assess_and_issue(order.id, inspector))
+        self.at(
+            now + timedelta(minutes=r.randint(10, 90)),
+            lambda: self._assess_and_issue(order.id, inspector),
+        )
 
     def _assess_and_issue(self, order_id: UUID, inspector: Actor) -> None:
         r = self.random
@@ -113,31 +126,55 @@ class Demo:
             return  # still waiting for a decision
         kind = r.choices(list(OrderKind), weights=(4, 4, 2))[0]
         persons = tuple(p.person_id for p in self.orders.get(order_id).request.protected_persons)
-        terms = Terms(kind, (Condition.NO_CONTACT, r.choice(list(Condition))), (), persons,
-                      inspector.id, self.clock())
+        terms = Terms(
+            kind,
+            (Condition.NO_CONTACT, r.choice(list(Condition))),
+            (),
+            persons,
+            inspector.id,
+            self.clock(),
+        )
         order = self.orders.issue(order_id, terms, by=inspector)
-        self.at(self.clock() + timedelta(hours=r.randint(2, 30)),
-                lambda: self._serve(order_id, inspector))
+        self.at(
+            self.clock() + timedelta(hours=r.randint(2, 30)),
+            lambda: self._serve(order_id, inspector),
+        )
         diligence = r.choice((0.95, 0.9, 0.8, 0.5))  # some inspectors miss check-ins
-        self._plan_visits(order_id, inspector, diligence, order.schedule.windows() if order.schedule else [])
+        self._plan_visits(
+            order_id, inspector, diligence, order.schedule.windows() if order.schedule else []
+        )
         if r.random() < 0.15:
-            self.at(self.clock() + timedelta(days=r.uniform(1, 20)),
-                    lambda: self._breach(order_id, inspector))
+            self.at(
+                self.clock() + timedelta(days=r.uniform(1, 20)),
+                lambda: self._breach(order_id, inspector),
+            )
         if kind is OrderKind.TEMPORARY and r.random() < 0.3:
             self.at(self.clock() + timedelta(days=2), lambda: self._extend(order_id, inspector))
         elif r.random() < 0.05:
-            self.at(self.clock() + timedelta(days=r.uniform(1, 20)), lambda: self._attempt(
-                lambda: self.orders.revoke(order_id, reason="court decision", by=inspector)))
+            self.at(
+                self.clock() + timedelta(days=r.uniform(1, 20)),
+                lambda: self._attempt(
+                    lambda: self.orders.revoke(order_id, reason="court decision", by=inspector)
+                ),
+            )
 
     def _extend(self, order_id: UUID, inspector: Actor) -> None:
         order = self.orders.get(order_id)
         if order.terms is not None:
             until = order.terms.valid_from + timedelta(days=self.random.choice((10, 20, 30)))
-            self._attempt(lambda: self.orders.extend(
-                order_id, valid_until=until, reason="continued threat", by=inspector))
+            self._attempt(
+                lambda: self.orders.extend(
+                    order_id, valid_until=until, reason="continued threat", by=inspector
+                )
+            )
 
-    def _plan_visits(self, order_id: UUID, inspector: Actor, diligence: float,
-                     windows: list[tuple[datetime, datetime]]) -> None:
+    def _plan_visits(
+        self,
+        order_id: UUID,
+        inspector: Actor,
+        diligence: float,
+        windows: list[tuple[datetime, datetime]],
+    ) -> None:
         for opens, due in windows:
             if self.random.random() < diligence:
                 moment = opens + (due - opens) * self.random.uniform(0.2, 0.95)
@@ -150,9 +187,15 @@ class Demo:
             return
 
     def _serve(self, order_id: UUID, inspector: Actor) -> None:
-        self._attempt(lambda: self.orders.serve(
-            order_id, served_at=self.clock() - timedelta(minutes=30),
-            method=ServiceMethod.IN_PERSON, notes="", by=inspector))
+        self._attempt(
+            lambda: self.orders.serve(
+                order_id,
+                served_at=self.clock() - timedelta(minutes=30),
+                method=ServiceMethod.IN_PERSON,
+                notes="",
+                by=inspector,
+            )
+        )
 
     def _visit(self, order_id: UUID, inspector: Actor) -> None:
         claimed = self.clock() - timedelta(minutes=self.random.randint(5, 120))
@@ -165,18 +208,33 @@ class Demo:
 
         def report() -> None:
             _, breach_id = self.orders.report_breach(
-                order_id, occurred_at=now - timedelta(hours=2), description="(demo)", by=inspector)
+                order_id, occurred_at=now - timedelta(hours=2), description="(demo)", by=inspector
+            )
             if r.random() < 0.7:
                 self.orders.respond_to_breach(
-                    order_id, breach_id, response=r.choice(list(BreachResponseKind)),
-                    responded_at=now, notes="", by=inspector)
+                    order_id,
+                    breach_id,
+                    response=r.choice(list(BreachResponseKind)),
+                    responded_at=now,
+                    notes="",
+                    by=inspector,
+                )
             if r.random() < 0.4:
                 _, escalation_id = self.orders.escalate(
-                    order_id, target=EscalationTarget.SUPERVISOR, reason="breach after warning",
-                    by=inspector)
+                    order_id,
+                    target=EscalationTarget.SUPERVISOR,
+                    reason="breach after warning",
+                    by=inspector,
+                )
                 chief = Actor("chief-" + inspector.id.split("-")[1], Role.SUPERVISOR)
                 if r.random() < 0.6:
-                    self.at(now + timedelta(hours=r.randint(1, 40)), lambda: self._attempt(
-                        lambda: self.orders.acknowledge_escalation(order_id, escalation_id,
-                                                                   by=chief)))
+                    self.at(
+                        now + timedelta(hours=r.randint(1, 40)),
+                        lambda: self._attempt(
+                            lambda: self.orders.acknowledge_escalation(
+                                order_id, escalation_id, by=chief
+                            )
+                        ),
+                    )
+
         self._attempt(report)

@@ -36,8 +36,9 @@ class Settings:
                 try:
                     values[name] = float(raw)
                 except ValueError:
-                    raise SettingsError(f"{PREFIX}{name.upper()} must be a number of seconds, "
-                                        f"not {raw!r}") from None
+                    raise SettingsError(
+                        f"{PREFIX}{name.upper()} must be a number of seconds, not {raw!r}"
+                    ) from None
         return cls(**values)  # type: ignore[arg-type]
 
     def persistence_env(self) -> dict[str, str]:
@@ -46,8 +47,11 @@ class Settings:
         if url.scheme == "sqlite":
             path = Path(unquote(url.path[1:]))  # sqlite:///relative, sqlite:////absolute
             path.parent.mkdir(parents=True, exist_ok=True)
-            return {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(path),
-                    "SQLITE_LOCK_TIMEOUT": "10"}
+            return {
+                "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+                "SQLITE_DBNAME": str(path),
+                "SQLITE_LOCK_TIMEOUT": "10",
+            }
         if url.scheme in ("postgresql", "postgres"):
             return {
                 "PERSISTENCE_MODULE": "eventsourcing.postgres",

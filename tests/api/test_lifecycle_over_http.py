@@ -14,8 +14,12 @@ from tests.factories import request_json
 HIGH = {"threats_to_kill": True, "strangulation": True}
 
 
-def post(client: TestClient, path: str, body: dict[str, Any] | None = None,
-         headers: dict[str, str] = INSPECTOR) -> dict[str, Any]:
+def post(
+    client: TestClient,
+    path: str,
+    body: dict[str, Any] | None = None,
+    headers: dict[str, str] = INSPECTOR,
+) -> dict[str, Any]:
     response = client.post(path, json=body or {}, headers=headers)
     assert response.status_code == 201, response.text
     result: dict[str, Any] = response.json()
@@ -26,48 +30,93 @@ def issued(client: TestClient, clock: SimulatedClock, **terms: Any) -> str:
     order = post(client, "/orders", request_json(clock()), SOCIAL_WORKER)
     order_id: str = order["order_id"]
     post(client, f"/orders/{order_id}/risk-assessments", {"answers": HIGH})
-    post(client, f"/orders/{order_id}/issue", {
-        "kind": "temporary", "conditions": ["no_contact"], "protected_person_ids": ["p1", "p2"],
-        "inspector_id": "insp-bakyt", "valid_from": clock().isoformat()} | terms)
+    post(
+        client,
+        f"/orders/{order_id}/issue",
+        {
+            "kind": "temporary",
+            "conditions": ["no_contact"],
+            "protected_person_ids": ["p1", "p2"],
+            "inspector_id": "insp-bakyt",
+            "valid_from": clock().isoformat(),
+        }
+        | terms,
+    )
     return order_id
 
 
-def test_an_order_lives_its_whole_life_through_the_api(client: TestClient,
-                                                        clock: SimulatedClock) -> None:
+def test_an_order_lives_its_whole_life_through_the_api(
+    client: TestClient, clock: SimulatedClock
+) -> None:
     order_id = issued(client, clock)
     o = f"/orders/{order_id}"
     clock.advance(timedelta(hours=1))
     served = post(client, o + "/service", {"served_at": clock().isoformat(), "method": "in_person"})
     assert served["served_at"] is not None
     clock.advance(timedelta(hours=1))
-    visit = post(client, o + "/visits", {"visited_at": clock().isoformat(), "met_with": ["p1"],
-                                        "outcome": "person_safe", "proof_code": "4711"})
+    visit = post(
+        client,
+        o + "/visits",
+        {
+            "visited_at": clock().isoformat(),
+            "met_with": ["p1"],
+            "outcome": "person_safe",
+            "proof_code": "4711",
+        },
+    )
     assert visit["check_in_due"] is None  # the only window of a 3-day order is met
-    breach = post(client, o + "/breaches", {"occurred_at": clock().isoformat(),
-                                           "description": "phoned her 20 times"})
+    breach = post(
+        client,
+        o + "/breaches",
+        {"occurred_at": clock().isoformat(), "description": "phoned her 20 times"},
+    )
     assert breach["order"]["breaches"][0]["enforceable"] is True
     breach_id = breach["breach_id"]
-    post(client, f"{o}/breaches/{breach_id}/responses",
-         {"response": "offence_protocol", "responded_at": clock().isoformat()})
-    escalation = post(client, o + "/escalations", {"target": "prosecutor", "reason": "repeat"},
-                      SOCIAL_WORKER)
-    acked = post(client, f"{o}/escalations/{escalation['escalation_id']}/acknowledgement",
-                 headers=SUPERVISOR)
+    post(
+        client,
+        f"{o}/breaches/{breach_id}/responses",
+        {"response": "offence_protocol", "responded_at": clock().isoformat()},
+    )
+    escalation = post(
+        client, o + "/escalations", {"target": "prosecutor", "reason": "repeat"}, SOCIAL_WORKER
+    )
+    acked = post(
+        client, f"{o}/escalations/{escalation['escalation_id']}/acknowledgement", headers=SUPERVISOR
+    )
     assert acked["escalations"][0]["acknowledged"] is True
-    extended = post(client, o + "/extension", {
-        "valid_until": (clock() + timedelta(days=20)).isoformat(), "reason": "ongoing threat"})
+    extended = post(
+        client,
+        o + "/extension",
+        {"valid_until": (clock() + timedelta(days=20)).isoformat(), "reason": "ongoing threat"},
+    )
     assert extended["check_in_due"] is not None  # new windows until the new end
-    post(client, o + "/modification", {"conditions": ["no_contact", "no_firearms"],
-                                       "protected_person_ids": ["p1"], "reason": "court"})
-    revoked = post(client, o + "/revocation", {"reason": "superseded by court order"},
-                   SUPERVISOR)
+    post(
+        client,
+        o + "/modification",
+        {
+            "conditions": ["no_contact", "no_firearms"],
+            "protected_person_ids": ["p1"],
+            "reason": "court",
+        },
+    )
+    revoked = post(client, o + "/revocation", {"reason": "superseded by court order"}, SUPERVISOR)
     assert revoked["status"] == "revoked"
 
     timeline = client.get(o + "/timeline", headers=SUPERVISOR).json()
     assert [e["event_type"] for e in timeline] == [
-        "Requested", "RiskAssessed", "Issued", "Served", "InspectionVisitRecorded",
-        "BreachReported", "BreachResponded", "Escalated", "EscalationAcknowledged", "Extended",
-        "Modified", "Revoked"]
+        "Requested",
+        "RiskAssessed",
+        "Issued",
+        "Served",
+        "InspectionVisitRecorded",
+        "BreachReported",
+        "BreachResponded",
+        "Escalated",
+        "EscalationAcknowledged",
+        "Extended",
+        "Modified",
+        "Revoked",
+    ]
     assert timeline[-1]["actor_role"] == "supervisor"
     listed = client.get("/orders", params={"status": "revoked"}, headers=SUPERVISOR).json()
     assert [row["order_id"] for row in listed] == [order_id]
@@ -93,8 +142,12 @@ def test_the_openapi_document_describes_every_command_and_its_refusals(
     client: TestClient,
 ) -> None:
     spec = client.get("/openapi.json").json()
-    commands = [(path, op) for path, ops in spec["paths"].items()
-                for method, op in ops.items() if method == "post"]
+    commands = [
+        (path, op)
+        for path, ops in spec["paths"].items()
+        for method, op in ops.items()
+        if method == "post"
+    ]
     assert len(commands) == 12
     for path, op in commands:
         assert {"201", "422"} <= set(op["responses"]), path

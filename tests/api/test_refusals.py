@@ -31,39 +31,65 @@ def field_errors(response: object) -> dict[str, str]:
 def test_an_unknown_order_is_404(client: TestClient) -> None:
     missing = uuid4()
     assert client.get(f"/orders/{missing}", headers=SUPERVISOR).status_code == 404
-    response = client.post(f"/orders/{missing}/revocation", json={"reason": "x"},
-                           headers=SUPERVISOR)
+    response = client.post(
+        f"/orders/{missing}/revocation", json={"reason": "x"}, headers=SUPERVISOR
+    )
     assert response.status_code == 404
     assert str(missing) in response.json()["detail"]
     assert client.get(f"/orders/{missing}/timeline", headers=SUPERVISOR).status_code == 404
 
 
 def test_a_second_issuance_is_409_and_stores_nothing(
-    client: TestClient, clock: SimulatedClock, service: Service,
+    client: TestClient,
+    clock: SimulatedClock,
+    service: Service,
 ) -> None:
     order_id = issued(client, clock)
     head = service.views.head()
-    response = client.post(f"/orders/{order_id}/issue", headers=INSPECTOR, json={
-        "kind": "temporary", "conditions": [], "protected_person_ids": ["p1"],
-        "inspector_id": "x", "valid_from": clock().isoformat()})
+    response = client.post(
+        f"/orders/{order_id}/issue",
+        headers=INSPECTOR,
+        json={
+            "kind": "temporary",
+            "conditions": [],
+            "protected_person_ids": ["p1"],
+            "inspector_id": "x",
+            "valid_from": clock().isoformat(),
+        },
+    )
     assert response.status_code == 409
     assert response.json()["error"] == "OrderAlreadyIssued"
     assert service.views.head() == head
 
 
 @pytest.mark.usefixtures("stores_nothing")
-@pytest.mark.parametrize(("change", "field"), [
-    ({"incident_at": "2026-03-01T09:00:00"}, "incident_at"),  # no timezone
-    ({"incident_at": "3026-03-01T09:00:00Z"}, "incident_at"),  # absurd
-    ({"firearms_access": "maybe"}, "firearms_access"),
-    ({"violence_types": []}, "violence_types"),
-    ({"recorded_at": "2026-03-01T09:00:00Z"}, "recorded_at"),  # the server's, never the client's
-    ({"incident_narrative": "x" * 10_001}, "incident_narrative"),
-    ({"protected_persons": [{"person_id": "p1", "name": "A", "sex": "female",
-                             "birth_date": "2090-01-01"}]}, "birth_date"),
-])
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"incident_at": "2026-03-01T09:00:00"}, "incident_at"),  # no timezone
+        ({"incident_at": "3026-03-01T09:00:00Z"}, "incident_at"),  # absurd
+        ({"firearms_access": "maybe"}, "firearms_access"),
+        ({"violence_types": []}, "violence_types"),
+        (
+            {"recorded_at": "2026-03-01T09:00:00Z"},
+            "recorded_at",
+        ),  # the server's, never the client's
+        ({"incident_narrative": "x" * 10_001}, "incident_narrative"),
+        (
+            {
+                "protected_persons": [
+                    {"person_id": "p1", "name": "A", "sex": "female", "birth_date": "2090-01-01"}
+                ]
+            },
+            "birth_date",
+        ),
+    ],
+)
 def test_an_invalid_request_is_422_naming_the_field(
-    client: TestClient, clock: SimulatedClock, change: dict[str, object], field: str,
+    client: TestClient,
+    clock: SimulatedClock,
+    change: dict[str, object],
+    field: str,
 ) -> None:
     response = client.post("/orders", json=request_json(clock()) | change, headers=SOCIAL_WORKER)
     assert response.status_code == 422
@@ -71,44 +97,64 @@ def test_an_invalid_request_is_422_naming_the_field(
 
 
 def test_a_claimed_time_in_the_future_is_422_and_stores_nothing(
-    client: TestClient, clock: SimulatedClock, service: Service,
+    client: TestClient,
+    clock: SimulatedClock,
+    service: Service,
 ) -> None:
     order_id = issued(client, clock)
     head = service.views.head()
-    response = client.post(f"/orders/{order_id}/visits", headers=INSPECTOR, json={
-        "visited_at": (clock() + timedelta(hours=1)).isoformat(), "met_with": [],
-        "outcome": "person_safe"})
+    response = client.post(
+        f"/orders/{order_id}/visits",
+        headers=INSPECTOR,
+        json={
+            "visited_at": (clock() + timedelta(hours=1)).isoformat(),
+            "met_with": [],
+            "outcome": "person_safe",
+        },
+    )
     assert response.status_code == 422
     assert field_errors(response) == {"visited_at": "lies in the future"}
     assert service.views.head() == head
 
 
 def test_lowering_the_computed_risk_is_422_naming_final_level(
-    client: TestClient, clock: SimulatedClock, service: Service,
+    client: TestClient,
+    clock: SimulatedClock,
+    service: Service,
 ) -> None:
-    order_id = client.post("/orders", json=request_json(clock()),
-                           headers=SOCIAL_WORKER).json()["order_id"]
+    order_id = client.post("/orders", json=request_json(clock()), headers=SOCIAL_WORKER).json()[
+        "order_id"
+    ]
     head = service.views.head()
-    response = client.post(f"/orders/{order_id}/risk-assessments", headers=INSPECTOR, json={
-        "answers": {"threats_to_kill": True, "strangulation": True}, "final_level": "low"})
+    response = client.post(
+        f"/orders/{order_id}/risk-assessments",
+        headers=INSPECTOR,
+        json={"answers": {"threats_to_kill": True, "strangulation": True}, "final_level": "low"},
+    )
     assert response.status_code == 422
     assert "final_level" in field_errors(response)
     assert service.views.head() == head
 
 
-def test_a_refusal_never_echoes_the_sensitive_values_sent(client: TestClient,
-                                                         clock: SimulatedClock) -> None:
+def test_a_refusal_never_echoes_the_sensitive_values_sent(
+    client: TestClient, clock: SimulatedClock
+) -> None:
     secret = "Shelter at 12 Chui Avenue"
-    response = client.post("/orders", headers=SOCIAL_WORKER, json=request_json(
-        clock(), incident_narrative=secret, firearms_access="maybe"))
+    response = client.post(
+        "/orders",
+        headers=SOCIAL_WORKER,
+        json=request_json(clock(), incident_narrative=secret, firearms_access="maybe"),
+    )
     assert response.status_code == 422
     assert "Chui" not in response.text
 
 
 def test_the_narrative_is_never_returned(client: TestClient, clock: SimulatedClock) -> None:
     order_id = issued(client, clock)
-    bodies = [client.get(path, headers=SUPERVISOR).text for path in (
-        f"/orders/{order_id}", f"/orders/{order_id}/timeline", "/orders")]
+    bodies = [
+        client.get(path, headers=SUPERVISOR).text
+        for path in (f"/orders/{order_id}", f"/orders/{order_id}/timeline", "/orders")
+    ]
     assert all("kitchen" not in body for body in bodies)
 
 

@@ -18,7 +18,8 @@ from tests.integration.helpers import issued_order
 
 
 def test_an_order_read_back_from_the_store_has_the_state_and_typed_values_it_was_saved_with(
-    service: Service, clock: SimulatedClock,
+    service: Service,
+    clock: SimulatedClock,
 ) -> None:
     order_id = issued_order(service.orders)
     clock.advance(timedelta(hours=3))
@@ -48,7 +49,8 @@ def test_an_unknown_order_is_not_found(service: Service) -> None:
 
 
 def test_a_concurrent_write_is_refused_and_the_first_one_stands(
-    make_service: ServiceFactory, clock: SimulatedClock,
+    make_service: ServiceFactory,
+    clock: SimulatedClock,
 ) -> None:
     first, second = make_service(), make_service()  # two processes on one database
     order_id = issued_order(first.orders)

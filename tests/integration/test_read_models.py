@@ -20,11 +20,13 @@ from tests.integration.helpers import issued_order
 
 
 def test_current_state_can_be_filtered_by_district_risk_inspector_status_and_overdue(
-    service: Service, clock: SimulatedClock,
+    service: Service,
+    clock: SimulatedClock,
 ) -> None:
     high = issued_order(service.orders, district="Lenin")
-    low = issued_order(service.orders, district="Oktyabr", answers=LOW_RISK_ANSWERS,
-                       kind=OrderKind.COURT)
+    low = issued_order(
+        service.orders, district="Oktyabr", answers=LOW_RISK_ANSWERS, kind=OrderKind.COURT
+    )
     service.views.catch_up()
     now = clock()
 
@@ -43,7 +45,8 @@ def test_current_state_can_be_filtered_by_district_risk_inspector_status_and_ove
 
 
 def test_the_timeline_shows_actor_claimed_and_recorded_time_and_log_position(
-    service: Service, clock: SimulatedClock,
+    service: Service,
+    clock: SimulatedClock,
 ) -> None:
     order_id = issued_order(service.orders)
     clock.advance(timedelta(hours=2))
@@ -52,7 +55,11 @@ def test_the_timeline_shows_actor_claimed_and_recorded_time_and_log_position(
     service.views.catch_up()
     timeline = service.timelines.of(order_id)
     assert [e["event_type"] for e in timeline] == [
-        "Requested", "RiskAssessed", "Issued", "InspectionVisitRecorded"]
+        "Requested",
+        "RiskAssessed",
+        "Issued",
+        "InspectionVisitRecorded",
+    ]
     visit = timeline[-1]
     assert (visit["actor_id"], visit["actor_role"]) == (INSPECTOR.id, "inspector")
     assert visit["claimed_at"] == claimed and visit["recorded_at"] == clock()
@@ -116,19 +123,24 @@ def test_two_runners_at_once_apply_every_event_exactly_once(
 
 
 def test_rebuild_from_zero_gives_the_same_rows_and_lag_is_reported(
-    service: Service, clock: SimulatedClock,
+    service: Service,
+    clock: SimulatedClock,
 ) -> None:
     for _ in range(3):
         issued_order(service.orders)
     lag = {lag.view: lag.behind for lag in service.views.lag()}
     assert lag == {"order_state": 9, "timeline": 9, "deadlines": 9}
     service.views.catch_up()
-    before = [service.views.db.query(f"SELECT * FROM {t} ORDER BY 1")  # noqa: S608
-              for t in ("order_state", "timeline", "deadlines")]
+    before = [
+        service.views.db.query(f"SELECT * FROM {t} ORDER BY 1")
+        for t in ("order_state", "timeline", "deadlines")
+    ]
     progress: list[tuple[str, int, int]] = []
     service.views.rebuild(lambda *p: progress.append(p))
-    after = [service.views.db.query(f"SELECT * FROM {t} ORDER BY 1")  # noqa: S608
-             for t in ("order_state", "timeline", "deadlines")]
+    after = [
+        service.views.db.query(f"SELECT * FROM {t} ORDER BY 1")
+        for t in ("order_state", "timeline", "deadlines")
+    ]
     assert after == before
     assert ("timeline", 9, 9) in progress
     assert all(lag.behind == 0 for lag in service.views.lag())

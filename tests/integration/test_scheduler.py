@@ -31,7 +31,8 @@ def run_sweep(service: Service) -> int:
 
 
 def test_a_missed_check_in_is_alerted_once_even_if_the_scheduler_was_down(
-    service: Service, clock: SimulatedClock,
+    service: Service,
+    clock: SimulatedClock,
 ) -> None:
     start = clock()
     order_id = issued_order(service.orders, kind=OrderKind.COURT)  # high risk: weekly
@@ -44,7 +45,8 @@ def test_a_missed_check_in_is_alerted_once_even_if_the_scheduler_was_down(
 
 
 def test_a_report_recorded_before_the_deadline_prevents_the_alert(
-    service: Service, clock: SimulatedClock,
+    service: Service,
+    clock: SimulatedClock,
 ) -> None:
     order_id = issued_order(service.orders, kind=OrderKind.COURT)
     clock.advance(WEEK + GRACE)  # the last moment of the first window
@@ -55,7 +57,8 @@ def test_a_report_recorded_before_the_deadline_prevents_the_alert(
 
 
 def test_a_backdated_report_recorded_after_the_deadline_does_not_prevent_the_alert(
-    service: Service, clock: SimulatedClock,
+    service: Service,
+    clock: SimulatedClock,
 ) -> None:
     start = clock()
     order_id = issued_order(service.orders, kind=OrderKind.COURT)
@@ -66,7 +69,8 @@ def test_a_backdated_report_recorded_after_the_deadline_does_not_prevent_the_ale
 
 
 def test_two_sweepers_at_once_never_raise_the_same_alert_twice(
-    make_service: ServiceFactory, clock: SimulatedClock,
+    make_service: ServiceFactory,
+    clock: SimulatedClock,
 ) -> None:
     writer = make_service()
     order_ids = [issued_order(writer.orders, kind=OrderKind.COURT) for _ in range(15)]
@@ -90,7 +94,8 @@ def test_two_sweepers_at_once_never_raise_the_same_alert_twice(
 
 
 def test_orders_past_their_validity_are_marked_expired_after_their_last_alerts(
-    service: Service, clock: SimulatedClock,
+    service: Service,
+    clock: SimulatedClock,
 ) -> None:
     order_id = issued_order(service.orders)  # temporary: three days, one window at the end
     clock.advance(timedelta(days=3, hours=3))
@@ -101,12 +106,12 @@ def test_orders_past_their_validity_are_marked_expired_after_their_last_alerts(
 
 
 def test_the_apscheduler_job_sweeps_on_its_interval(
-    service: Service, clock: SimulatedClock,
+    service: Service,
+    clock: SimulatedClock,
 ) -> None:
     order_id = issued_order(service.orders, kind=OrderKind.COURT)
     clock.advance(WEEK + GRACE + timedelta(minutes=1))
-    scheduler = start_scheduler(service.orders, service.views, service.deadlines,
-                                every_seconds=0.2)
+    scheduler = start_scheduler(service.orders, service.views, service.deadlines, every_seconds=0.2)
     try:
         deadline = time.monotonic() + 10
         while not alerts(service, order_id) and time.monotonic() < deadline:

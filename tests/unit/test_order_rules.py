@@ -1,4 +1,4 @@
-"""The rules of an order's life, on the aggregate alone: each refusal is named and changes nothing."""
+"""The rules of an order's life on the aggregate alone: each refusal is named, changes nothing."""
 
 from datetime import UTC, datetime, timedelta
 
@@ -33,7 +33,7 @@ HOUR, DAY = timedelta(hours=1), timedelta(days=1)
 
 
 def requested() -> ProtectionOrder:
-    return ProtectionOrder.request(a_request(T0), by=SOCIAL_WORKER, at=T0, policy=POLICY)
+    return ProtectionOrder.open(a_request(T0), by=SOCIAL_WORKER, at=T0, policy=POLICY)
 
 
 def issued(answers: dict[str, bool] = HIGH_RISK_ANSWERS, **term_changes: object) -> ProtectionOrder:
@@ -53,43 +53,75 @@ def refused(order: ProtectionOrder, error: type[Exception], command: object) -> 
 
 def test_the_officer_may_raise_the_computed_risk_level_with_a_reason() -> None:
     order = requested()
-    order.assess_risk(LOW_RISK_ANSWERS, final_level=RiskLevel.HIGH, reason="threats by phone",
-                      by=INSPECTOR, at=T0, policy=POLICY)
+    order.assess_risk(
+        LOW_RISK_ANSWERS,
+        final_level=RiskLevel.HIGH,
+        reason="threats by phone",
+        by=INSPECTOR,
+        at=T0,
+        policy=POLICY,
+    )
     assert order.risk_level is RiskLevel.HIGH
 
 
 def test_the_officer_may_never_lower_the_computed_risk_level() -> None:
     order = requested()
-    refused(order, errors.RiskLevelLowered, lambda: order.assess_risk(
-        HIGH_RISK_ANSWERS, final_level=RiskLevel.LOW, reason="seems calm", by=INSPECTOR, at=T0,
-        policy=POLICY))
+    refused(
+        order,
+        errors.RiskLevelLowered,
+        lambda: order.assess_risk(
+            HIGH_RISK_ANSWERS,
+            final_level=RiskLevel.LOW,
+            reason="seems calm",
+            by=INSPECTOR,
+            at=T0,
+            policy=POLICY,
+        ),
+    )
 
 
 def test_raising_the_level_needs_a_reason() -> None:
     order = requested()
-    refused(order, errors.InvalidInput, lambda: order.assess_risk(
-        LOW_RISK_ANSWERS, final_level=RiskLevel.EXTREME, reason=" ", by=INSPECTOR, at=T0,
-        policy=POLICY))
+    refused(
+        order,
+        errors.InvalidInput,
+        lambda: order.assess_risk(
+            LOW_RISK_ANSWERS,
+            final_level=RiskLevel.EXTREME,
+            reason=" ",
+            by=INSPECTOR,
+            at=T0,
+            policy=POLICY,
+        ),
+    )
 
 
 def test_an_order_cannot_be_issued_before_its_risk_is_assessed() -> None:
     order = requested()
-    refused(order, errors.RiskNotAssessed,
-            lambda: order.issue(terms(T0), by=INSPECTOR, at=T0, policy=POLICY))
+    refused(
+        order,
+        errors.RiskNotAssessed,
+        lambda: order.issue(terms(T0), by=INSPECTOR, at=T0, policy=POLICY),
+    )
 
 
 def test_an_order_cannot_be_issued_twice() -> None:
     order = issued()
-    refused(order, errors.OrderAlreadyIssued,
-            lambda: order.issue(terms(T0), by=INSPECTOR, at=T0, policy=POLICY))
+    refused(
+        order,
+        errors.OrderAlreadyIssued,
+        lambda: order.issue(terms(T0), by=INSPECTOR, at=T0, policy=POLICY),
+    )
 
 
 def test_issuing_copies_the_check_in_cadence_for_the_risk_level_from_the_policy() -> None:
     order = issued()
     assert order.schedule is not None
     assert order.schedule.every == POLICY.check_in_every[RiskLevel.HIGH]
-    assert order.terms is not None and order.terms.valid_until == T0 + POLICY.kinds[
-        OrderKind.TEMPORARY].duration
+    assert (
+        order.terms is not None
+        and order.terms.valid_until == T0 + POLICY.kinds[OrderKind.TEMPORARY].duration
+    )
     event = order.pending_events[-1]
     assert isinstance(event, ProtectionOrder.Issued)
     assert event.policy_version == POLICY.version
@@ -97,67 +129,131 @@ def test_issuing_copies_the_check_in_cadence_for_the_risk_level_from_the_policy(
 
 def test_an_order_may_protect_only_persons_named_on_the_request() -> None:
     order = requested()
-    order.assess_risk(HIGH_RISK_ANSWERS, final_level=None, reason="", by=INSPECTOR, at=T0,
-                      policy=POLICY)
-    refused(order, errors.UnknownProtectedPerson, lambda: order.issue(
-        terms(T0, protected_person_ids=("p1", "stranger")), by=INSPECTOR, at=T0, policy=POLICY))
+    order.assess_risk(
+        HIGH_RISK_ANSWERS, final_level=None, reason="", by=INSPECTOR, at=T0, policy=POLICY
+    )
+    refused(
+        order,
+        errors.UnknownProtectedPerson,
+        lambda: order.issue(
+            terms(T0, protected_person_ids=("p1", "stranger")), by=INSPECTOR, at=T0, policy=POLICY
+        ),
+    )
 
 
 def test_a_claimed_time_in_the_future_is_refused_beyond_the_tolerance() -> None:
     order = issued()
     order.record_visit(a_visit(T0 + 4 * timedelta(minutes=1)), by=INSPECTOR, at=T0, policy=POLICY)
-    refused(order, errors.ClaimedTimeInFuture, lambda: order.record_visit(
-        a_visit(T0 + HOUR), by=INSPECTOR, at=T0, policy=POLICY))
+    refused(
+        order,
+        errors.ClaimedTimeInFuture,
+        lambda: order.record_visit(a_visit(T0 + HOUR), by=INSPECTOR, at=T0, policy=POLICY),
+    )
 
 
 def test_no_visit_is_recorded_on_an_order_that_is_not_in_force() -> None:
     order = requested()
-    refused(order, errors.OrderNotInForce, lambda: order.record_visit(
-        a_visit(T0), by=INSPECTOR, at=T0, policy=POLICY))
+    refused(
+        order,
+        errors.OrderNotInForce,
+        lambda: order.record_visit(a_visit(T0), by=INSPECTOR, at=T0, policy=POLICY),
+    )
     order = issued()
     end = T0 + 3 * DAY
     order.expire(by=SYSTEM_ACTOR, at=end)
-    refused(order, errors.OrderNotInForce, lambda: order.record_visit(
-        a_visit(end - HOUR), by=INSPECTOR, at=end, policy=POLICY))
+    refused(
+        order,
+        errors.OrderNotInForce,
+        lambda: order.record_visit(a_visit(end - HOUR), by=INSPECTOR, at=end, policy=POLICY),
+    )
 
 
 def test_a_visit_claiming_a_time_before_the_order_began_is_refused() -> None:
     order = issued()
-    refused(order, errors.ClaimedTimeOutOfRange, lambda: order.record_visit(
-        a_visit(T0 - HOUR), by=INSPECTOR, at=T0 + HOUR, policy=POLICY))
+    refused(
+        order,
+        errors.ClaimedTimeOutOfRange,
+        lambda: order.record_visit(a_visit(T0 - HOUR), by=INSPECTOR, at=T0 + HOUR, policy=POLICY),
+    )
 
 
 def test_an_extension_may_not_pass_the_policys_maximum() -> None:
     order = issued()
     most = POLICY.kinds[OrderKind.TEMPORARY].max_duration
-    order.extend(valid_until=T0 + most, reason="still at risk", by=INSPECTOR, at=T0 + DAY,
-                 policy=POLICY)
+    order.extend(
+        valid_until=T0 + most, reason="still at risk", by=INSPECTOR, at=T0 + DAY, policy=POLICY
+    )
     order2 = issued()
-    refused(order2, errors.ExtensionBeyondMaximum, lambda: order2.extend(
-        valid_until=T0 + most + DAY, reason="still at risk", by=INSPECTOR, at=T0 + DAY,
-        policy=POLICY))
+    refused(
+        order2,
+        errors.ExtensionBeyondMaximum,
+        lambda: order2.extend(
+            valid_until=T0 + most + DAY,
+            reason="still at risk",
+            by=INSPECTOR,
+            at=T0 + DAY,
+            policy=POLICY,
+        ),
+    )
 
 
 def test_a_breach_response_may_not_precede_the_breach_nor_name_an_unknown_one() -> None:
     order = issued()
-    breach_id = order.report_breach(occurred_at=T0 + DAY, description="he came to the house",
-                                    by=INSPECTOR, at=T0 + DAY, policy=POLICY)
-    refused(order, errors.ClaimedTimeOutOfRange, lambda: order.respond_to_breach(
-        breach_id, response=BreachResponseKind.WARNING, responded_at=T0 + DAY - HOUR, notes="",
-        by=INSPECTOR, at=T0 + DAY, policy=POLICY))
-    refused(order, errors.BreachNotFound, lambda: order.respond_to_breach(
-        "nope", response=BreachResponseKind.WARNING, responded_at=T0 + DAY, notes="",
-        by=INSPECTOR, at=T0 + DAY, policy=POLICY))
+    breach_id = order.report_breach(
+        occurred_at=T0 + DAY,
+        description="he came to the house",
+        by=INSPECTOR,
+        at=T0 + DAY,
+        policy=POLICY,
+    )
+    refused(
+        order,
+        errors.ClaimedTimeOutOfRange,
+        lambda: order.respond_to_breach(
+            breach_id,
+            response=BreachResponseKind.WARNING,
+            responded_at=T0 + DAY - HOUR,
+            notes="",
+            by=INSPECTOR,
+            at=T0 + DAY,
+            policy=POLICY,
+        ),
+    )
+    refused(
+        order,
+        errors.BreachNotFound,
+        lambda: order.respond_to_breach(
+            "nope",
+            response=BreachResponseKind.WARNING,
+            responded_at=T0 + DAY,
+            notes="",
+            by=INSPECTOR,
+            at=T0 + DAY,
+            policy=POLICY,
+        ),
+    )
 
 
 def test_a_breach_before_service_is_recorded_but_not_enforceable() -> None:
     order = issued()
-    early = order.report_breach(occurred_at=T0 + HOUR, description="called her", by=INSPECTOR,
-                                at=T0 + HOUR, policy=POLICY)
-    order.serve(served_at=T0 + 2 * HOUR, method=ServiceMethod.IN_PERSON, notes="",
-                by=INSPECTOR, at=T0 + 2 * HOUR, policy=POLICY)
-    late = order.report_breach(occurred_at=T0 + 3 * HOUR, description="came to her work",
-                               by=INSPECTOR, at=T0 + 3 * HOUR, policy=POLICY)
+    early = order.report_breach(
+        occurred_at=T0 + HOUR, description="called her", by=INSPECTOR, at=T0 + HOUR, policy=POLICY
+    )
+    order.serve(
+        served_at=T0 + 2 * HOUR,
+        method=ServiceMethod.IN_PERSON,
+        notes="",
+        by=INSPECTOR,
+        at=T0 + 2 * HOUR,
+        policy=POLICY,
+    )
+    late = order.report_breach(
+        occurred_at=T0 + 3 * HOUR,
+        description="came to her work",
+        by=INSPECTOR,
+        at=T0 + 3 * HOUR,
+        policy=POLICY,
+    )
     assert not order.breaches[early].enforceable
     assert order.breaches[late].enforceable
     assert order.needs_reassessment
@@ -165,35 +261,56 @@ def test_a_breach_before_service_is_recorded_but_not_enforceable() -> None:
 
 def test_an_order_is_served_only_once() -> None:
     order = issued()
-    order.serve(served_at=T0, method=ServiceMethod.IN_PERSON, notes="", by=INSPECTOR, at=T0,
-                policy=POLICY)
-    refused(order, errors.OrderAlreadyServed, lambda: order.serve(
-        served_at=T0, method=ServiceMethod.IN_PERSON, notes="", by=INSPECTOR, at=T0,
-        policy=POLICY))
+    order.serve(
+        served_at=T0, method=ServiceMethod.IN_PERSON, notes="", by=INSPECTOR, at=T0, policy=POLICY
+    )
+    refused(
+        order,
+        errors.OrderAlreadyServed,
+        lambda: order.serve(
+            served_at=T0,
+            method=ServiceMethod.IN_PERSON,
+            notes="",
+            by=INSPECTOR,
+            at=T0,
+            policy=POLICY,
+        ),
+    )
 
 
 def test_an_escalation_is_acknowledged_once() -> None:
     order = issued()
-    escalation_id = order.escalate(target=EscalationTarget.PROSECUTOR, reason="inaction",
-                                   by=SOCIAL_WORKER, at=T0)
+    escalation_id = order.escalate(
+        target=EscalationTarget.PROSECUTOR, reason="inaction", by=SOCIAL_WORKER, at=T0
+    )
     order.acknowledge_escalation(escalation_id, by=SUPERVISOR, at=T0 + HOUR)
-    refused(order, errors.EscalationAlreadyAcknowledged,
-            lambda: order.acknowledge_escalation(escalation_id, by=SUPERVISOR, at=T0 + HOUR))
-    refused(order, errors.EscalationNotFound,
-            lambda: order.acknowledge_escalation("nope", by=SUPERVISOR, at=T0 + HOUR))
+    refused(
+        order,
+        errors.EscalationAlreadyAcknowledged,
+        lambda: order.acknowledge_escalation(escalation_id, by=SUPERVISOR, at=T0 + HOUR),
+    )
+    refused(
+        order,
+        errors.EscalationNotFound,
+        lambda: order.acknowledge_escalation("nope", by=SUPERVISOR, at=T0 + HOUR),
+    )
 
 
 def test_a_missed_check_in_is_refused_before_the_deadline_has_passed() -> None:
     order = issued()
     due = order.check_in_due
     assert due is not None
-    refused(order, errors.CheckInNotOverdue,
-            lambda: order.record_missed_check_in(by=SYSTEM_ACTOR, at=due + POLICY.check_in_grace))
+    refused(
+        order,
+        errors.CheckInNotOverdue,
+        lambda: order.record_missed_check_in(by=SYSTEM_ACTOR, at=due + POLICY.check_in_grace),
+    )
 
 
 def test_a_late_report_does_not_satisfy_the_window_whose_deadline_passed() -> None:
-    order = issued(answers={"threats_to_kill": True, "strangulation": True,
-                            "children_harmed": True})  # extreme: every 72 h, order lasts 72 h
+    order = issued(
+        answers={"threats_to_kill": True, "strangulation": True, "children_harmed": True}
+    )  # extreme: every 72 h, order lasts 72 h
     order.extend(valid_until=T0 + 9 * DAY, reason="x", by=INSPECTOR, at=T0 + HOUR, policy=POLICY)
     late = T0 + 3 * DAY + POLICY.check_in_grace + HOUR
     order.record_visit(a_visit(T0 + 2 * DAY), by=INSPECTOR, at=late, policy=POLICY)  # backdated
@@ -207,13 +324,22 @@ def test_revoking_ends_the_order_and_its_check_ins() -> None:
     order.revoke(reason="court set it aside", by=SUPERVISOR, at=T0 + HOUR)
     assert order.status is Status.REVOKED
     assert order.check_in_due == T0 + HOUR
-    refused(order, errors.OrderNotInForce,
-            lambda: order.revoke(reason="again", by=SUPERVISOR, at=T0 + 2 * HOUR))
+    refused(
+        order,
+        errors.OrderNotInForce,
+        lambda: order.revoke(reason="again", by=SUPERVISOR, at=T0 + 2 * HOUR),
+    )
 
 
 def test_a_reassessment_to_a_higher_level_tightens_the_check_ins() -> None:
     order = issued(answers=LOW_RISK_ANSWERS, kind=OrderKind.COURT)
     assert order.check_in_due == T0 + POLICY.check_in_every[RiskLevel.LOW]
-    order.assess_risk(HIGH_RISK_ANSWERS, final_level=RiskLevel.EXTREME, reason="breach",
-                      by=INSPECTOR, at=T0 + DAY, policy=POLICY)
+    order.assess_risk(
+        HIGH_RISK_ANSWERS,
+        final_level=RiskLevel.EXTREME,
+        reason="breach",
+        by=INSPECTOR,
+        at=T0 + DAY,
+        policy=POLICY,
+    )
     assert order.check_in_due == T0 + DAY + POLICY.check_in_every[RiskLevel.EXTREME]

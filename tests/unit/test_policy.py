@@ -27,7 +27,7 @@ def test_a_drill_policy_runs_the_cycle_in_seconds() -> None:
 def test_a_bad_policy_file_says_which_field_is_wrong(tmp_path: Path) -> None:
     bad = tmp_path / "policy.toml"
     bad.write_text(DRILL.read_text().replace('high = "PT2S"', 'high = "soon"', 1))
-    with pytest.raises(PolicyFileError, match="check_in_every.high"):
+    with pytest.raises(PolicyFileError, match=r"check_in_every\.high"):
         load_policy(bad)
 
 
@@ -41,5 +41,5 @@ def test_a_policy_with_check_ins_looser_than_reassessment_for_high_threat_is_ref
 
 
 def test_a_missing_policy_file_is_named(tmp_path: Path) -> None:
-    with pytest.raises(PolicyFileError, match="nowhere.toml"):
+    with pytest.raises(PolicyFileError, match=r"nowhere\.toml"):
         load_policy(tmp_path / "nowhere.toml")

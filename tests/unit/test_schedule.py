@@ -9,15 +9,25 @@ DAY = timedelta(days=1)
 
 
 def a_schedule(**changes: object) -> CheckInSchedule:
-    fields: dict[str, object] = {"anchor": T0, "every": 3 * DAY, "grace": timedelta(hours=2),
-                                 "base": 0, "ends_at": T0 + 10 * DAY}
+    fields: dict[str, object] = {
+        "anchor": T0,
+        "every": 3 * DAY,
+        "grace": timedelta(hours=2),
+        "base": 0,
+        "ends_at": T0 + 10 * DAY,
+    }
     return CheckInSchedule(**(fields | changes))  # type: ignore[arg-type]
 
 
 def test_windows_fall_due_every_cadence_and_the_last_at_the_end_of_the_order() -> None:
     schedule = a_schedule()
     assert [schedule.due(n) for n in (1, 2, 3, 4, 5)] == [
-        T0 + 3 * DAY, T0 + 6 * DAY, T0 + 9 * DAY, T0 + 10 * DAY, None]
+        T0 + 3 * DAY,
+        T0 + 6 * DAY,
+        T0 + 9 * DAY,
+        T0 + 10 * DAY,
+        None,
+    ]
 
 
 def test_a_report_counts_for_the_window_open_when_it_is_recorded_including_grace() -> None:
@@ -38,4 +48,6 @@ def test_tightening_brings_the_pending_window_forward_but_never_later() -> None:
 
 def test_windows_lists_every_window_with_its_opening_and_due_time() -> None:
     assert a_schedule(ends_at=T0 + 5 * DAY).windows() == [
-        (T0, T0 + 3 * DAY), (T0 + 3 * DAY, T0 + 5 * DAY)]
+        (T0, T0 + 3 * DAY),
+        (T0 + 3 * DAY, T0 + 5 * DAY),
+    ]

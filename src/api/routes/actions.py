@@ -29,11 +29,13 @@ router = APIRouter(prefix="/orders/{order_id}", tags=["order commands"], respons
 
 
 @router.post("/risk-assessments", status_code=201)
-def assess_risk(order_id: UUID, body: RiskAssessmentIn, service: ServiceDep,
-                actor: ActorDep) -> OrderOut:
+def assess_risk(
+    order_id: UUID, body: RiskAssessmentIn, service: ServiceDep, actor: ActorDep
+) -> OrderOut:
     """Assess or reassess the risk; the final level may raise the computed one, with a reason."""
-    order = service.orders.assess_risk(order_id, body.answers, final_level=body.final_level,
-                                       reason=body.reason, by=actor)
+    order = service.orders.assess_risk(
+        order_id, body.answers, final_level=body.final_level, reason=body.reason, by=actor
+    )
     return refreshed(service, order)
 
 
@@ -46,8 +48,9 @@ def issue(order_id: UUID, body: IssueIn, service: ServiceDep, actor: ActorDep) -
 @router.post("/service", status_code=201)
 def serve(order_id: UUID, body: ServiceIn, service: ServiceDep, actor: ActorDep) -> OrderOut:
     """Record that the respondent was notified of the order."""
-    order = service.orders.serve(order_id, served_at=body.served_at, method=body.method,
-                                 notes=body.notes, by=actor)
+    order = service.orders.serve(
+        order_id, served_at=body.served_at, method=body.method, notes=body.notes, by=actor
+    )
     return refreshed(service, order)
 
 
@@ -58,36 +61,47 @@ def record_visit(order_id: UUID, body: VisitIn, service: ServiceDep, actor: Acto
 
 
 @router.post("/breaches", status_code=201)
-def report_breach(order_id: UUID, body: BreachIn, service: ServiceDep,
-                  actor: ActorDep) -> CreatedBreachOut:
+def report_breach(
+    order_id: UUID, body: BreachIn, service: ServiceDep, actor: ActorDep
+) -> CreatedBreachOut:
     """Report a breach; one before service is recorded but marked not enforceable."""
     order, breach_id = service.orders.report_breach(
-        order_id, occurred_at=body.occurred_at, description=body.description, by=actor)
+        order_id, occurred_at=body.occurred_at, description=body.description, by=actor
+    )
     return CreatedBreachOut(breach_id=breach_id, order=refreshed(service, order))
 
 
 @router.post("/breaches/{breach_id}/responses", status_code=201)
-def respond_to_breach(order_id: UUID, breach_id: str, body: BreachResponseIn,
-                      service: ServiceDep, actor: ActorDep) -> OrderOut:
+def respond_to_breach(
+    order_id: UUID, breach_id: str, body: BreachResponseIn, service: ServiceDep, actor: ActorDep
+) -> OrderOut:
     """Record the police response to a breach (warning, protocol, detention, court referral)."""
     order = service.orders.respond_to_breach(
-        order_id, breach_id, response=body.response, responded_at=body.responded_at,
-        notes=body.notes, by=actor)
+        order_id,
+        breach_id,
+        response=body.response,
+        responded_at=body.responded_at,
+        notes=body.notes,
+        by=actor,
+    )
     return refreshed(service, order)
 
 
 @router.post("/escalations", status_code=201)
-def escalate(order_id: UUID, body: EscalationIn, service: ServiceDep,
-             actor: ActorDep) -> CreatedEscalationOut:
+def escalate(
+    order_id: UUID, body: EscalationIn, service: ServiceDep, actor: ActorDep
+) -> CreatedEscalationOut:
     """Escalate the order to a supervisor, a prosecutor or a court."""
-    order, escalation_id = service.orders.escalate(order_id, target=body.target,
-                                                   reason=body.reason, by=actor)
+    order, escalation_id = service.orders.escalate(
+        order_id, target=body.target, reason=body.reason, by=actor
+    )
     return CreatedEscalationOut(escalation_id=escalation_id, order=refreshed(service, order))
 
 
 @router.post("/escalations/{escalation_id}/acknowledgement", status_code=201)
-def acknowledge_escalation(order_id: UUID, escalation_id: str, service: ServiceDep,
-                           actor: ActorDep) -> OrderOut:
+def acknowledge_escalation(
+    order_id: UUID, escalation_id: str, service: ServiceDep, actor: ActorDep
+) -> OrderOut:
     """Acknowledge an escalation: it was received and is being acted on."""
     order = service.orders.acknowledge_escalation(order_id, escalation_id, by=actor)
     return refreshed(service, order)
@@ -96,20 +110,23 @@ def acknowledge_escalation(order_id: UUID, escalation_id: str, service: ServiceD
 @router.post("/extension", status_code=201)
 def extend(order_id: UUID, body: ExtensionIn, service: ServiceDep, actor: ActorDep) -> OrderOut:
     """Extend the order's validity, up to the policy's maximum for its kind."""
-    order = service.orders.extend(order_id, valid_until=body.valid_until, reason=body.reason,
-                                  by=actor)
+    order = service.orders.extend(
+        order_id, valid_until=body.valid_until, reason=body.reason, by=actor
+    )
     return refreshed(service, order)
 
 
 @router.post("/modification", status_code=201)
-def modify(order_id: UUID, body: ModificationIn, service: ServiceDep,
-           actor: ActorDep) -> OrderOut:
+def modify(order_id: UUID, body: ModificationIn, service: ServiceDep, actor: ActorDep) -> OrderOut:
     """Change the conditions or the protected persons the order covers."""
     order = service.orders.modify(
-        order_id, conditions=tuple(dict.fromkeys(body.conditions)),
+        order_id,
+        conditions=tuple(dict.fromkeys(body.conditions)),
         other_conditions=tuple(body.other_conditions),
         protected_person_ids=tuple(dict.fromkeys(body.protected_person_ids)),
-        reason=body.reason, by=actor)
+        reason=body.reason,
+        by=actor,
+    )
     return refreshed(service, order)
 
 

@@ -37,8 +37,15 @@ def list_orders(
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> list[OrderSummaryOut]:
     """List orders from the current-state read model; `overdue` means a check-in is late."""
-    where = OrderFilter(status=status, district=district, risk_level=risk_level,
-                        inspector_id=inspector_id, overdue=overdue, limit=limit, offset=offset)
+    where = OrderFilter(
+        status=status,
+        district=district,
+        risk_level=risk_level,
+        inspector_id=inspector_id,
+        overdue=overdue,
+        limit=limit,
+        offset=offset,
+    )
     return rows(OrderSummaryOut, service.states.find(where, now=service.orders.now()))
 
 
