@@ -22,13 +22,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import psycopg
+from tests.factories import HIGH_RISK_ANSWERS, INSPECTOR, SOCIAL_WORKER, a_request, a_visit, terms
+from tests.pg_cluster import Cluster
 
 from orders.clock import SimulatedClock
 from orders.values import OrderKind
 from service.bootstrap import Service, bootstrap
 from service.settings import Settings
-from tests.factories import HIGH_RISK_ANSWERS, INSPECTOR, SOCIAL_WORKER, a_request, a_visit, terms
-from tests.pg_cluster import Cluster
 
 PAYLOAD = b"x" * 900  # about the size of a stored Requested event
 
@@ -96,8 +96,7 @@ def through_the_application(service: Service, clock: SimulatedClock, n: int) -> 
     visits = rate("record visits (load + 1 event)", n, visit)
     head = service.views.head()
     started = time.perf_counter()
-    for notifications in iter_log(service):
-        pass
+    iter_log(service)
     read = head / (time.perf_counter() - started)
     print("  read models catching up ...", file=sys.stderr, flush=True)
     started = time.perf_counter()
