@@ -226,9 +226,7 @@ class ProtectionOrder(Aggregate):
     # Commands
 
     @classmethod
-    def open(
-        cls, request: Request, *, by: Actor, at: datetime, policy: Policy
-    ) -> ProtectionOrder:
+    def open(cls, request: Request, *, by: Actor, at: datetime, policy: Policy) -> ProtectionOrder:
         _not_in_future(request.incident_at, at, policy, field="incident_at")
         ids = [p.person_id for p in request.protected_persons]
         if len(set(ids)) != len(ids):

@@ -37,56 +37,56 @@ class ConcurrentChange(RuleBroken):
 
 
 class OrderAlreadyIssued(RuleBroken):
-    pass
+    """An order is issued once; change it with extension or modification."""
 
 
 class RiskNotAssessed(RuleBroken):
-    pass
+    """An order needs a risk assessment before it can be issued."""
 
 
 class OrderNotInForce(RuleBroken):
-    pass
+    """The command needs an issued order that has not expired or been revoked."""
 
 
 class OrderAlreadyServed(RuleBroken):
-    pass
+    """The respondent was already served with this order."""
 
 
 class ExtensionBeyondMaximum(RuleBroken):
-    pass
+    """The validity asked for runs past the policy's maximum for the kind."""
 
 
 class CheckInNotOverdue(RuleBroken):
-    pass
+    """No check-in window of the order has passed its deadline unmet."""
 
 
 class OrderNotDueToExpire(RuleBroken):
-    pass
+    """The order is not in force or its validity has not run out."""
 
 
 class BreachNotFound(RuleBroken):
-    pass
+    """The order has no breach with that id."""
 
 
 class EscalationNotFound(RuleBroken):
-    pass
+    """The order has no escalation with that id."""
 
 
 class EscalationAlreadyAcknowledged(RuleBroken):
-    pass
+    """The escalation was acknowledged already."""
 
 
 class RiskLevelLowered(InvalidInput):
-    pass
+    """The final risk level may raise the computed one, never lower it."""
 
 
 class ClaimedTimeInFuture(InvalidInput):
-    pass
+    """A claimed time lies in the future beyond the policy's tolerance."""
 
 
 class ClaimedTimeOutOfRange(InvalidInput):
-    pass
+    """A claimed time falls outside what the order allows (its validity, a breach)."""
 
 
 class UnknownProtectedPerson(InvalidInput):
-    pass
+    """An order may protect only persons named on its request."""

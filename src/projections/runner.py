@@ -1,8 +1,9 @@
 """Keeps read models up to date with the event log, each event applied exactly once.
 
-A view's rows and its position in the log are written in one transaction, and the position
-row is locked first, so a crash loses nothing and two runners (threads, processes, hosts)
-never apply the same event twice: the second waits, then sees the new position.
+A view's rows and its position in the log are written in one transaction, which first moves
+the position on only if it is still where the batch started. A crash loses nothing, and two
+runners (threads, processes, hosts) never apply the same event twice: the second one's claim
+waits for the first to commit, then finds the position moved and reads again.
 """
 
 from __future__ import annotations
@@ -97,31 +98,36 @@ class ProjectionRunner:
         applied = 0
         for view in self.views:
             head = self.head()
-            while (done := self._apply_batch(view)) > 0:
-                applied += done
-                if progress is not None:
-                    progress(view.name, self.position(view), head)
+            while (done := self._apply_batch(view)) != 0:
+                if done > 0:
+                    applied += done
+                    if progress is not None:
+                        progress(view.name, self.position(view), head)
         return applied
 
     def _apply_batch(self, view: View) -> int:
+        """Apply the next batch; returns how many events, or -1 if another runner was first.
+
+        The events are read before the write transaction opens: holding a write connection
+        while asking the pool for another one can deadlock against a concurrent writer.
+        """
+        start = self.position(view)
+        notifications = self.app.recorder.select_notifications(
+            start=start, limit=self.batch_size, inclusive_of_start=False
+        )
+        if not notifications:
+            return 0
         with self.db.transaction() as tx:
+            # Claim the batch: only a runner that still sees `start` moves the position on.
             tx.execute(
-                "UPDATE projection_tracking SET position = position WHERE view = ?", (view.name,)
-            )  # takes the lock: a second runner waits here
-            tx.execute("SELECT position FROM projection_tracking WHERE view = ?", (view.name,))
-            row = tx.fetchone()
-            assert row is not None
-            notifications = self.app.recorder.select_notifications(
-                start=int(row["position"]), limit=self.batch_size, inclusive_of_start=False
+                "UPDATE projection_tracking SET position = ? WHERE view = ? AND position = ?",
+                (notifications[-1].id, view.name, start),
             )
+            if tx.rowcount != 1:
+                return -1
             for notification in notifications:
                 view.apply(self.app.mapper.to_domain_event(notification), notification.id, tx)
-            if notifications:
-                tx.execute(
-                    "UPDATE projection_tracking SET position = ? WHERE view = ?",
-                    (notifications[-1].id, view.name),
-                )
-            return len(notifications)
+        return len(notifications)
 
     def rebuild(self, progress: Progress | None = None) -> int:
         """Empty every view and apply the whole log again."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from datetime import timedelta
 from typing import Any
 
@@ -149,3 +150,18 @@ def test_rebuild_from_zero_gives_the_same_rows_and_lag_is_reported(
 def test_a_view_only_needs_its_own_tables_and_handlers() -> None:
     assert TimelineView().table_names() == ["timeline"]
     assert issubclass(TimelineView, View)
+
+
+def test_commands_and_the_projection_worker_share_one_process_without_blocking(
+    service: Service,
+) -> None:
+    service.views.start(interval=0.01)  # the worker thread, as `serve` runs it
+    try:
+        started = time.monotonic()
+        order_ids = [issued_order(service.orders) for _ in range(10)]
+        assert time.monotonic() - started < 5  # a lock-order deadlock would time out at 5 s
+    finally:
+        service.views.stop()
+    service.views.catch_up()
+    rows = service.states.find(OrderFilter(limit=100), now=service.orders.now())
+    assert {r["order_id"] for r in rows} == {str(i) for i in order_ids}
