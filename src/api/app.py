@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from api import errors
+from api.deps import authorised_user
 from api.routes import actions, orders, system
 from service.bootstrap import Service
 
@@ -18,7 +19,8 @@ def create_app(service: Service) -> FastAPI:
     )
     app.state.service = service
     errors.install(app)
-    app.include_router(orders.router)
-    app.include_router(actions.router)
+    authorised = [Depends(authorised_user)]  # every case route: token, role rule, scope
+    app.include_router(orders.router, dependencies=authorised)
+    app.include_router(actions.router, dependencies=authorised)
     app.include_router(system.router)
     return app

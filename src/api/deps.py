@@ -1,16 +1,19 @@
-"""Dependencies every route shares: the service, and who is acting."""
+"""Dependencies every route shares: the service, the verified caller, and their rights."""
 
 from __future__ import annotations
 
 from typing import Annotated
+from uuid import UUID
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, HTTPException, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from api import access
+from api.tokens import AuthenticationFailed, User
 from orders.application import Orders
-from orders.values import Actor, Role
 from service.bootstrap import Service
 
-ACTING_ROLES = [r for r in Role if r is not Role.SYSTEM]
+bearer = HTTPBearer(auto_error=False, description="A token from `protection-orders token`.")
 
 
 def get_service(request: Request) -> Service:
@@ -22,20 +25,36 @@ def get_orders(request: Request) -> Orders:
     return get_service(request).orders
 
 
-def current_actor(
-    x_actor_id: Annotated[
-        str, Header(min_length=1, max_length=64, description="Who is acting (until tokens arrive).")
-    ],
-    x_actor_role: Annotated[Role, Header(description="The role they act in.")],
-) -> Actor:
-    """The acting person, as the caller declares it.
+def current_user(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> User:
+    """The caller, from a verified bearer token; 401 when there is none or it is not valid."""
+    if credentials is None:
+        raise _unauthorised("a bearer token is required (Authorization: Bearer <token>)")
+    try:
+        return get_service(request).tokens.verify(credentials.credentials)
+    except AuthenticationFailed as e:
+        raise _unauthorised(str(e)) from None
 
-    A stand-in until authentication: the bearer-token issue replaces this one function with
-    one that reads a verified token, and every route keeps its signature.
-    """
-    return Actor(id=x_actor_id, role=x_actor_role)
+
+def _unauthorised(reason: str) -> HTTPException:
+    return HTTPException(status_code=401, detail=reason, headers={"WWW-Authenticate": "Bearer"})
+
+
+def authorised_user(request: Request, user: Annotated[User, Depends(current_user)]) -> User:
+    """The caller, once the route's rule admits their role and the order is in their scope."""
+    access.check_route(request, user)
+    raw = request.path_params.get("order_id")
+    if raw is not None:
+        try:
+            order_id = UUID(raw)
+        except ValueError:
+            return user  # the route's own validation answers 422
+        access.check_order(get_service(request), order_id, user)
+    return user
 
 
 ServiceDep = Annotated[Service, Depends(get_service)]
 OrdersDep = Annotated[Orders, Depends(get_orders)]
-ActorDep = Annotated[Actor, Depends(current_actor)]
+UserDep = Annotated[User, Depends(authorised_user)]

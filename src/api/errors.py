@@ -9,6 +9,7 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from orders import errors
 
@@ -22,6 +23,13 @@ def install(app: FastAPI) -> None:
     async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
         detail = [{"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in exc.errors()]
         return _problem(422, "InvalidRequest", detail)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        kind = {401: "NotAuthenticated", 403: "Forbidden"}.get(exc.status_code, "HTTPError")
+        response = _problem(exc.status_code, kind, exc.detail)
+        response.headers.update(exc.headers or {})
+        return response
 
     @app.exception_handler(errors.OrderNotFound)
     async def not_found(request: Request, exc: errors.OrderNotFound) -> JSONResponse:

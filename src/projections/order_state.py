@@ -180,6 +180,8 @@ class OrderFilter:
     risk_level: str | None = None
     inspector_id: str | None = None
     overdue: bool | None = None
+    within_districts: tuple[str, ...] | None = None
+    assigned_to_or_unassigned: str | None = None
     limit: int = 100
     offset: int = 0
 
@@ -201,6 +203,13 @@ class OrderStates:
             if value is not None:
                 clauses.append(f"{column} = ?")
                 params.append(value)
+        if where.within_districts is not None:
+            marks = ", ".join("?" for _ in where.within_districts) or "NULL"
+            clauses.append(f"district IN ({marks})")
+            params.extend(where.within_districts)
+        if where.assigned_to_or_unassigned is not None:
+            clauses.append("(inspector_id = ? OR inspector_id IS NULL)")
+            params.append(where.assigned_to_or_unassigned)
         overdue = (
             "(missed_since_visit > 0 OR (check_in_deadline IS NOT NULL AND check_in_deadline < ?))"
         )

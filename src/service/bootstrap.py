@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from api.tokens import Tokens
 from orders.application import Orders
 from orders.clock import Clock, system_clock
 from orders.policy import load_policy
@@ -25,6 +26,7 @@ class Service:
     states: OrderStates
     timelines: Timelines
     deadlines: Deadlines
+    tokens: Tokens
 
     def close(self) -> None:
         self.views.stop()
@@ -38,5 +40,11 @@ def bootstrap(settings: Settings, *, clock: Clock = system_clock) -> Service:
     )
     views = order_views(orders)
     return Service(
-        settings, orders, views, OrderStates(views.db), Timelines(views.db), Deadlines(views.db)
+        settings,
+        orders,
+        views,
+        OrderStates(views.db),
+        Timelines(views.db),
+        Deadlines(views.db),
+        Tokens(settings.token_key),
     )

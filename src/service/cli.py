@@ -1,4 +1,4 @@
-"""The `protection-orders` command: serve, demo, rebuild, sweep, status."""
+"""The `protection-orders` command: serve, demo, token, rebuild, sweep, status."""
 
 from __future__ import annotations
 
@@ -8,10 +8,12 @@ import logging
 import signal
 import sys
 import threading
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
+from api.tokens import ALL_DISTRICTS, Tokens, User
 from orders.clock import SimulatedClock
 from orders.policy import PolicyFileError
+from orders.values import Role
 from scheduler.jobs import start_scheduler
 from scheduler.sweep import sweep
 from service.bootstrap import Service, bootstrap
@@ -99,6 +101,24 @@ def status(service: Service, args: argparse.Namespace) -> None:
         print(f"{lag.view}: position {lag.position} of {lag.head} ({lag.behind} behind)")
 
 
+def token(settings: Settings, args: argparse.Namespace) -> None:
+    """Print a signed token for development: a role, its districts, a lifetime."""
+    if settings.production:
+        raise SettingsError(
+            "tokens are minted by the identity provider in production, not by this command"
+        )
+    user = User(
+        id=args.sub or f"dev-{args.role}",
+        role=Role(args.role),
+        districts=frozenset(args.district or [ALL_DISTRICTS]),
+    )
+    print(
+        Tokens(settings.token_key).mint(
+            user, now=datetime.now(tz=UTC), lifetime=timedelta(hours=args.hours)
+        )
+    )
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="protection-orders", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
@@ -114,6 +134,11 @@ def parser() -> argparse.ArgumentParser:
     d = sub.add_parser("demo", help="fill the store with a realistic data set")
     d.add_argument("--orders", type=int, default=300)
     d.add_argument("--seed", type=int, default=7)
+    t = sub.add_parser("token", help="mint a bearer token for development")
+    t.add_argument("--role", required=True, choices=[r.value for r in Role if r is not Role.SYSTEM])
+    t.add_argument("--district", action="append", help="repeatable; default: all districts (*)")
+    t.add_argument("--sub", help="the account id; default: dev-ROLE")
+    t.add_argument("--hours", type=float, default=12.0)
     sub.add_parser("rebuild", help="rebuild the read models from zero")
     sub.add_parser("sweep", help="run one scheduler sweep now")
     sub.add_parser("status", help="show how far the read models lag the log")
@@ -128,8 +153,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     try:
         settings = Settings.from_env()
-        if args.command == "demo":
-            demo(settings, args)
+        if args.command in ("demo", "token"):
+            {"demo": demo, "token": token}[args.command](settings, args)
             return 0
         service = bootstrap(settings)
     except (SettingsError, PolicyFileError) as e:

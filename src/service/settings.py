@@ -8,6 +8,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 PREFIX = "PROTECTION_ORDERS_"
+DEVELOPMENT_TOKEN_KEY = "development-only-key-never-use-in-production-0000"
 
 
 class SettingsError(Exception):
@@ -22,6 +23,8 @@ class Settings:
     policy_file: Path | None = None
     sweep_seconds: float = 60.0
     projection_poll_seconds: float = 0.5
+    production: bool = False
+    token_key: str = DEVELOPMENT_TOKEN_KEY
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -31,6 +34,12 @@ class Settings:
             values["database_url"] = url
         if policy := env.get(PREFIX + "POLICY"):
             values["policy_file"] = Path(policy)
+        if key := env.get(PREFIX + "TOKEN_KEY"):
+            values["token_key"] = key
+        mode = env.get(PREFIX + "ENV", "development")
+        if mode not in ("development", "production"):
+            raise SettingsError(f"{PREFIX}ENV must be development or production, not {mode!r}")
+        values["production"] = mode == "production"
         for name in ("sweep_seconds", "projection_poll_seconds"):
             if raw := env.get(PREFIX + name.upper()):
                 try:
@@ -39,7 +48,19 @@ class Settings:
                     raise SettingsError(
                         f"{PREFIX}{name.upper()} must be a number of seconds, not {raw!r}"
                     ) from None
-        return cls(**values)  # type: ignore[arg-type]
+        settings = cls(**values)  # type: ignore[arg-type]
+        settings.check()
+        return settings
+
+    def check(self) -> None:
+        """Refuse settings that would be unsafe in production."""
+        if self.production and (
+            self.token_key == DEVELOPMENT_TOKEN_KEY or len(self.token_key) < 32
+        ):
+            raise SettingsError(
+                f"in production {PREFIX}TOKEN_KEY must be set to a secret of at least 32 "
+                "characters (e.g. from `python -c 'import secrets; print(secrets.token_hex(32))'`)"
+            )
 
     def persistence_env(self) -> dict[str, str]:
         """The eventsourcing library's settings for our one database URL."""

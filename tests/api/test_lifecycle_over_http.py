@@ -88,6 +88,7 @@ def test_an_order_lives_its_whole_life_through_the_api(
         client,
         o + "/extension",
         {"valid_until": (clock() + timedelta(days=20)).isoformat(), "reason": "ongoing threat"},
+        SUPERVISOR,
     )
     assert extended["check_in_due"] is not None  # new windows until the new end
     post(
@@ -98,6 +99,7 @@ def test_an_order_lives_its_whole_life_through_the_api(
             "protected_person_ids": ["p1"],
             "reason": "court",
         },
+        SUPERVISOR,
     )
     revoked = post(client, o + "/revocation", {"reason": "superseded by court order"}, SUPERVISOR)
     assert revoked["status"] == "revoked"

@@ -158,7 +158,11 @@ def test_the_narrative_is_never_returned(client: TestClient, clock: SimulatedClo
     assert all("kitchen" not in body for body in bodies)
 
 
-def test_a_request_without_an_actor_is_refused(client: TestClient, clock: SimulatedClock) -> None:
+def test_a_request_without_a_token_is_401_and_stores_nothing(
+    client: TestClient, clock: SimulatedClock, service: Service
+) -> None:
     response = client.post("/orders", json=request_json(clock()))
-    assert response.status_code == 422
-    assert "x-actor-id" in field_errors(response)
+    assert response.status_code == 401
+    assert response.headers["WWW-Authenticate"] == "Bearer"
+    assert "bearer token is required" in response.json()["detail"]
+    assert service.views.head() == 0

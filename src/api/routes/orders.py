@@ -7,7 +7,8 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query
 
-from api.deps import ActorDep, ServiceDep
+from api import access
+from api.deps import ServiceDep, UserDep
 from api.refresh import refreshed
 from api.schemas import ERRORS, OrderOut, OrderSummaryOut, RequestIn, TimelineEntryOut, rows
 from orders import errors
@@ -18,16 +19,17 @@ router = APIRouter(prefix="/orders", tags=["orders"], responses=ERRORS)
 
 
 @router.post("", status_code=201)
-def request_order(body: RequestIn, service: ServiceDep, actor: ActorDep) -> OrderOut:
+def request_order(body: RequestIn, service: ServiceDep, user: UserDep) -> OrderOut:
     """Open a new order from a petitioner's request."""
-    order = service.orders.request(body.to_domain(), by=actor)
+    access.check_district(user, body.district)
+    order = service.orders.request(body.to_domain(), by=user.actor)
     return refreshed(service, order)
 
 
 @router.get("")
 def list_orders(
     service: ServiceDep,
-    actor: ActorDep,
+    user: UserDep,
     status: Status | None = None,
     district: Annotated[str | None, Query(max_length=200)] = None,
     risk_level: RiskLevel | None = None,
@@ -45,18 +47,19 @@ def list_orders(
         overdue=overdue,
         limit=limit,
         offset=offset,
+        **access.list_scope(user),  # type: ignore[arg-type]
     )
     return rows(OrderSummaryOut, service.states.find(where, now=service.orders.now()))
 
 
 @router.get("/{order_id}")
-def get_order(order_id: UUID, service: ServiceDep, actor: ActorDep) -> OrderOut:
+def get_order(order_id: UUID, service: ServiceDep, user: UserDep) -> OrderOut:
     """One order's current state, from its own events."""
     return OrderOut.of(service.orders.get(order_id))
 
 
 @router.get("/{order_id}/timeline")
-def get_timeline(order_id: UUID, service: ServiceDep, actor: ActorDep) -> list[TimelineEntryOut]:
+def get_timeline(order_id: UUID, service: ServiceDep, user: UserDep) -> list[TimelineEntryOut]:
     """Every event of the order in log order, with claimed and recorded times."""
     entries = service.timelines.of(order_id)
     if not entries:
