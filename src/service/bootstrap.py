@@ -35,6 +35,7 @@ class Service:
 
 def bootstrap(settings: Settings, *, clock: Clock = system_clock) -> Service:
     """Build the service on the database the settings name."""
+    settings.check()
     orders = Orders(
         settings.persistence_env(), policy=load_policy(settings.policy_file), clock=clock
     )

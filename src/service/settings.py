@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -9,6 +11,13 @@ from urllib.parse import unquote, urlsplit
 
 PREFIX = "PROTECTION_ORDERS_"
 DEVELOPMENT_TOKEN_KEY = "development-only-key-never-use-in-production-0000"
+
+
+def _key_bytes(key: str) -> int:
+    try:
+        return len(base64.b64decode(key, validate=True))
+    except (binascii.Error, ValueError):
+        return -1
 
 
 class SettingsError(Exception):
@@ -25,6 +34,7 @@ class Settings:
     projection_poll_seconds: float = 0.5
     production: bool = False
     token_key: str = DEVELOPMENT_TOKEN_KEY
+    encryption_key: str | None = None
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -36,6 +46,8 @@ class Settings:
             values["policy_file"] = Path(policy)
         if key := env.get(PREFIX + "TOKEN_KEY"):
             values["token_key"] = key
+        if key := env.get(PREFIX + "ENCRYPTION_KEY"):
+            values["encryption_key"] = key
         mode = env.get(PREFIX + "ENV", "development")
         if mode not in ("development", "production"):
             raise SettingsError(f"{PREFIX}ENV must be development or production, not {mode!r}")
@@ -53,7 +65,12 @@ class Settings:
         return settings
 
     def check(self) -> None:
-        """Refuse settings that would be unsafe in production."""
+        """Refuse settings that would be unsafe, or keys that cannot work."""
+        if self.encryption_key is not None and _key_bytes(self.encryption_key) not in (16, 24, 32):
+            raise SettingsError(
+                f"{PREFIX}ENCRYPTION_KEY must be base64 of 16, 24 or 32 random bytes, e.g. from "
+                "`python -c 'import base64,os; print(base64.b64encode(os.urandom(32)).decode())'`"
+            )
         if self.production and (
             self.token_key == DEVELOPMENT_TOKEN_KEY or len(self.token_key) < 32
         ):
@@ -63,7 +80,16 @@ class Settings:
             )
 
     def persistence_env(self) -> dict[str, str]:
-        """The eventsourcing library's settings for our one database URL."""
+        """The eventsourcing library's settings: the database, and encryption if keyed."""
+        env = self._database_env()
+        if self.encryption_key:
+            env |= {
+                "CIPHER_TOPIC": "eventsourcing.cryptography:AESCipher",
+                "CIPHER_KEY": self.encryption_key,
+            }
+        return env
+
+    def _database_env(self) -> dict[str, str]:
         url = urlsplit(self.database_url)
         if url.scheme == "sqlite":
             path = Path(unquote(url.path[1:]))  # sqlite:///relative, sqlite:////absolute
