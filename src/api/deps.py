@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, Header, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api import access
 from api.tokens import AuthenticationFailed, User
-from orders.application import Orders
+from orders.application import Options, Orders
+from orders.storage import CommandKey
 from service.bootstrap import Service
 
 bearer = HTTPBearer(auto_error=False, description="A token from `protection-orders token`.")
@@ -58,3 +60,37 @@ def authorised_user(request: Request, user: Annotated[User, Depends(current_user
 ServiceDep = Annotated[Service, Depends(get_service)]
 OrdersDep = Annotated[Orders, Depends(get_orders)]
 UserDep = Annotated[User, Depends(authorised_user)]
+
+
+async def command_options(
+    request: Request,
+    user: Annotated[User, Depends(current_user)],
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            max_length=255,
+            pattern=r"^[\x21-\x7e]+$",
+            description="Retry-safe: a repeated key returns the first result, stores nothing.",
+        ),
+    ] = None,
+    if_match: Annotated[
+        str | None,
+        Header(
+            max_length=40,
+            pattern=r'^(W/)?"?\d+"?$',
+            description="The order's version (its ETag) the command was decided on.",
+        ),
+    ] = None,
+) -> Options:
+    """The Idempotency-Key and If-Match a command was sent with."""
+    options: Options = {}
+    if idempotency_key is not None:
+        body = await request.body()
+        digest = hashlib.sha256(f"{request.method} {request.url.path}\n".encode() + body)
+        options["key"] = CommandKey(user.id, idempotency_key, digest.hexdigest())
+    if if_match is not None:
+        options["expected_version"] = int(if_match.removeprefix("W/").strip('"'))
+    return options
+
+
+OptionsDep = Annotated[Options, Depends(command_options)]

@@ -40,6 +40,10 @@ def install(app: FastAPI) -> None:
         detail = [{"loc": ["body", exc.field], "msg": exc.reason, "type": type(exc).__name__}]
         return _problem(422, type(exc).__name__, detail)
 
+    @app.exception_handler(errors.VersionMismatch)
+    async def stale(request: Request, exc: errors.VersionMismatch) -> JSONResponse:
+        return _problem(412, type(exc).__name__, str(exc))
+
     @app.exception_handler(errors.RuleBroken)
     async def rule_broken(request: Request, exc: errors.RuleBroken) -> JSONResponse:
         return _problem(409, type(exc).__name__, str(exc))

@@ -331,6 +331,7 @@ class ErrorOut(Out):
 ERRORS: dict[int | str, dict[str, Any]] = {
     404: {"model": ErrorOut, "description": "No such order"},
     409: {"model": ErrorOut, "description": "A rule of the order's life, or a concurrent write"},
+    412: {"model": ErrorOut, "description": "If-Match names an older version of the order"},
     422: {"model": ErrorOut, "description": "Invalid input: names the field and the reason"},
 }
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, TypedDict, Unpack
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
@@ -15,6 +16,7 @@ from orders import errors
 from orders.clock import Clock, system_clock
 from orders.domain import ProtectionOrder
 from orders.policy import Policy, load_policy
+from orders.storage import RECORDERS, CommandKey
 from orders.transcoding import TypedMapper, register_transcodings
 from orders.values import (
     SYSTEM_ACTOR,
@@ -32,6 +34,13 @@ from orders.values import (
 Command = Callable[[ProtectionOrder, datetime], Any]
 
 
+class Options(TypedDict, total=False):
+    """How a command may be qualified: a caller's key for retries, the version it saw."""
+
+    key: CommandKey | None
+    expected_version: int | None
+
+
 class Orders(Application[UUID]):
     """Use cases for protection orders: the only code that loads and saves them."""
 
@@ -46,6 +55,10 @@ class Orders(Application[UUID]):
     ) -> None:
         self.policy = policy or load_policy()
         self.clock = clock
+        env = dict(env or {})
+        module = env.get("PERSISTENCE_MODULE") or os.environ.get("PERSISTENCE_MODULE", "")
+        if module in RECORDERS:  # events and command keys in one transaction
+            env.setdefault("APPLICATION_RECORDER_TOPIC", RECORDERS[module])
         super().__init__(env)
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
@@ -67,22 +80,73 @@ class Orders(Application[UUID]):
             raise errors.OrderNotFound(order_id) from None
         return order
 
-    def request(self, request: Request, *, by: Actor) -> ProtectionOrder:
+    def request(
+        self, request: Request, *, by: Actor, key: CommandKey | None = None
+    ) -> ProtectionOrder:
         """Open a new order from a petitioner's request."""
+        if key is not None and (prior := self._prior(key)) is not None:
+            return prior[0]
         order = ProtectionOrder.open(request, by=by, at=self.now(), policy=self.policy)
-        self._save(order)
+        try:
+            self._save(order, key)
+        except errors.ConcurrentChange:
+            if key is not None and (prior := self._prior(key)) is not None:
+                return prior[0]  # the same request, sent twice at once, was stored by the other
+            raise
         return order
 
-    def change(self, order_id: UUID, command: Command) -> ProtectionOrder:
-        """Load the order, run `command(order, now)` on it, and save what it decided."""
+    def change(
+        self,
+        order_id: UUID,
+        command: Command,
+        *,
+        key: CommandKey | None = None,
+        expected_version: int | None = None,
+    ) -> tuple[ProtectionOrder, str]:
+        """Load the order, run `command(order, now)` on it, save what it decided.
+
+        With a key, a command already done returns its first result and stores nothing.
+        With an expected version, a stale one is refused before anything is decided.
+        Returns the order and what the command returned (a new breach or escalation id).
+        """
+        if key is not None and (prior := self._prior(key)) is not None:
+            return prior
         order = self.get(order_id)
-        command(order, self.now())
-        self._save(order)
-        return order
+        if expected_version is not None and expected_version != order.version:
+            raise errors.VersionMismatch(
+                f"order {order_id} is at version {order.version}, not {expected_version}: "
+                "reload it and decide again"
+            )
+        returned = command(order, self.now())
+        ref = returned if isinstance(returned, str) else ""
+        try:
+            self._save(order, key, ref)
+        except errors.ConcurrentChange:
+            if key is not None and (prior := self._prior(key)) is not None:
+                return prior  # the same command, sent twice at once, was stored by the other
+            raise
+        return order, ref
 
-    def issue(self, order_id: UUID, terms: Terms, *, by: Actor) -> ProtectionOrder:
+    def _prior(self, key: CommandKey) -> tuple[ProtectionOrder, str] | None:
+        found: CommandKey | None = self.recorder.find_command_key(  # type: ignore[attr-defined]
+            key.actor_id, key.key
+        )
+        if found is None:
+            return None
+        if found.fingerprint != key.fingerprint:
+            raise errors.InvalidInput("Idempotency-Key", "was already used for another request")
+        assert found.order_id is not None
+        order: ProtectionOrder = self.repository.get(found.order_id, version=found.version)
+        return order, found.ref
+
+    def issue(
+        self, order_id: UUID, terms: Terms, *, by: Actor, **options: Unpack[Options]
+    ) -> ProtectionOrder:
         """Issue the order on the given terms."""
-        return self.change(order_id, lambda o, at: o.issue(terms, by=by, at=at, policy=self.policy))
+        p = self.policy
+        return self.change(
+            order_id, lambda o, at: o.issue(terms, by=by, at=at, policy=p), **options
+        )[0]
 
     def assess_risk(
         self,
@@ -92,50 +156,65 @@ class Orders(Application[UUID]):
         final_level: RiskLevel | None,
         reason: str,
         by: Actor,
+        **options: Unpack[Options],
     ) -> ProtectionOrder:
         """Record a risk assessment; the officer may raise the computed level, never lower it."""
+        p = self.policy
         return self.change(
             order_id,
             lambda o, at: o.assess_risk(
-                answers, final_level=final_level, reason=reason, by=by, at=at, policy=self.policy
+                answers, final_level=final_level, reason=reason, by=by, at=at, policy=p
             ),
-        )
+            **options,
+        )[0]
 
     def serve(
-        self, order_id: UUID, *, served_at: datetime, method: ServiceMethod, notes: str, by: Actor
+        self,
+        order_id: UUID,
+        *,
+        served_at: datetime,
+        method: ServiceMethod,
+        notes: str,
+        by: Actor,
+        **options: Unpack[Options],
     ) -> ProtectionOrder:
         """Record that the respondent was notified of the order."""
+        p = self.policy
         return self.change(
             order_id,
             lambda o, at: o.serve(
-                served_at=served_at, method=method, notes=notes, by=by, at=at, policy=self.policy
+                served_at=served_at, method=method, notes=notes, by=by, at=at, policy=p
             ),
-        )
+            **options,
+        )[0]
 
-    def record_visit(self, order_id: UUID, visit: Visit, *, by: Actor) -> ProtectionOrder:
+    def record_visit(
+        self, order_id: UUID, visit: Visit, *, by: Actor, **options: Unpack[Options]
+    ) -> ProtectionOrder:
         """Record an inspector's visit to the protected person."""
+        p = self.policy
         return self.change(
-            order_id, lambda o, at: o.record_visit(visit, by=by, at=at, policy=self.policy)
-        )
+            order_id, lambda o, at: o.record_visit(visit, by=by, at=at, policy=p), **options
+        )[0]
 
     def report_breach(
-        self, order_id: UUID, *, occurred_at: datetime, description: str, by: Actor
+        self,
+        order_id: UUID,
+        *,
+        occurred_at: datetime,
+        description: str,
+        by: Actor,
+        **options: Unpack[Options],
     ) -> tuple[ProtectionOrder, str]:
         """Record a reported breach of the order; returns the order and the breach id."""
-        ids: list[str] = []
-        order = self.change(
+        p = self.policy
+        return self.change(
             order_id,
-            lambda o, at: ids.append(
-                o.report_breach(
-                    occurred_at=occurred_at,
-                    description=description,
-                    by=by,
-                    at=at,
-                    policy=self.policy,
-                )
+            lambda o, at: o.report_breach(
+                occurred_at=occurred_at, description=description, by=by, at=at, policy=p
             ),
+            **options,
         )
-        return order, ids[0]
 
     def respond_to_breach(
         self,
@@ -146,8 +225,10 @@ class Orders(Application[UUID]):
         responded_at: datetime,
         notes: str,
         by: Actor,
+        **options: Unpack[Options],
     ) -> ProtectionOrder:
         """Record what the police did about a breach."""
+        p = self.policy
         return self.change(
             order_id,
             lambda o, at: o.respond_to_breach(
@@ -157,39 +238,51 @@ class Orders(Application[UUID]):
                 notes=notes,
                 by=by,
                 at=at,
-                policy=self.policy,
+                policy=p,
             ),
-        )
+            **options,
+        )[0]
 
     def escalate(
-        self, order_id: UUID, *, target: EscalationTarget, reason: str, by: Actor
+        self,
+        order_id: UUID,
+        *,
+        target: EscalationTarget,
+        reason: str,
+        by: Actor,
+        **options: Unpack[Options],
     ) -> tuple[ProtectionOrder, str]:
         """Escalate the order to a supervisor, prosecutor or court; returns the escalation id."""
-        ids: list[str] = []
-        order = self.change(
+        return self.change(
             order_id,
-            lambda o, at: ids.append(o.escalate(target=target, reason=reason, by=by, at=at)),
+            lambda o, at: o.escalate(target=target, reason=reason, by=by, at=at),
+            **options,
         )
-        return order, ids[0]
 
     def acknowledge_escalation(
-        self, order_id: UUID, escalation_id: str, *, by: Actor
+        self, order_id: UUID, escalation_id: str, *, by: Actor, **options: Unpack[Options]
     ) -> ProtectionOrder:
         """Record that an escalation was received and taken up."""
         return self.change(
-            order_id, lambda o, at: o.acknowledge_escalation(escalation_id, by=by, at=at)
-        )
+            order_id, lambda o, at: o.acknowledge_escalation(escalation_id, by=by, at=at), **options
+        )[0]
 
     def extend(
-        self, order_id: UUID, *, valid_until: datetime, reason: str, by: Actor
+        self,
+        order_id: UUID,
+        *,
+        valid_until: datetime,
+        reason: str,
+        by: Actor,
+        **options: Unpack[Options],
     ) -> ProtectionOrder:
         """Extend the order's validity, within the policy's maximum."""
+        p = self.policy
         return self.change(
             order_id,
-            lambda o, at: o.extend(
-                valid_until=valid_until, reason=reason, by=by, at=at, policy=self.policy
-            ),
-        )
+            lambda o, at: o.extend(valid_until=valid_until, reason=reason, by=by, at=at, policy=p),
+            **options,
+        )[0]
 
     def modify(
         self,
@@ -200,6 +293,7 @@ class Orders(Application[UUID]):
         protected_person_ids: tuple[str, ...],
         reason: str,
         by: Actor,
+        **options: Unpack[Options],
     ) -> ProtectionOrder:
         """Change the conditions or the persons covered."""
         return self.change(
@@ -212,11 +306,16 @@ class Orders(Application[UUID]):
                 by=by,
                 at=at,
             ),
-        )
+            **options,
+        )[0]
 
-    def revoke(self, order_id: UUID, *, reason: str, by: Actor) -> ProtectionOrder:
+    def revoke(
+        self, order_id: UUID, *, reason: str, by: Actor, **options: Unpack[Options]
+    ) -> ProtectionOrder:
         """End the order before its time."""
-        return self.change(order_id, lambda o, at: o.revoke(reason=reason, by=by, at=at))
+        return self.change(
+            order_id, lambda o, at: o.revoke(reason=reason, by=by, at=at), **options
+        )[0]
 
     def raise_missed_check_ins(self, order_id: UUID, *, attempts: int = 3) -> int:
         """Record one CheckInMissed per overdue window; safe to run twice. Returns how many."""
@@ -241,9 +340,11 @@ class Orders(Application[UUID]):
             return False
         return True
 
-    def _save(self, order: ProtectionOrder) -> None:
+    def _save(self, order: ProtectionOrder, key: CommandKey | None = None, ref: str = "") -> None:
+        if key is not None:
+            key = key.with_result(order.id, order.version, ref)
         try:
-            self.save(order)
+            self.save(order, command_key=key)
         except RecordConflictError:
             raise errors.ConcurrentChange(
                 f"order {order.id} was changed by someone else; reload it and try again"

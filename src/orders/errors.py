@@ -36,6 +36,10 @@ class ConcurrentChange(RuleBroken):
     """Someone else changed the order between our read and our write; retry with fresh state."""
 
 
+class VersionMismatch(RuleBroken):
+    """The caller decided on an older version of the order than the one stored (HTTP 412)."""
+
+
 class OrderAlreadyIssued(RuleBroken):
     """An order is issued once; change it with extension or modification."""
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 
 from api import access
-from api.deps import ServiceDep, UserDep
-from api.refresh import refreshed
+from api.deps import OptionsDep, ServiceDep, UserDep
+from api.refresh import refreshed, tagged
 from api.schemas import ERRORS, OrderOut, OrderSummaryOut, RequestIn, TimelineEntryOut, rows
 from orders import errors
 from orders.values import RiskLevel, Status
@@ -19,11 +19,13 @@ router = APIRouter(prefix="/orders", tags=["orders"], responses=ERRORS)
 
 
 @router.post("", status_code=201)
-def request_order(body: RequestIn, service: ServiceDep, user: UserDep) -> OrderOut:
+def request_order(
+    body: RequestIn, service: ServiceDep, user: UserDep, options: OptionsDep, response: Response
+) -> OrderOut:
     """Open a new order from a petitioner's request."""
     access.check_district(user, body.district)
-    order = service.orders.request(body.to_domain(), by=user.actor)
-    return refreshed(service, order)
+    order = service.orders.request(body.to_domain(), by=user.actor, key=options.get("key"))
+    return refreshed(service, response, order)
 
 
 @router.get("")
@@ -53,9 +55,11 @@ def list_orders(
 
 
 @router.get("/{order_id}")
-def get_order(order_id: UUID, service: ServiceDep, user: UserDep) -> OrderOut:
-    """One order's current state, from its own events."""
-    return OrderOut.of(service.orders.get(order_id))
+def get_order(order_id: UUID, service: ServiceDep, user: UserDep, response: Response) -> OrderOut:
+    """One order's current state, from its own events; its ETag is the order's version."""
+    order = service.orders.get(order_id)
+    tagged(response, order)
+    return OrderOut.of(order)
 
 
 @router.get("/{order_id}/timeline")
