@@ -29,6 +29,8 @@ RULES: dict[str, frozenset[Role]] = {
     "list_orders": frozenset({SW, INSP, SUP, PROS, READER}),
     "get_order": frozenset({SW, INSP, SUP, PROS, READER}),
     "get_timeline": frozenset({SW, INSP, SUP, PROS}),
+    "get_confidential": frozenset({SW, INSP, PROS}),
+    "get_disclosures": frozenset({SUP, PROS}),
     "assess_risk": frozenset({INSP, SUP}),
     "issue": frozenset({INSP, SUP}),
     "serve": frozenset({INSP}),

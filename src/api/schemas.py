@@ -45,11 +45,28 @@ class Out(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
 
+class LocationIn(In):
+    kind: v.LocationKind
+    address: Annotated[str, Field(min_length=1, max_length=500)]
+
+
 class ProtectedPersonIn(In):
     person_id: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")]
     name: Text
     sex: v.Sex
     birth_date: BirthDate
+    locations: Annotated[list[LocationIn], Field(max_length=10)] = Field(
+        default=[], description="Sensitive: returned only by the audited confidential read."
+    )
+
+    def to_domain(self) -> v.ProtectedPerson:
+        return v.ProtectedPerson(
+            person_id=self.person_id,
+            name=self.name,
+            sex=self.sex,
+            birth_date=self.birth_date,
+            locations=tuple(v.Location(loc.kind, loc.address) for loc in self.locations),
+        )
 
 
 class RespondentIn(In):
@@ -76,9 +93,7 @@ class RequestIn(In):
         fields = self.model_dump(exclude={"protected_persons", "respondent", "violence_types"})
         return v.Request(
             **fields,
-            protected_persons=tuple(
-                v.ProtectedPerson(**p.model_dump()) for p in self.protected_persons
-            ),
+            protected_persons=tuple(p.to_domain() for p in self.protected_persons),
             respondent=v.Respondent(**self.respondent.model_dump()),
             violence_types=tuple(dict.fromkeys(self.violence_types)),
         )
@@ -212,8 +227,11 @@ class PersonOut(Out):
     birth_date: date
 
 
+REDACTED = ["incident_narrative", "protected_persons.locations", "visits", "breaches.description"]
+
+
 class OrderOut(Out):
-    """An order's state, straight from its events; no narrative, no positions."""
+    """An order's state, straight from its events; sensitive fields are listed in `redacted`."""
 
     order_id: UUID
     version: int
@@ -234,6 +252,7 @@ class OrderOut(Out):
     escalations: list[EscalationOut]
     requested_at: datetime
     updated_at: datetime
+    redacted: list[str] = Field(default=REDACTED, description="Fields withheld from this view.")
 
     @classmethod
     def of(cls, order: ProtectionOrder) -> OrderOut:
@@ -269,6 +288,78 @@ class OrderOut(Out):
             requested_at=order.created_on,
             updated_at=order.modified_on,
         )
+
+
+class LocationOut(Out):
+    kind: v.LocationKind
+    address: str
+
+
+class PersonLocationsOut(Out):
+    person_id: str
+    name: str
+    locations: list[LocationOut]
+
+
+class PositionOut(Out):
+    latitude: float
+    longitude: float
+
+
+class VisitOut(Out):
+    visited_at: datetime
+    met_with: list[str]
+    outcome: v.VisitOutcome
+    notes: str
+    position: PositionOut | None
+    proof_code_given: bool
+
+
+class BreachDescriptionOut(Out):
+    breach_id: str
+    occurred_at: datetime
+    description: str
+
+
+class ConfidentialOut(Out):
+    """An order's sensitive fields; every such read is recorded as a disclosure."""
+
+    order_id: UUID
+    incident_narrative: str
+    protected_persons: list[PersonLocationsOut]
+    visits: list[VisitOut]
+    breaches: list[BreachDescriptionOut]
+
+    @classmethod
+    def of(cls, order: ProtectionOrder) -> ConfidentialOut:
+        return cls(
+            order_id=order.id,
+            incident_narrative=order.request.incident_narrative,
+            protected_persons=[
+                PersonLocationsOut.model_validate(p) for p in order.request.protected_persons
+            ],
+            visits=[
+                VisitOut(
+                    visited_at=v.visited_at,
+                    met_with=list(v.met_with),
+                    outcome=v.outcome,
+                    notes=v.notes,
+                    position=None if v.position is None else PositionOut.model_validate(v.position),
+                    proof_code_given=v.proof_code is not None,
+                )
+                for v in order.visits
+            ],
+            breaches=[BreachDescriptionOut.model_validate(b) for b in order.breaches.values()],
+        )
+
+
+class DisclosureOut(Out):
+    """One read of an order's sensitive fields: who, in which role, what, when."""
+
+    actor_id: str
+    actor_role: v.Role
+    fields: list[str]
+    read_at: datetime
 
 
 class CreatedBreachOut(Out):

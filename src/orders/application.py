@@ -14,6 +14,7 @@ from eventsourcing.utils import EnvType
 
 from orders import errors
 from orders.clock import Clock, system_clock
+from orders.disclosure import Disclosure
 from orders.domain import ProtectionOrder
 from orders.policy import Policy, load_policy
 from orders.storage import RECORDERS, CommandKey
@@ -32,6 +33,14 @@ from orders.values import (
 )
 
 Command = Callable[[ProtectionOrder, datetime], Any]
+
+SENSITIVE_FIELDS = (
+    "protected_persons.locations",
+    "incident_narrative",
+    "visits.position",
+    "visits.notes",
+    "breaches.description",
+)
 
 
 class Options(TypedDict, total=False):
@@ -316,6 +325,16 @@ class Orders(Application[UUID]):
         return self.change(
             order_id, lambda o, at: o.revoke(reason=reason, by=by, at=at), **options
         )[0]
+
+    def read_confidential(self, order_id: UUID, *, by: Actor) -> ProtectionOrder:
+        """Load the order for a read of its sensitive fields, recording the read first.
+
+        If the record of the read cannot be stored, the read is refused: nobody sees a
+        protected person's address without a trace.
+        """
+        order = self.get(order_id)
+        self.save(Disclosure.record(order_id, by=by, fields=SENSITIVE_FIELDS, at=self.now()))
+        return order
 
     def raise_missed_check_ins(self, order_id: UUID, *, attempts: int = 3) -> int:
         """Record one CheckInMissed per overdue window; safe to run twice. Returns how many."""

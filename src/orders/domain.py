@@ -86,6 +86,7 @@ class ProtectionOrder(Aggregate):
 
         def apply(self, order: ProtectionOrder) -> None:
             order.satisfy(self.window)
+            order.visits.append(self.visit)
 
     class CheckInMissed(Event):
         window: int
@@ -179,6 +180,7 @@ class ProtectionOrder(Aggregate):
         self.next_window = 1
         self.satisfied_windows: set[int] = set()
         self.missed_check_ins = 0
+        self.visits: list[Visit] = []
         self.served_at: datetime | None = None
         self.breaches: dict[str, Breach] = {}
         self.responded_breaches: set[str] = set()

@@ -88,6 +88,7 @@ class TimedeltaAsMicroseconds(Transcoding):
 
 VALUE_CLASSES = (
     values.Actor,
+    values.Location,
     values.ProtectedPerson,
     values.Respondent,
     values.Request,

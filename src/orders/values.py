@@ -136,6 +136,16 @@ class EscalationTarget(StrEnum):
     COURT = "court"
 
 
+class LocationKind(StrEnum):
+    """What a protected person's location is to them."""
+
+    HOME = "home"
+    SHELTER = "shelter"
+    WORK = "work"
+    SCHOOL = "school"
+    OTHER = "other"
+
+
 class Status(StrEnum):
     """Where an order is in its life."""
 
@@ -157,6 +167,14 @@ SYSTEM_ACTOR = Actor(id="scheduler", role=Role.SYSTEM)
 
 
 @dataclass(frozen=True)
+class Location:
+    """Where a protected person may be found; a sensitive field."""
+
+    kind: LocationKind
+    address: str
+
+
+@dataclass(frozen=True)
 class ProtectedPerson:
     """A person the order protects; children are listed in their own right."""
 
@@ -164,6 +182,7 @@ class ProtectedPerson:
     name: str
     sex: Sex
     birth_date: date
+    locations: tuple[Location, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ from typing import Any
 from eventsourcing.application import Application
 
 from projections.deadlines import DeadlinesView
+from projections.disclosures import DisclosuresView
 from projections.order_state import OrderStateView
 from projections.runner import ProjectionRunner
 from projections.timeline import TimelineView
@@ -14,4 +15,6 @@ from projections.timeline import TimelineView
 
 def order_views(app: Application[Any]) -> ProjectionRunner:
     """A runner for every read model of the Orders application."""
-    return ProjectionRunner(app, [OrderStateView(), TimelineView(), DeadlinesView()])
+    return ProjectionRunner(
+        app, [OrderStateView(), TimelineView(), DeadlinesView(), DisclosuresView()]
+    )

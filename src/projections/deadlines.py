@@ -22,6 +22,7 @@ class DeadlinesView(View):
     """Projects each order in force onto its check-in deadline (due + grace) and expiry."""
 
     name = "deadlines"
+    accepts = (Order.Event, Order.Requested)
     tables = (
         "CREATE TABLE IF NOT EXISTS deadlines ("
         "order_id TEXT PRIMARY KEY, check_in_deadline TEXT, expires_at TEXT, grace_us BIGINT)",

@@ -20,6 +20,7 @@ class OrderStateView(View):
     """Projects each order's events onto one row of current state."""
 
     name = "order_state"
+    accepts = (Order.Event, Order.Requested)
     tables = (
         "CREATE TABLE IF NOT EXISTS order_state ("
         "order_id TEXT PRIMARY KEY, status TEXT NOT NULL, district TEXT NOT NULL, "

@@ -31,6 +31,8 @@ class View(ABC):
     name: str
     tables: Sequence[str]
     """CREATE TABLE / CREATE INDEX statements, each IF NOT EXISTS, portable SQL."""
+    accepts: tuple[type, ...] = (object,)
+    """The event classes this view reads; others pass by it."""
 
     @abstractmethod
     def apply(self, event: Any, position: int, tx: Transaction) -> None:
@@ -126,7 +128,9 @@ class ProjectionRunner:
             if tx.rowcount != 1:
                 return -1
             for notification in notifications:
-                view.apply(self.app.mapper.to_domain_event(notification), notification.id, tx)
+                event = self.app.mapper.to_domain_event(notification)
+                if isinstance(event, view.accepts):
+                    view.apply(event, notification.id, tx)
         return len(notifications)
 
     def rebuild(self, progress: Progress | None = None) -> int:

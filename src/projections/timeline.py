@@ -20,6 +20,7 @@ class TimelineView(View):
     """Projects each event onto one timeline row, keyed by its position in the log."""
 
     name = "timeline"
+    accepts = (Order.Event, Order.Requested)
     tables = (
         "CREATE TABLE IF NOT EXISTS timeline ("
         "position BIGINT PRIMARY KEY, order_id TEXT NOT NULL, version INTEGER NOT NULL, "

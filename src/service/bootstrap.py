@@ -10,6 +10,7 @@ from orders.clock import Clock, system_clock
 from orders.policy import load_policy
 from projections import order_views
 from projections.deadlines import Deadlines
+from projections.disclosures import Disclosures
 from projections.order_state import OrderStates
 from projections.runner import ProjectionRunner
 from projections.timeline import Timelines
@@ -27,6 +28,7 @@ class Service:
     timelines: Timelines
     deadlines: Deadlines
     tokens: Tokens
+    disclosures: Disclosures
 
     def close(self) -> None:
         self.views.stop()
@@ -48,4 +50,5 @@ def bootstrap(settings: Settings, *, clock: Clock = system_clock) -> Service:
         Timelines(views.db),
         Deadlines(views.db),
         Tokens(settings.token_key),
+        Disclosures(views.db),
     )

@@ -36,6 +36,8 @@ ALLOWED: dict[tuple[str, str], set[Role]] = {
     ("get", "/orders"): {SW, INSP, SUP, PROS, READER},
     ("get", "/orders/{order_id}"): {SW, INSP, SUP, PROS, READER},
     ("get", "/orders/{order_id}/timeline"): {SW, INSP, SUP, PROS},
+    ("get", "/orders/{order_id}/confidential"): {SW, INSP, PROS},
+    ("get", "/orders/{order_id}/disclosures"): {SUP, PROS},
     ("post", "/orders/{order_id}/risk-assessments"): {INSP, SUP},
     ("post", "/orders/{order_id}/issue"): {INSP, SUP},
     ("post", "/orders/{order_id}/service"): {INSP},

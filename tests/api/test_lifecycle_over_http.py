@@ -137,7 +137,12 @@ def test_health_reports_the_database_the_policy_and_the_lag(client: TestClient) 
     health = client.get("/health").json()
     assert health["status"] == "ok"
     assert health["database"] in ("sqlite", "postgresql")
-    assert {v["view"] for v in health["views"]} == {"order_state", "timeline", "deadlines"}
+    assert {v["view"] for v in health["views"]} == {
+        "order_state",
+        "timeline",
+        "deadlines",
+        "disclosures",
+    }
 
 
 def test_the_openapi_document_describes_every_command_and_its_refusals(

@@ -10,7 +10,16 @@ from fastapi import APIRouter, Query, Response
 from api import access
 from api.deps import OptionsDep, ServiceDep, UserDep
 from api.refresh import refreshed, tagged
-from api.schemas import ERRORS, OrderOut, OrderSummaryOut, RequestIn, TimelineEntryOut, rows
+from api.schemas import (
+    ERRORS,
+    ConfidentialOut,
+    DisclosureOut,
+    OrderOut,
+    OrderSummaryOut,
+    RequestIn,
+    TimelineEntryOut,
+    rows,
+)
 from orders import errors
 from orders.values import RiskLevel, Status
 from projections.order_state import OrderFilter
@@ -73,3 +82,16 @@ def get_timeline(order_id: UUID, service: ServiceDep, user: UserDep) -> list[Tim
     if not entries:
         raise errors.OrderNotFound(order_id)
     return rows(TimelineEntryOut, entries)
+
+
+@router.get("/{order_id}/confidential")
+def get_confidential(order_id: UUID, service: ServiceDep, user: UserDep) -> ConfidentialOut:
+    """The order's sensitive fields (locations, narratives, positions); each read is recorded."""
+    return ConfidentialOut.of(service.orders.read_confidential(order_id, by=user.actor))
+
+
+@router.get("/{order_id}/disclosures")
+def get_disclosures(order_id: UUID, service: ServiceDep, user: UserDep) -> list[DisclosureOut]:
+    """Who has seen this order's sensitive fields, in which role, and when."""
+    service.views.catch_up()
+    return rows(DisclosureOut, service.disclosures.of(order_id))
