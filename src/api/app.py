@@ -6,6 +6,7 @@ from fastapi import Depends, FastAPI
 
 from api import errors
 from api.deps import authorised_user
+from api.limits import BodyLimit
 from api.routes import actions, orders, system
 from service.bootstrap import Service
 
@@ -18,6 +19,7 @@ def create_app(service: Service) -> FastAPI:
         description="Every action on a protection order, as an immutable, attributable fact.",
     )
     app.state.service = service
+    app.add_middleware(BodyLimit)
     errors.install(app)
     authorised = [Depends(authorised_user)]  # every case route: token, role rule, scope
     app.include_router(orders.router, dependencies=authorised)

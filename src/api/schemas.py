@@ -11,9 +11,10 @@ from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 from orders import values as v
 from orders.domain import ProtectionOrder
 
-Text = Annotated[str, Field(min_length=1, max_length=200)]
-LongText = Annotated[str, Field(max_length=10_000)]
-Reason = Annotated[str, Field(min_length=1, max_length=2_000)]
+NO_NUL = r"^[^\x00]*$"  # PostgreSQL text cannot hold NUL; refuse it at the door
+Text = Annotated[str, Field(min_length=1, max_length=200, pattern=NO_NUL)]
+LongText = Annotated[str, Field(max_length=10_000, pattern=NO_NUL)]
+Reason = Annotated[str, Field(min_length=1, max_length=2_000, pattern=NO_NUL)]
 
 
 def _sane_moment(moment: datetime) -> datetime:
@@ -47,7 +48,7 @@ class Out(BaseModel):
 
 class LocationIn(In):
     kind: v.LocationKind
-    address: Annotated[str, Field(min_length=1, max_length=500)]
+    address: Annotated[str, Field(min_length=1, max_length=500, pattern=NO_NUL)]
 
 
 class ProtectedPersonIn(In):
@@ -102,9 +103,11 @@ class RequestIn(In):
 class RiskAssessmentIn(In):
     """Answers to the policy's risk instrument; `final_level` may only raise the computed one."""
 
-    answers: Annotated[dict[Annotated[str, Field(max_length=64)], bool], Field(max_length=100)]
+    answers: Annotated[
+        dict[Annotated[str, Field(max_length=64, pattern=NO_NUL)], bool], Field(max_length=100)
+    ]
     final_level: v.RiskLevel | None = None
-    reason: Annotated[str, Field(max_length=2_000)] = ""
+    reason: Annotated[str, Field(max_length=2_000, pattern=NO_NUL)] = ""
 
 
 class IssueIn(In):
@@ -151,7 +154,7 @@ class VisitIn(In):
     outcome: v.VisitOutcome
     notes: LongText = ""
     position: PositionIn | None = None
-    proof_code: Annotated[str, Field(min_length=4, max_length=32)] | None = None
+    proof_code: Annotated[str, Field(min_length=4, max_length=32, pattern=NO_NUL)] | None = None
 
     def to_domain(self) -> v.Visit:
         position = None if self.position is None else v.Position(**self.position.model_dump())
@@ -420,9 +423,12 @@ class ErrorOut(Out):
 
 
 ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorOut, "description": "No bearer token, or one not valid"},
+    403: {"model": ErrorOut, "description": "The role or the order's scope does not allow it"},
     404: {"model": ErrorOut, "description": "No such order"},
     409: {"model": ErrorOut, "description": "A rule of the order's life, or a concurrent write"},
     412: {"model": ErrorOut, "description": "If-Match names an older version of the order"},
+    413: {"model": ErrorOut, "description": "The request body is too large"},
     422: {"model": ErrorOut, "description": "Invalid input: names the field and the reason"},
 }
 

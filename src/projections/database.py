@@ -38,6 +38,8 @@ class Transaction:
     def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
         if self._postgres:
             sql = sql.replace("?", "%s")
+            # PostgreSQL text cannot hold NUL: one such value must never stall a view.
+            params = [p.replace("\x00", "\ufffd") if isinstance(p, str) else p for p in params]
         self._cursor.execute(sql, tuple(params))
 
     def fetchall(self) -> list[Row]:

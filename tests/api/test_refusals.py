@@ -166,3 +166,19 @@ def test_a_request_without_a_token_is_401_and_stores_nothing(
     assert response.headers["WWW-Authenticate"] == "Bearer"
     assert "bearer token is required" in response.json()["detail"]
     assert service.views.head() == 0
+
+
+def test_an_oversized_body_is_413_and_stores_nothing(
+    client: TestClient, clock: SimulatedClock, service: Service
+) -> None:
+    body = request_json(clock(), incident_narrative="x" * 70_000)
+    response = client.post("/orders", json=body, headers=SOCIAL_WORKER)
+    assert response.status_code == 413
+    assert response.json()["error"] == "PayloadTooLarge"
+    chunked = client.post(
+        "/orders",
+        content=(b"x" * 1000 for _ in range(70)),
+        headers=SOCIAL_WORKER | {"Content-Type": "application/json"},
+    )
+    assert chunked.status_code == 413
+    assert service.views.head() == 0

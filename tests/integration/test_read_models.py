@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -16,7 +17,7 @@ from projections.runner import ProjectionRunner, View
 from projections.timeline import TimelineView
 from service.bootstrap import Service
 from tests.conftest import ServiceFactory
-from tests.factories import INSPECTOR, LOW_RISK_ANSWERS, a_visit
+from tests.factories import INSPECTOR, LOW_RISK_ANSWERS, SOCIAL_WORKER, a_request, a_visit
 from tests.integration.helpers import issued_order
 
 
@@ -165,3 +166,11 @@ def test_commands_and_the_projection_worker_share_one_process_without_blocking(
     service.views.catch_up()
     rows = service.states.find(OrderFilter(limit=100), now=service.orders.now())
     assert {r["order_id"] for r in rows} == {str(i) for i in order_ids}
+
+
+def test_a_value_postgresql_cannot_store_never_stalls_the_read_models(service: Service) -> None:
+    request = replace(a_request(service.orders.now()), district="Len\x00in")
+    service.orders.request(request, by=SOCIAL_WORKER)  # the API refuses NUL; the core survives it
+    issued_order(service.orders)
+    service.views.catch_up()
+    assert all(lag.behind == 0 for lag in service.views.lag())

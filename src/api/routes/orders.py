@@ -12,6 +12,7 @@ from api.deps import OptionsDep, ServiceDep, UserDep
 from api.refresh import refreshed, tagged
 from api.schemas import (
     ERRORS,
+    NO_NUL,
     ConfidentialOut,
     DisclosureOut,
     OrderOut,
@@ -42,12 +43,12 @@ def list_orders(
     service: ServiceDep,
     user: UserDep,
     status: Status | None = None,
-    district: Annotated[str | None, Query(max_length=200)] = None,
+    district: Annotated[str | None, Query(max_length=200, pattern=NO_NUL)] = None,
     risk_level: RiskLevel | None = None,
-    inspector_id: Annotated[str | None, Query(max_length=64)] = None,
+    inspector_id: Annotated[str | None, Query(max_length=64, pattern=NO_NUL)] = None,
     overdue: bool | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> list[OrderSummaryOut]:
     """List orders from the current-state read model; `overdue` means a check-in is late."""
     where = OrderFilter(
