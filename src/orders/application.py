@@ -12,12 +12,12 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import JSONTranscoder, Mapper, RecordConflictError
 from eventsourcing.utils import EnvType
 
-from orders import errors
+from orders import errors, ledger
 from orders.clock import Clock, system_clock
 from orders.disclosure import Disclosure
 from orders.domain import ProtectionOrder
 from orders.policy import Policy, load_policy
-from orders.storage import RECORDERS, CommandKey
+from orders.storage import RECORDERS, CommandKey, Sealing
 from orders.transcoding import TypedMapper, register_transcodings
 from orders.values import (
     SYSTEM_ACTOR,
@@ -33,6 +33,8 @@ from orders.values import (
 )
 
 Command = Callable[[ProtectionOrder, datetime], Any]
+
+DEVELOPMENT_SIGNING_KEY = bytes(range(32))  # never in production: settings refuse it there
 
 SENSITIVE_FIELDS = (
     "protected_persons.locations",
@@ -61,6 +63,7 @@ class Orders(Application[UUID]):
         *,
         policy: Policy | None = None,
         clock: Clock = system_clock,
+        signing_key: bytes | None = None,
     ) -> None:
         self.policy = policy or load_policy()
         self.clock = clock
@@ -69,6 +72,8 @@ class Orders(Application[UUID]):
         if module in RECORDERS:  # events and command keys in one transaction
             env.setdefault("APPLICATION_RECORDER_TOPIC", RECORDERS[module])
         super().__init__(env)
+        self.signer = ledger.Signer(signing_key or DEVELOPMENT_SIGNING_KEY)
+        self.recorder.sealing = Sealing(self.signer.seal_key, self.mapper.cipher)  # type: ignore[attr-defined]
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
