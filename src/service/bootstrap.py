@@ -39,7 +39,10 @@ def bootstrap(settings: Settings, *, clock: Clock = system_clock) -> Service:
     """Build the service on the database the settings name."""
     settings.check()
     orders = Orders(
-        settings.persistence_env(), policy=load_policy(settings.policy_file), clock=clock
+        settings.persistence_env(),
+        policy=load_policy(settings.policy_file),
+        clock=clock,
+        signing_key=settings.signing_key_bytes(),
     )
     views = order_views(orders)
     return Service(

@@ -4,20 +4,25 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import logging
 import signal
 import sys
 import threading
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from uuid import UUID
 
 from api.tokens import ALL_DISTRICTS, Tokens, User
 from orders.clock import SimulatedClock
+from orders.errors import DomainError
 from orders.policy import PolicyFileError
 from orders.values import Role
 from scheduler.jobs import start_scheduler
 from scheduler.sweep import sweep
 from service.bootstrap import Service, bootstrap
 from service.demo import Demo
+from service.integrity import export_bundle, make_checkpoint, verify_bundle, verify_store
 from service.settings import Settings, SettingsError
 
 PARTS = ("api", "projections", "scheduler")
@@ -43,6 +48,8 @@ def serve(service: Service, args: argparse.Namespace) -> None:
             service.views,
             service.deadlines,
             every_seconds=service.settings.sweep_seconds,
+            checkpoint=lambda: make_checkpoint(service.orders, now=service.orders.now()),
+            checkpoint_seconds=service.settings.checkpoint_seconds,
         )
     try:
         if "api" in parts:
@@ -119,6 +126,45 @@ def token(settings: Settings, args: argparse.Namespace) -> None:
     )
 
 
+def export(service: Service, args: argparse.Namespace) -> None:
+    """Write an order's case bundle: events, timeline, inclusion proofs, checkpoint, key."""
+    bundle = export_bundle(service.orders, service.timelines, UUID(args.order_id))
+    text = json.dumps(bundle, indent=1)
+    if args.out == "-":
+        print(text)
+    else:
+        Path(args.out).write_text(text, encoding="utf-8")
+        _say(f"wrote {len(bundle['events'])} events of order {args.order_id} to {args.out}")
+
+
+def verify(args: argparse.Namespace) -> int:
+    """Check a case bundle offline, with no database; say per event what holds."""
+    findings = verify_bundle(json.loads(Path(args.bundle).read_text(encoding="utf-8")))
+    for finding in findings:
+        print(finding)
+    failed = sum(not f.holds for f in findings)
+    _say(f"{len(findings) - failed} hold, {failed} fail")
+    return 1 if failed else 0
+
+
+def checkpoint(service: Service, args: argparse.Namespace) -> None:
+    """Sign a checkpoint over the log now."""
+    made = make_checkpoint(service.orders, now=service.orders.now())
+    _say(f"checkpoint over {made.size} events signed at {made.signed_at}")
+
+
+def verify_store_command(service: Service, args: argparse.Namespace) -> None:
+    """Check every stored event's seal and chain, and the log against the latest checkpoint."""
+    findings = verify_store(service.orders)
+    for finding in findings:
+        if not finding.holds or args.all:
+            print(finding)
+    failed = sum(not f.holds for f in findings)
+    _say(f"{len(findings) - failed} hold, {failed} fail")
+    if failed:
+        raise SystemExit(1)
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="protection-orders", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
@@ -139,17 +185,35 @@ def parser() -> argparse.ArgumentParser:
     t.add_argument("--district", action="append", help="repeatable; default: all districts (*)")
     t.add_argument("--sub", help="the account id; default: dev-ROLE")
     t.add_argument("--hours", type=float, default=12.0)
+    e = sub.add_parser("export", help="write an order's case bundle for a prosecutor")
+    e.add_argument("order_id")
+    e.add_argument("--out", default="-", help="file to write; default: standard output")
+    v = sub.add_parser("verify", help="check a case bundle offline")
+    v.add_argument("bundle")
+    sub.add_parser("checkpoint", help="sign a checkpoint over the log now")
+    vs = sub.add_parser("verify-store", help="check every event's seal and chain")
+    vs.add_argument("--all", action="store_true", help="print what holds too")
     sub.add_parser("rebuild", help="rebuild the read models from zero")
     sub.add_parser("sweep", help="run one scheduler sweep now")
     sub.add_parser("status", help="show how far the read models lag the log")
     return p
 
 
-COMMANDS = {"serve": serve, "rebuild": rebuild, "sweep": sweep_once, "status": status}
+COMMANDS = {
+    "serve": serve,
+    "rebuild": rebuild,
+    "sweep": sweep_once,
+    "status": status,
+    "export": export,
+    "checkpoint": checkpoint,
+    "verify-store": verify_store_command,
+}
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    if args.command == "verify":
+        return verify(args)  # offline: no settings, no database
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     try:
         settings = Settings.from_env()
@@ -163,6 +227,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         service.views.catch_up(_view_progress)
         COMMANDS[args.command](service, args)
+    except DomainError as e:
+        _say(f"error: {e}")
+        return 1
     finally:
         service.close()
     return 0

@@ -35,6 +35,8 @@ class Settings:
     production: bool = False
     token_key: str = DEVELOPMENT_TOKEN_KEY
     encryption_key: str | None = None
+    signing_key: str | None = None
+    checkpoint_seconds: float = 300.0
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -48,11 +50,13 @@ class Settings:
             values["token_key"] = key
         if key := env.get(PREFIX + "ENCRYPTION_KEY"):
             values["encryption_key"] = key
+        if key := env.get(PREFIX + "SIGNING_KEY"):
+            values["signing_key"] = key
         mode = env.get(PREFIX + "ENV", "development")
         if mode not in ("development", "production"):
             raise SettingsError(f"{PREFIX}ENV must be development or production, not {mode!r}")
         values["production"] = mode == "production"
-        for name in ("sweep_seconds", "projection_poll_seconds"):
+        for name in ("sweep_seconds", "projection_poll_seconds", "checkpoint_seconds"):
             if raw := env.get(PREFIX + name.upper()):
                 try:
                     values[name] = float(raw)
@@ -71,6 +75,16 @@ class Settings:
                 f"{PREFIX}ENCRYPTION_KEY must be base64 of 16, 24 or 32 random bytes, e.g. from "
                 "`python -c 'import base64,os; print(base64.b64encode(os.urandom(32)).decode())'`"
             )
+        if self.signing_key is not None and _key_bytes(self.signing_key) != 32:
+            raise SettingsError(
+                f"{PREFIX}SIGNING_KEY must be base64 of a 32-byte Ed25519 private key, e.g. from "
+                "`python -c 'import base64,os; print(base64.b64encode(os.urandom(32)).decode())'`"
+            )
+        if self.production and self.signing_key is None:
+            raise SettingsError(
+                f"in production {PREFIX}SIGNING_KEY must be set: it signs the "
+                "checkpoints prosecutors verify"
+            )
         if self.production and (
             self.token_key == DEVELOPMENT_TOKEN_KEY or len(self.token_key) < 32
         ):
@@ -78,6 +92,9 @@ class Settings:
                 f"in production {PREFIX}TOKEN_KEY must be set to a secret of at least 32 "
                 "characters (e.g. from `python -c 'import secrets; print(secrets.token_hex(32))'`)"
             )
+
+    def signing_key_bytes(self) -> bytes | None:
+        return None if self.signing_key is None else base64.b64decode(self.signing_key)
 
     def persistence_env(self) -> dict[str, str]:
         """The eventsourcing library's settings: the database, and encryption if keyed."""

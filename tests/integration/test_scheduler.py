@@ -13,6 +13,7 @@ from orders.values import OrderKind, Status
 from scheduler.jobs import start_scheduler
 from scheduler.sweep import sweep
 from service.bootstrap import Service
+from service.integrity import latest_checkpoint, make_checkpoint
 from tests.conftest import ServiceFactory
 from tests.factories import INSPECTOR, a_visit
 from tests.integration.helpers import issued_order
@@ -119,3 +120,24 @@ def test_the_apscheduler_job_sweeps_on_its_interval(
     finally:
         scheduler.shutdown(wait=True)
     assert len(alerts(service, order_id)) == 1
+
+
+def test_the_scheduler_signs_checkpoints_on_its_interval(service: Service) -> None:
+    issued_order(service.orders, kind=OrderKind.COURT)
+    scheduler = start_scheduler(
+        service.orders,
+        service.views,
+        service.deadlines,
+        every_seconds=60,
+        checkpoint=lambda: make_checkpoint(service.orders, now=service.orders.now()),
+        checkpoint_seconds=0.2,
+    )
+    try:
+        deadline = time.monotonic() + 10
+        while latest_checkpoint(service.orders) is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        scheduler.shutdown(wait=True)
+    checkpoint = latest_checkpoint(service.orders)
+    assert checkpoint is not None
+    assert checkpoint.size == 3

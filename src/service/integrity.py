@@ -1,0 +1,244 @@
+"""Checkpoints, checks of the whole store, and case bundles a prosecutor verifies offline."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from orders import ledger
+from orders.application import Orders
+from orders.errors import OrderNotFound
+from projections.database import iso
+from projections.timeline import Timelines
+
+EVENTS = "SELECT originator_id, originator_version, topic, state FROM {events} ORDER BY {position}"
+SEALS = "SELECT originator_id, version, digest, seal FROM event_seals"
+LATEST = "SELECT * FROM checkpoints ORDER BY size DESC LIMIT 1"
+
+
+@dataclass(frozen=True)
+class Finding:
+    """What holds or fails about one event (or the log as a whole)."""
+
+    subject: str
+    holds: bool
+    detail: str
+
+    def __str__(self) -> str:
+        return f"{'ok  ' if self.holds else 'FAIL'} {self.subject}: {self.detail}"
+
+
+def _rows(orders: Orders, sql: str) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = orders.recorder.query(sql)  # type: ignore[attr-defined]
+    return rows
+
+
+def _events(orders: Orders) -> list[dict[str, Any]]:
+    """Every stored event in log order, with its seal (digest and seal are None if it has none)."""
+    seals = {(UUID(r["originator_id"]), int(r["version"])): r for r in _rows(orders, SEALS)}
+    rows = _rows(orders, EVENTS)
+    for row in rows:
+        row["originator_id"] = UUID(str(row["originator_id"]))
+        row["state"] = bytes(row["state"])
+        sealed = seals.get((row["originator_id"], row["originator_version"]), {})
+        row["digest"], row["seal"] = sealed.get("digest"), sealed.get("seal")
+    return rows
+
+
+def _plain(orders: Orders, state: bytes) -> bytes:
+    cipher = orders.mapper.cipher
+    return cipher.decrypt(state) if cipher is not None else state
+
+
+def make_checkpoint(orders: Orders, *, now: datetime) -> ledger.Checkpoint:
+    """Sign the Merkle root over every sealed event in log order, and keep it."""
+    leaves = [ledger.leaf_hash(ledger.unb64(r["digest"])) for r in _events(orders) if r["digest"]]
+    checkpoint = orders.signer.checkpoint(len(leaves), ledger.merkle_root(leaves), iso(now) or "")
+    latest = latest_checkpoint(orders)
+    if latest is not None and latest.size == checkpoint.size:
+        return latest
+    with orders.recorder.datastore.transaction(commit=True) as c:  # type: ignore[attr-defined]
+        sql = "INSERT INTO checkpoints VALUES (?, ?, ?, ?)"
+        if type(orders.recorder).__name__.startswith("SealingPostgres"):
+            sql = sql.replace("?", "%s")
+        data = checkpoint.as_json()
+        c.execute(sql, (checkpoint.size, data["root"], data["signed_at"], data["signature"]))
+    return checkpoint
+
+
+def latest_checkpoint(orders: Orders) -> ledger.Checkpoint | None:
+    rows = _rows(orders, LATEST)
+    return ledger.Checkpoint.from_json(rows[0]) if rows else None
+
+
+def verify_store(orders: Orders) -> list[Finding]:
+    """Check every stored event's seal and chain, and the log against the latest checkpoint."""
+    findings: list[Finding] = []
+    previous: dict[UUID, tuple[int, bytes]] = {}
+    leaves: list[bytes] = []
+    for row in _events(orders):
+        order, version = row["originator_id"], row["originator_version"]
+        subject = f"order {order} event {version} ({row['topic'].rsplit('.', 1)[-1]})"
+        last_version, last_digest = previous.get(order, (0, ledger.GENESIS))
+        if version != last_version + 1:
+            findings.append(
+                Finding(
+                    subject,
+                    False,
+                    f"follows event {last_version}: "
+                    f"events {last_version + 1}..{version - 1} are missing",
+                )
+            )
+        digest = ledger.event_digest(
+            last_digest, order, version, row["topic"], _plain(orders, row["state"])
+        )
+        previous[order] = (version, digest)
+        leaves.append(ledger.leaf_hash(digest))
+        findings.append(_seal_finding(orders, subject, row, digest))
+    findings.extend(_removed(orders, previous))
+    findings.append(_checkpoint_finding(orders, leaves))
+    return findings
+
+
+def _seal_finding(orders: Orders, subject: str, row: dict[str, Any], digest: bytes) -> Finding:
+    if row["digest"] is None:
+        return Finding(subject, False, "has no seal: it was written around the service")
+    if ledger.unb64(row["seal"]) != ledger.seal(
+        orders.signer.seal_key, ledger.unb64(row["digest"])
+    ):
+        return Finding(subject, False, "its seal was not made by this service")
+    if ledger.unb64(row["digest"]) != digest:
+        return Finding(subject, False, "its content or its place in the chain was altered")
+    return Finding(subject, True, "sealed, content and chain intact")
+
+
+def _removed(orders: Orders, present: dict[UUID, tuple[int, bytes]]) -> list[Finding]:
+    sealed: dict[UUID, int] = {}
+    for row in _rows(orders, SEALS):
+        order = UUID(row["originator_id"])
+        sealed[order] = max(sealed.get(order, 0), int(row["version"]))
+    return [
+        Finding(
+            f"order {order}",
+            False,
+            f"sealed up to event {top}, but the store ends at event "
+            f"{present.get(order, (0, b''))[0]}: events were removed",
+        )
+        for order, top in sealed.items()
+        if present.get(order, (0, b""))[0] < top
+    ]
+
+
+def _checkpoint_finding(orders: Orders, leaves: list[bytes]) -> Finding:
+    checkpoint = latest_checkpoint(orders)
+    if checkpoint is None:
+        return Finding("log", True, "no checkpoint signed yet")
+    if not ledger.signature_holds(orders.signer.public_key(), checkpoint):
+        return Finding("log", False, f"checkpoint of {checkpoint.size} events: bad signature")
+    if len(leaves) < checkpoint.size:
+        return Finding(
+            "log", False, f"the signed log held {checkpoint.size} events; only {len(leaves)} remain"
+        )
+    if ledger.merkle_root(leaves[: checkpoint.size]) != checkpoint.root:
+        return Finding(
+            "log",
+            False,
+            f"the first {checkpoint.size} events no longer match the signed checkpoint",
+        )
+    return Finding("log", True, f"the first {checkpoint.size} events match the signed checkpoint")
+
+
+def export_bundle(orders: Orders, timelines: Timelines, order_id: UUID) -> dict[str, Any]:
+    """A self-contained case file: the order's events, timeline, proofs, checkpoint, key."""
+    checkpoint = latest_checkpoint(orders)
+    rows = _events(orders)
+    if not any(row["originator_id"] == order_id for row in rows):
+        raise OrderNotFound(order_id)  # read raw: a damaged order must still export
+    size = checkpoint.size if checkpoint else 0
+    leaves = [ledger.leaf_hash(ledger.unb64(r["digest"])) for r in rows[:size]]
+    events = []
+    for index, row in enumerate(rows):
+        if row["originator_id"] != order_id:
+            continue
+        plain = _plain(orders, row["state"])
+        events.append(
+            {
+                "version": row["originator_version"],
+                "topic": row["topic"],
+                "state": ledger.b64(plain),
+                "content": json.loads(plain),
+                "log_index": index,
+                "inclusion_proof": (
+                    [ledger.b64(p) for p in ledger.inclusion_proof(index, leaves)]
+                    if index < size
+                    else None
+                ),
+            }
+        )
+    return {
+        "order_id": str(order_id),
+        "events": events,
+        "timeline": [
+            {k: (iso(v) if isinstance(v, datetime) else v) for k, v in entry.items()}
+            for entry in timelines.of(order_id)
+        ],
+        "checkpoint": checkpoint.as_json() if checkpoint else None,
+        "public_key": ledger.b64(orders.signer.public_key()),
+    }
+
+
+def verify_bundle(bundle: dict[str, Any]) -> list[Finding]:
+    """Check a case bundle with nothing but itself: chain, inclusion in the signed log, key."""
+    findings: list[Finding] = []
+    order_id = UUID(bundle["order_id"])
+    checkpoint = (
+        ledger.Checkpoint.from_json(bundle["checkpoint"]) if bundle.get("checkpoint") else None
+    )
+    public_key = ledger.unb64(bundle["public_key"])
+    if checkpoint is None:
+        findings.append(Finding("bundle", False, "has no signed checkpoint"))
+    elif not ledger.signature_holds(public_key, checkpoint):
+        findings.append(Finding("bundle", False, "the checkpoint's signature does not hold"))
+    else:
+        findings.append(
+            Finding(
+                "bundle",
+                True,
+                f"checkpoint of {checkpoint.size} events, signed by the key in the bundle",
+            )
+        )
+    digest, expected = ledger.GENESIS, 1
+    for event in bundle["events"]:
+        version = int(event["version"])
+        subject = f"event {version} ({str(event['topic']).rsplit('.', 1)[-1]})"
+        problems = []
+        if version != expected:
+            problems.append(f"expected event {expected}: events are missing or out of order")
+        digest = ledger.event_digest(
+            digest, order_id, version, event["topic"], ledger.unb64(event["state"])
+        )
+        problems.extend(_included(event, digest, checkpoint))
+        findings.append(
+            Finding(
+                subject, not problems, "; ".join(problems) or "content, chain and inclusion hold"
+            )
+        )
+        expected = version + 1
+    return findings
+
+
+def _included(
+    event: dict[str, Any], digest: bytes, checkpoint: ledger.Checkpoint | None
+) -> list[str]:
+    if checkpoint is None or event.get("inclusion_proof") is None:
+        return ["not covered by a signed checkpoint"]
+    proof = [ledger.unb64(p) for p in event["inclusion_proof"]]
+    root = ledger.root_from_proof(
+        int(event["log_index"]), checkpoint.size, ledger.leaf_hash(digest), proof
+    )
+    if root != checkpoint.root:
+        return ["not in the signed log as it stands (altered, moved or inserted)"]
+    return []
