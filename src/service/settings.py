@@ -80,17 +80,17 @@ class Settings:
                 f"{PREFIX}SIGNING_KEY must be base64 of a 32-byte Ed25519 private key, e.g. from "
                 "`python -c 'import base64,os; print(base64.b64encode(os.urandom(32)).decode())'`"
             )
-        if self.production and self.signing_key is None:
-            raise SettingsError(
-                f"in production {PREFIX}SIGNING_KEY must be set: it signs the "
-                "checkpoints prosecutors verify"
-            )
         if self.production and (
             self.token_key == DEVELOPMENT_TOKEN_KEY or len(self.token_key) < 32
         ):
             raise SettingsError(
                 f"in production {PREFIX}TOKEN_KEY must be set to a secret of at least 32 "
                 "characters (e.g. from `python -c 'import secrets; print(secrets.token_hex(32))'`)"
+            )
+        if self.production and self.signing_key is None:
+            raise SettingsError(
+                f"in production {PREFIX}SIGNING_KEY must be set: it signs the "
+                "checkpoints prosecutors verify"
             )
 
     def signing_key_bytes(self) -> bytes | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from datetime import timedelta
 
 import pytest
@@ -63,7 +64,16 @@ def test_production_refuses_a_default_or_missing_key(
     monkeypatch.delenv("PROTECTION_ORDERS_TOKEN_KEY", raising=False)
     assert main(["serve"]) == 2
     assert "TOKEN_KEY must be set" in capsys.readouterr().err
+    signing_key = base64.b64encode(bytes(32)).decode()
+    with pytest.raises(SettingsError, match="SIGNING_KEY must be set"):
+        Settings.from_env(
+            {"PROTECTION_ORDERS_ENV": "production", "PROTECTION_ORDERS_TOKEN_KEY": "s" * 64}
+        )
     good = Settings.from_env(
-        {"PROTECTION_ORDERS_ENV": "production", "PROTECTION_ORDERS_TOKEN_KEY": "s" * 64}
+        {
+            "PROTECTION_ORDERS_ENV": "production",
+            "PROTECTION_ORDERS_TOKEN_KEY": "s" * 64,
+            "PROTECTION_ORDERS_SIGNING_KEY": signing_key,
+        }
     )
     assert good.production
