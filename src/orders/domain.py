@@ -8,6 +8,7 @@ of their own. Event classes are the stored schema: never rename or move one.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 from uuid import uuid4
 
@@ -21,8 +22,10 @@ from orders.values import (
     Breach,
     BreachResponseKind,
     Condition,
+    Decision,
     Escalation,
     EscalationTarget,
+    Finding,
     Request,
     RiskLevel,
     ServiceMethod,
@@ -90,6 +93,7 @@ class ProtectionOrder(Aggregate):
 
     class CheckInMissed(Event):
         window: int
+        window_opened_at: datetime
         due_at: datetime
         deadline: datetime
         check_in_due: datetime | None
@@ -97,6 +101,30 @@ class ProtectionOrder(Aggregate):
         def apply(self, order: ProtectionOrder) -> None:
             order.satisfy(self.window)
             order.missed_check_ins += 1
+            order.alerts.append((self.window_opened_at, self.due_at, self.timestamp))
+
+    class ProtectedPersonDied(Event):
+        person_id: str
+        died_at: datetime
+
+        def apply(self, order: ProtectionOrder) -> None:
+            order.deaths[self.person_id] = (self.died_at, self.timestamp)
+            order.incidents.append(("death", self.died_at, self.timestamp))
+
+    class ReportFlagged(Event):
+        finding: Finding
+
+        def apply(self, order: ProtectionOrder) -> None:
+            order.findings[self.finding.finding_id] = self.finding
+
+    class FindingReviewed(Event):
+        finding_id: str
+        decision: Decision
+        reason: str
+
+        def apply(self, order: ProtectionOrder) -> None:
+            finding = order.findings[self.finding_id]
+            order.findings[self.finding_id] = replace(finding, decision=Decision(self.decision))
 
     class BreachReported(Event):
         breach: Breach
@@ -104,6 +132,7 @@ class ProtectionOrder(Aggregate):
         def apply(self, order: ProtectionOrder) -> None:
             order.breaches[self.breach.breach_id] = self.breach
             order.needs_reassessment = True
+            order.incidents.append(("breach", self.breach.occurred_at, self.timestamp))
 
     class BreachResponded(Event):
         breach_id: str
@@ -119,6 +148,7 @@ class ProtectionOrder(Aggregate):
 
         def apply(self, order: ProtectionOrder) -> None:
             order.escalations[self.escalation.escalation_id] = self.escalation
+            order.incidents.append(("escalation", self.timestamp, self.timestamp))
 
     class EscalationAcknowledged(Event):
         escalation_id: str
@@ -181,6 +211,10 @@ class ProtectionOrder(Aggregate):
         self.satisfied_windows: set[int] = set()
         self.missed_check_ins = 0
         self.visits: list[Visit] = []
+        self.alerts: list[tuple[datetime, datetime, datetime]] = []  # opened, due, recorded
+        self.deaths: dict[str, tuple[datetime, datetime]] = {}  # claimed, recorded
+        self.findings: dict[str, Finding] = {}
+        self.incidents: list[tuple[str, datetime, datetime]] = []  # kind, occurred, recorded
         self.served_at: datetime | None = None
         self.breaches: dict[str, Breach] = {}
         self.responded_breaches: set[str] = set()
@@ -356,9 +390,55 @@ class ProtectionOrder(Aggregate):
             timestamp=at,
             actor=by,
             window=window,
+            window_opened_at=self.schedule.opens(window),
             due_at=due,
             deadline=due + self.schedule.grace,
             check_in_due=self._after(window),
+        )
+
+    def report_death(
+        self, person_id: str, *, died_at: datetime, by: Actor, at: datetime, policy: Policy
+    ) -> None:
+        """Record that a protected person has died; reports after it are scrutinised."""
+        _not_in_future(died_at, at, policy, field="died_at")
+        if person_id not in {p.person_id for p in self.request.protected_persons}:
+            raise errors.UnknownProtectedPerson("person_id", "not a protected person of this order")
+        if person_id in self.deaths:
+            raise errors.DeathAlreadyReported(f"the death of {person_id} is already recorded")
+        self.trigger_event(
+            self.ProtectedPersonDied, timestamp=at, actor=by, person_id=person_id, died_at=died_at
+        )
+
+    def flag_report(
+        self, *, rule: str, evidence: str, flagged_version: int, by: Actor, at: datetime
+    ) -> bool:
+        """Record a detector's finding about the event at `flagged_version`; once per rule."""
+        if any(
+            f.rule == rule and f.flagged_version == flagged_version for f in self.findings.values()
+        ):
+            return False
+        finding = Finding(uuid4().hex, rule, evidence, flagged_version)
+        self.trigger_event(self.ReportFlagged, timestamp=at, actor=by, finding=finding)
+        return True
+
+    def review_finding(
+        self, finding_id: str, *, decision: Decision, reason: str, by: Actor, at: datetime
+    ) -> None:
+        """A supervisor confirms or dismisses a finding, saying why."""
+        finding = self.findings.get(finding_id)
+        if finding is None:
+            raise errors.FindingNotFound(f"order {self.id} has no finding {finding_id}")
+        if finding.decision is not None:
+            raise errors.FindingAlreadyReviewed(f"finding {finding_id} was {finding.decision}")
+        if not reason.strip():
+            raise errors.InvalidInput("reason", "a review must say why")
+        self.trigger_event(
+            self.FindingReviewed,
+            timestamp=at,
+            actor=by,
+            finding_id=finding_id,
+            decision=decision,
+            reason=reason,
         )
 
     def report_breach(

@@ -94,3 +94,15 @@ class ClaimedTimeOutOfRange(InvalidInput):
 
 class UnknownProtectedPerson(InvalidInput):
     """An order may protect only persons named on its request."""
+
+
+class DeathAlreadyReported(RuleBroken):
+    """The death of this protected person is already recorded."""
+
+
+class FindingNotFound(RuleBroken):
+    """The order has no finding with that id."""
+
+
+class FindingAlreadyReviewed(RuleBroken):
+    """The finding was reviewed already."""

@@ -66,6 +66,16 @@ class RiskInstrument(_Frozen):
         return RiskLevel.LOW
 
 
+class DetectorRules(_Frozen):
+    """Thresholds of the falsification detectors."""
+
+    backdated_after: PositiveDuration = timedelta(hours=24)
+    batch_window: PositiveDuration = timedelta(minutes=10)
+    batch_count: Annotated[int, Field(ge=2)] = 5
+    max_speed_kmh: Annotated[float, Field(gt=0)] = 80.0
+    far_from_location_km: Annotated[float, Field(gt=0)] = 2.0
+
+
 class Policy(_Frozen):
     """One version of the rules: durations, cadences, grace, tolerance, risk instrument."""
 
@@ -76,6 +86,7 @@ class Policy(_Frozen):
     check_in_every: PerLevel
     reassess_every: PerLevel
     risk_instrument: RiskInstrument
+    detectors: DetectorRules = DetectorRules()
 
     @model_validator(mode="after")
     def _check_ins_at_least_as_tight_as_reassessment_when_threat_is_high(self) -> Policy:

@@ -28,6 +28,10 @@ class CheckInSchedule:
             return None
         return min(self.anchor + (window - self.base) * self.every, self.ends_at)
 
+    def opens(self, window: int) -> datetime:
+        """When `window` opens: the due time of the window before it, or the anchor."""
+        return self.anchor + max(0, window - self.base - 1) * self.every
+
     def deadline(self, window: int) -> datetime | None:
         """The last moment a report can be recorded for `window`: its due time plus grace."""
         due = self.due(window)

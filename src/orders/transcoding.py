@@ -97,6 +97,7 @@ VALUE_CLASSES = (
     values.Visit,
     values.Breach,
     values.Escalation,
+    values.Finding,
     CheckInSchedule,
 )
 

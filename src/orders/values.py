@@ -146,6 +146,13 @@ class LocationKind(StrEnum):
     OTHER = "other"
 
 
+class Decision(StrEnum):
+    """A supervisor's decision on a finding."""
+
+    CONFIRMED = "confirmed"
+    DISMISSED = "dismissed"
+
+
 class Status(StrEnum):
     """Where an order is in its life."""
 
@@ -168,10 +175,11 @@ SYSTEM_ACTOR = Actor(id="scheduler", role=Role.SYSTEM)
 
 @dataclass(frozen=True)
 class Location:
-    """Where a protected person may be found; a sensitive field."""
+    """Where a protected person may be found, and its position if known; a sensitive field."""
 
     kind: LocationKind
     address: str
+    position: Position | None = None
 
 
 @dataclass(frozen=True)
@@ -277,3 +285,14 @@ class Escalation:
     target: EscalationTarget
     reason: str
     acknowledged: bool = False
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A detector's finding about one recorded report, and its review once made."""
+
+    finding_id: str
+    rule: str
+    evidence: str
+    flagged_version: int
+    decision: Decision | None = None

@@ -1,8 +1,8 @@
-"""APScheduler wiring: the sweep, and signed checkpoints, on intervals; never overlapping."""
+"""APScheduler wiring: the sweep and other periodic jobs, each never overlapping itself."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -12,6 +12,9 @@ from projections.deadlines import Deadlines
 from projections.runner import ProjectionRunner
 from scheduler.sweep import sweep
 
+Job = tuple[str, Callable[[], object], float]
+"""A periodic job: its name, what it runs, and every how many seconds."""
+
 
 def start_scheduler(
     orders: Orders,
@@ -19,11 +22,10 @@ def start_scheduler(
     deadlines: Deadlines,
     *,
     every_seconds: float,
-    checkpoint: Callable[[], object] | None = None,
-    checkpoint_seconds: float = 300.0,
+    jobs: Sequence[Job] = (),
 ) -> BackgroundScheduler:
-    """Start a background scheduler: the sweep every `every_seconds` (first at once), and
-    `checkpoint` every `checkpoint_seconds` if given."""
+    """Start a background scheduler: the sweep every `every_seconds` and each extra job on
+    its own interval, all first at once."""
     scheduler = BackgroundScheduler(timezone="UTC")
     once = {"max_instances": 1, "coalesce": True, "next_run_time": datetime.now(tz=UTC)}
     scheduler.add_job(
@@ -34,9 +36,7 @@ def start_scheduler(
         id="sweep",
         **once,
     )
-    if checkpoint is not None:
-        scheduler.add_job(
-            checkpoint, "interval", seconds=checkpoint_seconds, id="checkpoint", **once
-        )
+    for name, run, seconds in jobs:
+        scheduler.add_job(run, "interval", seconds=seconds, id=name, **once)
     scheduler.start()
     return scheduler

@@ -18,6 +18,7 @@ from orders.clock import SimulatedClock
 from orders.errors import DomainError
 from orders.policy import PolicyFileError
 from orders.values import Role
+from scheduler.detection import Detection
 from scheduler.jobs import start_scheduler
 from scheduler.sweep import sweep
 from service.bootstrap import Service, bootstrap
@@ -48,8 +49,18 @@ def serve(service: Service, args: argparse.Namespace) -> None:
             service.views,
             service.deadlines,
             every_seconds=service.settings.sweep_seconds,
-            checkpoint=lambda: make_checkpoint(service.orders, now=service.orders.now()),
-            checkpoint_seconds=service.settings.checkpoint_seconds,
+            jobs=[
+                (
+                    "detect",
+                    Detection(service.orders, service.views).run,
+                    service.settings.detect_seconds,
+                ),
+                (
+                    "checkpoint",
+                    lambda: make_checkpoint(service.orders, now=service.orders.now()),
+                    service.settings.checkpoint_seconds,
+                ),
+            ],
         )
     try:
         if "api" in parts:
@@ -147,6 +158,11 @@ def verify(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def detect(service: Service, args: argparse.Namespace) -> None:
+    """Run the falsification detectors over reports not yet examined."""
+    _say(f"recorded {Detection(service.orders, service.views).run()} finding(s)")
+
+
 def checkpoint(service: Service, args: argparse.Namespace) -> None:
     """Sign a checkpoint over the log now."""
     made = make_checkpoint(service.orders, now=service.orders.now())
@@ -191,6 +207,7 @@ def parser() -> argparse.ArgumentParser:
     v = sub.add_parser("verify", help="check a case bundle offline")
     v.add_argument("bundle")
     sub.add_parser("checkpoint", help="sign a checkpoint over the log now")
+    sub.add_parser("detect", help="run the falsification detectors now")
     vs = sub.add_parser("verify-store", help="check every event's seal and chain")
     vs.add_argument("--all", action="store_true", help="print what holds too")
     sub.add_parser("rebuild", help="rebuild the read models from zero")
@@ -206,6 +223,7 @@ COMMANDS = {
     "status": status,
     "export": export,
     "checkpoint": checkpoint,
+    "detect": detect,
     "verify-store": verify_store_command,
 }
 

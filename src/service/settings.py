@@ -37,6 +37,7 @@ class Settings:
     encryption_key: str | None = None
     signing_key: str | None = None
     checkpoint_seconds: float = 300.0
+    detect_seconds: float = 5.0
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -56,7 +57,12 @@ class Settings:
         if mode not in ("development", "production"):
             raise SettingsError(f"{PREFIX}ENV must be development or production, not {mode!r}")
         values["production"] = mode == "production"
-        for name in ("sweep_seconds", "projection_poll_seconds", "checkpoint_seconds"):
+        for name in (
+            "sweep_seconds",
+            "projection_poll_seconds",
+            "checkpoint_seconds",
+            "detect_seconds",
+        ):
             if raw := env.get(PREFIX + name.upper()):
                 try:
                     values[name] = float(raw)

@@ -129,8 +129,9 @@ def test_the_scheduler_signs_checkpoints_on_its_interval(service: Service) -> No
         service.views,
         service.deadlines,
         every_seconds=60,
-        checkpoint=lambda: make_checkpoint(service.orders, now=service.orders.now()),
-        checkpoint_seconds=0.2,
+        jobs=[
+            ("checkpoint", lambda: make_checkpoint(service.orders, now=service.orders.now()), 0.2)
+        ],
     )
     try:
         deadline = time.monotonic() + 10
