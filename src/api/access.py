@@ -42,6 +42,8 @@ RULES: dict[str, frozenset[Role]] = {
     "extend": frozenset({SUP}),
     "modify": frozenset({SUP}),
     "revoke": frozenset({SUP, PROS}),
+    "report_death": frozenset({SW, INSP, SUP, PROS}),
+    "review_finding": frozenset({SUP}),
 }
 
 

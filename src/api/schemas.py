@@ -46,9 +46,15 @@ class Out(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
 
+class PositionIn(In):
+    latitude: Annotated[float, Field(ge=-90, le=90)]
+    longitude: Annotated[float, Field(ge=-180, le=180)]
+
+
 class LocationIn(In):
     kind: v.LocationKind
     address: Annotated[str, Field(min_length=1, max_length=500, pattern=NO_NUL)]
+    position: PositionIn | None = None
 
 
 class ProtectedPersonIn(In):
@@ -66,7 +72,14 @@ class ProtectedPersonIn(In):
             name=self.name,
             sex=self.sex,
             birth_date=self.birth_date,
-            locations=tuple(v.Location(loc.kind, loc.address) for loc in self.locations),
+            locations=tuple(
+                v.Location(
+                    loc.kind,
+                    loc.address,
+                    None if loc.position is None else v.Position(**loc.position.model_dump()),
+                )
+                for loc in self.locations
+            ),
         )
 
 
@@ -141,11 +154,6 @@ class ServiceIn(In):
     notes: LongText = ""
 
 
-class PositionIn(In):
-    latitude: Annotated[float, Field(ge=-90, le=90)]
-    longitude: Annotated[float, Field(ge=-180, le=180)]
-
-
 class VisitIn(In):
     """An inspection visit; `visited_at` is the claimed time, the recorded one is the server's."""
 
@@ -196,6 +204,20 @@ class ModificationIn(In):
     reason: Reason
 
 
+class DeathIn(In):
+    """A protected person's death, as reported; `died_at` is the claimed time."""
+
+    person_id: Text
+    died_at: Moment
+
+
+class ReviewIn(In):
+    """A supervisor's decision on a detector's finding, and why."""
+
+    decision: v.Decision
+    reason: Reason
+
+
 class RevocationIn(In):
     reason: Reason
 
@@ -221,6 +243,16 @@ class EscalationOut(Out):
     escalation_id: str
     target: v.EscalationTarget
     acknowledged: bool
+
+
+class FindingOut(Out):
+    """A detector's finding about one report (the event at `flagged_version`)."""
+
+    finding_id: str
+    rule: str
+    evidence: str
+    flagged_version: int
+    decision: v.Decision | None
 
 
 class PersonOut(Out):
@@ -253,6 +285,7 @@ class OrderOut(Out):
     missed_check_ins: int
     breaches: list[BreachOut]
     escalations: list[EscalationOut]
+    findings: list[FindingOut]
     requested_at: datetime
     updated_at: datetime
     redacted: list[str] = Field(default=REDACTED, description="Fields withheld from this view.")
@@ -288,25 +321,27 @@ class OrderOut(Out):
                 for b in order.breaches.values()
             ],
             escalations=[EscalationOut.model_validate(e) for e in order.escalations.values()],
+            findings=[FindingOut.model_validate(f) for f in order.findings.values()],
             requested_at=order.created_on,
             updated_at=order.modified_on,
         )
 
 
+class PositionOut(Out):
+    latitude: float
+    longitude: float
+
+
 class LocationOut(Out):
     kind: v.LocationKind
     address: str
+    position: PositionOut | None
 
 
 class PersonLocationsOut(Out):
     person_id: str
     name: str
     locations: list[LocationOut]
-
-
-class PositionOut(Out):
-    latitude: float
-    longitude: float
 
 
 class VisitOut(Out):

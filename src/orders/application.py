@@ -24,6 +24,7 @@ from orders.values import (
     Actor,
     BreachResponseKind,
     Condition,
+    Decision,
     EscalationTarget,
     Request,
     RiskLevel,
@@ -329,6 +330,42 @@ class Orders(Application[UUID]):
         """End the order before its time."""
         return self.change(
             order_id, lambda o, at: o.revoke(reason=reason, by=by, at=at), **options
+        )[0]
+
+    def report_death(
+        self,
+        order_id: UUID,
+        person_id: str,
+        *,
+        died_at: datetime,
+        by: Actor,
+        **options: Unpack[Options],
+    ) -> ProtectionOrder:
+        """Record that a protected person has died."""
+        p = self.policy
+        return self.change(
+            order_id,
+            lambda o, at: o.report_death(person_id, died_at=died_at, by=by, at=at, policy=p),
+            **options,
+        )[0]
+
+    def review_finding(
+        self,
+        order_id: UUID,
+        finding_id: str,
+        *,
+        decision: Decision,
+        reason: str,
+        by: Actor,
+        **options: Unpack[Options],
+    ) -> ProtectionOrder:
+        """A supervisor confirms or dismisses a detector's finding."""
+        return self.change(
+            order_id,
+            lambda o, at: o.review_finding(
+                finding_id, decision=decision, reason=reason, by=by, at=at
+            ),
+            **options,
         )[0]
 
     def read_confidential(self, order_id: UUID, *, by: Actor) -> ProtectionOrder:

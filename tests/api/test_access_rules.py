@@ -49,6 +49,8 @@ ALLOWED: dict[tuple[str, str], set[Role]] = {
     ("post", "/orders/{order_id}/extension"): {SUP},
     ("post", "/orders/{order_id}/modification"): {SUP},
     ("post", "/orders/{order_id}/revocation"): {SUP, PROS},
+    ("post", "/orders/{order_id}/deaths"): {SW, INSP, SUP, PROS},
+    ("post", "/orders/{order_id}/findings/{finding_id}/review"): {SUP},
 }
 PUBLIC = {("get", "/health")}
 IN_SCOPE = {
@@ -90,6 +92,7 @@ def case(client: TestClient, clock: SimulatedClock) -> dict[str, str]:
         "order_id": order_id,
         "breach_id": breach["breach_id"],
         "escalation_id": escalation["escalation_id"],
+        "finding_id": "no-such-finding",
     }
 
 

@@ -66,6 +66,7 @@ def case(client: TestClient, clock: SimulatedClock) -> dict[str, str]:
         "order_id": order_id,
         "breach_id": breach["breach_id"],
         "escalation_id": escalation["escalation_id"],
+        "finding_id": "no-such-finding",
     }
 
 
@@ -92,7 +93,7 @@ def test_entitled_roles_see_the_fields_and_others_see_them_marked_redacted(
     o = f"/orders/{case['order_id']}"
     revealed = client.get(o + "/confidential", headers=INSPECTOR).json()
     assert revealed["protected_persons"][0]["locations"] == [
-        {"kind": "shelter", "address": ADDRESS}
+        {"kind": "shelter", "address": ADDRESS, "position": None}
     ]
     assert revealed["visits"][0]["position"]["latitude"] == LATITUDE
     for role in (Role.SUPERVISOR, Role.READER, Role.ADMIN):

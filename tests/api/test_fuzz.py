@@ -83,6 +83,7 @@ def test_the_api_never_fails_nor_breaks_its_own_schema(
         "order_id": order_id,
         "breach_id": breach["breach_id"],
         "escalation_id": escalation["escalation_id"],
+        "finding_id": "no-such-finding",
     }
     schema = schemathesis.openapi.from_asgi("/openapi.json", app)
     tried: dict[str, int] = {}

@@ -155,7 +155,7 @@ def test_the_openapi_document_describes_every_command_and_its_refusals(
         for method, op in ops.items()
         if method == "post"
     ]
-    assert len(commands) == 12
+    assert len(commands) == 14
     for path, op in commands:
         assert {"201", "422"} <= set(op["responses"]), path
         assert op.get("description") or op.get("summary"), path

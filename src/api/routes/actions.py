@@ -14,11 +14,13 @@ from api.schemas import (
     BreachResponseIn,
     CreatedBreachOut,
     CreatedEscalationOut,
+    DeathIn,
     EscalationIn,
     ExtensionIn,
     IssueIn,
     ModificationIn,
     OrderOut,
+    ReviewIn,
     RevocationIn,
     RiskAssessmentIn,
     ServiceIn,
@@ -229,3 +231,36 @@ def revoke(
         response,
         service.orders.revoke(order_id, reason=body.reason, by=user.actor, **options),
     )
+
+
+@router.post("/deaths", status_code=201)
+def report_death(
+    order_id: UUID,
+    body: DeathIn,
+    service: ServiceDep,
+    user: UserDep,
+    options: OptionsDep,
+    response: Response,
+) -> OrderOut:
+    """Record that a protected person has died; later reports claiming earlier times show."""
+    order = service.orders.report_death(
+        order_id, body.person_id, died_at=body.died_at, by=user.actor, **options
+    )
+    return refreshed(service, response, order)
+
+
+@router.post("/findings/{finding_id}/review", status_code=201)
+def review_finding(
+    order_id: UUID,
+    finding_id: str,
+    body: ReviewIn,
+    service: ServiceDep,
+    user: UserDep,
+    options: OptionsDep,
+    response: Response,
+) -> OrderOut:
+    """Confirm or dismiss a detector's finding, with a reason."""
+    order = service.orders.review_finding(
+        order_id, finding_id, decision=body.decision, reason=body.reason, by=user.actor, **options
+    )
+    return refreshed(service, response, order)
