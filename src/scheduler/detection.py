@@ -22,9 +22,11 @@ from projections.runner import ProjectionRunner
 log = logging.getLogger(__name__)
 
 NAME = "detectors"
+# The same inspector's reports recorded before this one (so a finding never depends on when
+# the detectors ran), claimed or recorded near it.
 NEIGHBOURS = (
     "SELECT order_id, version FROM timeline WHERE actor_id = ? AND "
-    "event_type = 'InspectionVisitRecorded' AND position <> ? AND "
+    "event_type = 'InspectionVisitRecorded' AND position < ? AND "
     "((claimed_at BETWEEN ? AND ?) OR (recorded_at BETWEEN ? AND ?))"
 )
 
