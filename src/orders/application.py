@@ -95,6 +95,17 @@ class Orders(Application[UUID]):
             raise errors.OrderNotFound(order_id) from None
         return order
 
+    def as_of(self, order_id: UUID, moment: datetime) -> ProtectionOrder:
+        """The order as the record stood at `moment`: only events recorded by then."""
+        events = list(self.repository.event_store.get(order_id))
+        if not events:
+            raise errors.OrderNotFound(order_id)
+        known = [e.originator_version for e in events if e.timestamp <= moment]  # type: ignore[attr-defined]
+        if not known:
+            raise errors.OrderNotFound(order_id, at=moment)
+        order: ProtectionOrder = self.repository.get(order_id, version=max(known))
+        return order
+
     def request(
         self, request: Request, *, by: Actor, key: CommandKey | None = None
     ) -> ProtectionOrder:

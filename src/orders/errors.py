@@ -5,6 +5,7 @@ Messages name the order and the rule, never a sensitive value (an address, a nar
 
 from __future__ import annotations
 
+from datetime import datetime
 from uuid import UUID
 
 
@@ -15,8 +16,9 @@ class DomainError(Exception):
 class OrderNotFound(DomainError):
     """No order has this id."""
 
-    def __init__(self, order_id: UUID) -> None:
-        super().__init__(f"no protection order with id {order_id}")
+    def __init__(self, order_id: UUID, *, at: datetime | None = None) -> None:
+        when = "" if at is None else f" recorded by {at.isoformat()}"
+        super().__init__(f"no protection order with id {order_id}{when}")
 
 
 class RuleBroken(DomainError):

@@ -166,10 +166,14 @@ class Timelines:
     def __init__(self, db: ViewDatabase) -> None:
         self.db = db
 
-    def of(self, order_id: UUID) -> list[Row]:
-        rows = self.db.query(
-            "SELECT * FROM timeline WHERE order_id = ? ORDER BY position", (str(order_id),)
-        )
+    def of(self, order_id: UUID, *, as_of: datetime | None = None) -> list[Row]:
+        """The order's events in log order; with `as_of`, only those recorded by then."""
+        sql = "SELECT * FROM timeline WHERE order_id = ?"
+        params: list[str | None] = [str(order_id)]
+        if as_of is not None:
+            sql += " AND recorded_at <= ?"
+            params.append(iso(as_of))
+        rows = self.db.query(sql + " ORDER BY position", params)
         for row in rows:
             row["claimed_at"] = parse_iso(row["claimed_at"])
             row["recorded_at"] = parse_iso(row["recorded_at"])

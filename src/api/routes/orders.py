@@ -6,6 +6,7 @@ from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Query, Response
+from pydantic import AwareDatetime
 
 from api import access
 from api.deps import OptionsDep, ServiceDep, UserDep
@@ -24,6 +25,11 @@ from api.schemas import (
 from orders import errors
 from orders.values import RiskLevel, Status
 from projections.order_state import OrderFilter
+
+AsOf = Annotated[
+    AwareDatetime | None,
+    Query(description="A past moment: answer as the record stood then (recorded times)."),
+]
 
 router = APIRouter(prefix="/orders", tags=["orders"], responses=ERRORS)
 
@@ -65,23 +71,30 @@ def list_orders(
 
 
 @router.get("/{order_id}")
-def get_order(order_id: UUID, service: ServiceDep, user: UserDep, response: Response) -> OrderOut:
-    """One order's current state, from its own events; its ETag is the order's version."""
+def get_order(
+    order_id: UUID, service: ServiceDep, user: UserDep, response: Response, as_of: AsOf = None
+) -> OrderOut:
+    """One order's state from its own events (as the record stood at `as_of`, if given)."""
+    if as_of is not None:
+        return OrderOut.of(service.orders.as_of(order_id, as_of))
     order = service.orders.get(order_id)
     tagged(response, order)
     return OrderOut.of(order)
 
 
 @router.get("/{order_id}/timeline")
-def get_timeline(order_id: UUID, service: ServiceDep, user: UserDep) -> list[TimelineEntryOut]:
-    """Every event of the order in log order, with claimed and recorded times."""
-    entries = service.timelines.of(order_id)
+def get_timeline(
+    order_id: UUID, service: ServiceDep, user: UserDep, as_of: AsOf = None
+) -> list[TimelineEntryOut]:
+    """Every event of the order in log order, with claimed and recorded times; with `as_of`,
+    only what had been recorded by then."""
+    entries = service.timelines.of(order_id, as_of=as_of)
     if not entries:
         service.orders.get(order_id)  # 404 if there is no such order
         service.views.catch_up()
-        entries = service.timelines.of(order_id)
+        entries = service.timelines.of(order_id, as_of=as_of)
     if not entries:
-        raise errors.OrderNotFound(order_id)
+        raise errors.OrderNotFound(order_id, at=as_of)
     return rows(TimelineEntryOut, entries)
 
 
