@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from api.tokens import Tokens
 from orders.application import Orders
@@ -35,8 +36,23 @@ class Service:
         self.orders.close()
 
 
+def database_clock(orders: Orders) -> Clock:
+    """PostgreSQL's own clock: recorded times no application host can set."""
+
+    def now() -> datetime:
+        rows = orders.recorder.query("SELECT clock_timestamp() AS now")  # type: ignore[attr-defined]
+        moment: datetime = rows[0]["now"]
+        return moment.astimezone(UTC)
+
+    return now
+
+
 def bootstrap(settings: Settings, *, clock: Clock = system_clock) -> Service:
-    """Build the service on the database the settings name."""
+    """Build the service on the database the settings name.
+
+    Recorded times come from `clock`; by default the service's clock on SQLite and the
+    database server's clock on PostgreSQL.
+    """
     settings.check()
     orders = Orders(
         settings.persistence_env(),
@@ -44,6 +60,8 @@ def bootstrap(settings: Settings, *, clock: Clock = system_clock) -> Service:
         clock=clock,
         signing_key=settings.signing_key_bytes(),
     )
+    if clock is system_clock and orders.factory.__class__.__name__ == "PostgresFactory":
+        orders.clock = database_clock(orders)
     views = order_views(orders)
     return Service(
         settings,

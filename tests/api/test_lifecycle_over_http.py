@@ -165,15 +165,19 @@ def test_the_record_as_it_stood_at_a_past_moment(client: TestClient, clock: Simu
     before_issue = clock()
     order_id = issued(client, clock)  # all three events recorded at the same moment
     clock.advance(timedelta(hours=2))
-    post(client, f"/orders/{order_id}/visits", {"visited_at": clock().isoformat(),
-                                                "met_with": [], "outcome": "person_safe"})
+    post(
+        client,
+        f"/orders/{order_id}/visits",
+        {"visited_at": clock().isoformat(), "met_with": [], "outcome": "person_safe"},
+    )
     then = (clock() - timedelta(hours=1)).isoformat()
     past = client.get(f"/orders/{order_id}", params={"as_of": then}, headers=SUPERVISOR).json()
     assert past["version"] == 3
     now = client.get(f"/orders/{order_id}", headers=SUPERVISOR).json()
     assert now["version"] == 4
-    timeline = client.get(f"/orders/{order_id}/timeline", params={"as_of": then},
-                          headers=SUPERVISOR).json()
+    timeline = client.get(
+        f"/orders/{order_id}/timeline", params={"as_of": then}, headers=SUPERVISOR
+    ).json()
     assert [e["event_type"] for e in timeline] == ["Requested", "RiskAssessed", "Issued"]
     too_early = (before_issue - timedelta(days=1)).isoformat()
     missing = client.get(f"/orders/{order_id}", params={"as_of": too_early}, headers=SUPERVISOR)

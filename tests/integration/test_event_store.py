@@ -5,15 +5,17 @@ from __future__ import annotations
 from datetime import timedelta
 from uuid import uuid4
 
+import psycopg
 import pytest
 
 from orders import errors
-from orders.clock import SimulatedClock
+from orders.clock import SimulatedClock, system_clock
 from orders.domain import ProtectionOrder
 from orders.values import RiskLevel, Status
-from service.bootstrap import Service
+from service.bootstrap import Service, bootstrap
+from service.settings import Settings
 from tests.conftest import ServiceFactory
-from tests.factories import INSPECTOR, a_visit, terms
+from tests.factories import INSPECTOR, SOCIAL_WORKER, a_request, a_visit, terms
 from tests.integration.helpers import issued_order
 
 
@@ -61,3 +63,22 @@ def test_a_concurrent_write_is_refused_and_the_first_one_stands(
     with pytest.raises(errors.ConcurrentChange):
         second.orders._save(theirs)
     assert second.orders.get(order_id).status is Status.ISSUED
+
+
+def test_recorded_times_come_from_postgresqls_clock_or_else_the_services(
+    database_url: str,
+) -> None:
+    service = bootstrap(Settings(database_url=database_url))  # no injected clock
+    try:
+        if database_url.startswith("sqlite"):
+            assert service.orders.clock is system_clock  # SQLite has no server clock
+            return
+        with psycopg.connect(database_url) as conn:
+            before = conn.execute("SELECT clock_timestamp()").fetchone()[0]  # type: ignore[index]
+            order = service.orders.request(a_request(before), by=SOCIAL_WORKER)
+            after = conn.execute("SELECT clock_timestamp()").fetchone()[0]  # type: ignore[index]
+        assert before <= order.created_on <= after
+        assert order.created_on.tzinfo is not None
+        assert service.orders.clock.__qualname__.startswith("database_clock")
+    finally:
+        service.close()
