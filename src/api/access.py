@@ -44,6 +44,7 @@ RULES: dict[str, frozenset[Role]] = {
     "revoke": frozenset({SUP, PROS}),
     "report_death": frozenset({SW, INSP, SUP, PROS}),
     "review_finding": frozenset({SUP}),
+    "audit": frozenset({SUP, PROS}),
 }
 
 

@@ -7,7 +7,7 @@ from fastapi import Depends, FastAPI
 from api import errors
 from api.deps import authorised_user
 from api.limits import BodyLimit
-from api.routes import actions, orders, system
+from api.routes import actions, audit, orders, system
 from service.bootstrap import Service
 
 
@@ -24,5 +24,6 @@ def create_app(service: Service) -> FastAPI:
     authorised = [Depends(authorised_user)]  # every case route: token, role rule, scope
     app.include_router(orders.router, dependencies=authorised)
     app.include_router(actions.router, dependencies=authorised)
+    app.include_router(audit.router, dependencies=authorised)
     app.include_router(system.router)
     return app

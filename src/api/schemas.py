@@ -468,6 +468,19 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
+class AuditRowOut(Out):
+    """One inspector's or district's record over the range asked for."""
+
+    group: str
+    visits_due: int
+    made_on_time: int
+    made_late: int
+    missed: int
+    flagged: int
+    median_delay_hours: float | None
+    open_alerts: int
+
+
 class LagOut(Out):
     view: str
     position: int

@@ -84,8 +84,9 @@ class ProtectionOrder(Aggregate):
 
     class InspectionVisitRecorded(Event):
         visit: Visit
-        window: int
+        window: int  # the window it counts for: the one open when it was recorded
         check_in_due: datetime | None
+        claimed_window: int = 0  # the window its claimed time falls in; later means late
 
         def apply(self, order: ProtectionOrder) -> None:
             order.satisfy(self.window)
@@ -377,6 +378,7 @@ class ProtectionOrder(Aggregate):
             visit=visit,
             window=window,
             check_in_due=self._after(window),
+            claimed_window=self.schedule.window_containing(visit.visited_at),
         )
 
     def record_missed_check_in(self, *, by: Actor, at: datetime) -> None:

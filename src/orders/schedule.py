@@ -50,6 +50,10 @@ class CheckInSchedule:
             window += 1
         return found
 
+    def window_containing(self, moment: datetime) -> int:
+        """The window whose span (opening, due] holds `moment`, grace aside."""
+        return self.base + max(1, -((self.anchor - moment) // self.every))
+
     def ending_at(self, ends_at: datetime) -> CheckInSchedule:
         return replace(self, ends_at=ends_at)
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from eventsourcing.application import Application
 
+from projections.activity import ActivityView
 from projections.deadlines import DeadlinesView
 from projections.disclosures import DisclosuresView
 from projections.order_state import OrderStateView
@@ -16,5 +17,5 @@ from projections.timeline import TimelineView
 def order_views(app: Application[Any]) -> ProjectionRunner:
     """A runner for every read model of the Orders application."""
     return ProjectionRunner(
-        app, [OrderStateView(), TimelineView(), DeadlinesView(), DisclosuresView()]
+        app, [OrderStateView(), TimelineView(), DeadlinesView(), DisclosuresView(), ActivityView()]
     )

@@ -10,6 +10,7 @@ from orders.application import Orders
 from orders.clock import Clock, system_clock
 from orders.policy import load_policy
 from projections import order_views
+from projections.activity import Audit
 from projections.deadlines import Deadlines
 from projections.disclosures import Disclosures
 from projections.order_state import OrderStates
@@ -30,6 +31,7 @@ class Service:
     deadlines: Deadlines
     tokens: Tokens
     disclosures: Disclosures
+    audit: Audit
 
     def close(self) -> None:
         self.views.stop()
@@ -72,4 +74,5 @@ def bootstrap(settings: Settings, *, clock: Clock = system_clock) -> Service:
         Deadlines(views.db),
         Tokens(settings.token_key),
         Disclosures(views.db),
+        Audit(views.db),
     )

@@ -158,6 +158,28 @@ def verify(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def audit(service: Service, args: argparse.Namespace) -> None:
+    """Print the inspectors' (or districts') check-in record over a date range."""
+    start = datetime.fromisoformat(args.start).replace(tzinfo=UTC)
+    end = datetime.fromisoformat(args.end).replace(tzinfo=UTC)
+    rows = service.audit.report(
+        start=start, end=end, by="inspector_id" if args.by == "inspector" else "district"
+    )
+    columns = (
+        "group",
+        "visits_due",
+        "made_on_time",
+        "made_late",
+        "missed",
+        "flagged",
+        "median_delay_hours",
+        "open_alerts",
+    )
+    print("\t".join(columns))
+    for row in rows:
+        print("\t".join("" if row[c] is None else str(row[c]) for c in columns))
+
+
 def detect(service: Service, args: argparse.Namespace) -> None:
     """Run the falsification detectors over reports not yet examined."""
     _say(f"recorded {Detection(service.orders, service.views).run()} finding(s)")
@@ -208,6 +230,10 @@ def parser() -> argparse.ArgumentParser:
     v.add_argument("bundle")
     sub.add_parser("checkpoint", help="sign a checkpoint over the log now")
     sub.add_parser("detect", help="run the falsification detectors now")
+    a = sub.add_parser("audit", help="inspectors' check-in record over a date range")
+    a.add_argument("--from", dest="start", required=True, help="YYYY-MM-DD (UTC)")
+    a.add_argument("--to", dest="end", required=True, help="YYYY-MM-DD (UTC), exclusive")
+    a.add_argument("--by", choices=("inspector", "district"), default="inspector")
     vs = sub.add_parser("verify-store", help="check every event's seal and chain")
     vs.add_argument("--all", action="store_true", help="print what holds too")
     sub.add_parser("rebuild", help="rebuild the read models from zero")
@@ -224,6 +250,7 @@ COMMANDS = {
     "export": export,
     "checkpoint": checkpoint,
     "detect": detect,
+    "audit": audit,
     "verify-store": verify_store_command,
 }
 

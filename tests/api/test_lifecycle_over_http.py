@@ -142,6 +142,7 @@ def test_health_reports_the_database_the_policy_and_the_lag(client: TestClient) 
         "timeline",
         "deadlines",
         "disclosures",
+        "activity",
     }
 
 

@@ -1,0 +1,91 @@
+"""The supervisors' audit: each inspector's check-ins due, on time, late, missed, flagged."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from fastapi.testclient import TestClient
+
+from orders.clock import SimulatedClock
+from scheduler.detection import Detection
+from scheduler.sweep import sweep
+from service.bootstrap import Service
+from service.cli import main
+from tests.api.conftest import SUPERVISOR
+from tests.api.test_lifecycle_over_http import issued, post
+
+WEEK, DAY = timedelta(days=7), timedelta(days=1)
+
+
+def test_an_inspectors_record_over_a_range(
+    client: TestClient,
+    clock: SimulatedClock,
+    service: Service,
+    database_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    start = clock()
+    order_id = issued(client, clock, kind="court")  # high threat: weekly check-ins
+    o = f"/orders/{order_id}"
+    clock.advance(3 * DAY)  # week 1: a visit on time, recorded an hour after it
+    post(
+        client,
+        o + "/visits",
+        {
+            "visited_at": (clock() - timedelta(hours=1)).isoformat(),
+            "met_with": ["p1"],
+            "outcome": "person_safe",
+            "proof_code": "1234",
+        },
+    )
+    clock.set(start + 2 * WEEK + timedelta(hours=3))  # week 2 passes with no visit
+    sweep(service.orders, service.views, service.deadlines)
+    clock.advance(DAY)  # then a report backdated into week 2, without proof
+    post(
+        client,
+        o + "/visits",
+        {
+            "visited_at": (start + WEEK + 2 * DAY).isoformat(),
+            "met_with": ["p1"],
+            "outcome": "person_safe",
+        },
+    )
+    Detection(service.orders, service.views).run()
+
+    params = {"start": start.isoformat(), "end": (start + 4 * WEEK).isoformat()}
+    (row,) = client.get("/audit", params=params, headers=SUPERVISOR).json()
+    assert row == {
+        "group": "insp-bakyt",
+        "visits_due": 3,
+        "made_on_time": 1,
+        "made_late": 1,
+        "missed": 1,
+        "flagged": 3,
+        "median_delay_hours": 74.0,
+        "open_alerts": 0,
+    }
+    by_district = client.get(
+        "/audit", params=params | {"by": "district"}, headers=SUPERVISOR
+    ).json()
+    assert [r["group"] for r in by_district] == ["Lenin"]
+    later = {"start": (start + 3 * WEEK).isoformat(), "end": (start + 4 * WEEK).isoformat()}
+    assert client.get("/audit", params=later, headers=SUPERVISOR).json() == []
+    reversed_range = {"start": params["end"], "end": params["start"]}
+    assert client.get("/audit", params=reversed_range, headers=SUPERVISOR).status_code == 422
+
+    monkeypatch.setenv("PROTECTION_ORDERS_DATABASE_URL", database_url)
+    assert (
+        main(
+            [
+                "audit",
+                "--from",
+                start.date().isoformat(),
+                "--to",
+                (start + 4 * WEEK).date().isoformat(),
+            ]
+        )
+        == 0
+    )
+    assert "insp-bakyt\t3\t1\t1\t1\t3\t74.0\t0" in capsys.readouterr().out
