@@ -59,6 +59,8 @@ def claimed_time(event: Any) -> datetime | None:
         return event.request.incident_at
     if isinstance(event, Order.BreachReported):
         return event.breach.occurred_at
+    if isinstance(event, Order.ProtectedPersonDied):
+        return event.died_at
     return None
 
 
@@ -148,6 +150,22 @@ def _(event: Order.Modified) -> str:
 @summary.register
 def _(event: Order.Revoked) -> str:
     return "revoked"
+
+
+@summary.register
+def _(event: Order.ProtectedPersonDied) -> str:
+    return f"death of protected person {event.person_id} reported"
+
+
+@summary.register
+def _(event: Order.ReportFlagged) -> str:
+    f = event.finding
+    return f"event {f.flagged_version} flagged by rule {f.rule}: {f.evidence}"
+
+
+@summary.register
+def _(event: Order.FindingReviewed) -> str:
+    return f"finding {event.finding_id} {event.decision}"
 
 
 @summary.register

@@ -134,3 +134,40 @@ def test_forged_reports_after_a_death_are_flagged_and_the_record_verifies(
     findings = verify_bundle(export_bundle(service.orders, service.timelines, UUID(order_id)))
     assert all(f.holds for f in findings), [str(f) for f in findings if not f.holds]
     assert INSPECTOR  # the forger's own token filed the reports above
+
+
+def test_findings_and_deaths_read_plainly_in_the_timeline(
+    client: TestClient, clock: SimulatedClock, service: Service
+) -> None:
+    order_id = post(client, "/orders", request_json(clock()), SOCIAL_WORKER)["order_id"]
+    o = f"/orders/{order_id}"
+    post(
+        client,
+        o + "/risk-assessments",
+        {"answers": {"threats_to_kill": True, "strangulation": True}},
+    )
+    post(
+        client,
+        o + "/issue",
+        {
+            "kind": "court",
+            "conditions": ["no_contact"],
+            "protected_person_ids": ["p1"],
+            "inspector_id": "insp-bakyt",
+            "valid_from": clock().isoformat(),
+        },
+    )
+    clock.advance(3 * DAY)
+    post(
+        client,
+        o + "/visits",
+        {"visited_at": (clock() - 2 * DAY).isoformat(), "met_with": [], "outcome": "person_safe"},
+    )
+    post(client, o + "/deaths", {"person_id": "p1", "died_at": clock().isoformat()}, SOCIAL_WORKER)
+    Detection(service.orders, service.views).run()
+    service.views.catch_up()
+    summaries = [e["summary"] for e in client.get(o + "/timeline", headers=PROSECUTOR).json()]
+    assert "death of protected person p1 reported" in summaries
+    assert any(
+        s.startswith("event 4 flagged by rule backdated: recorded 48.0 h after") for s in summaries
+    )
