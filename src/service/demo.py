@@ -33,6 +33,7 @@ from orders.values import (
     Visit,
     VisitOutcome,
 )
+from scheduler.detection import Detection
 from scheduler.sweep import sweep
 from service.bootstrap import Service
 
@@ -79,6 +80,7 @@ class Demo:
                 progress(done, done + len(self.queue))
         self.clock.set(end)
         sweep(self.orders, self.service.views, self.service.deadlines)
+        Detection(self.orders, self.service.views).run()
 
     def _open_order(self) -> None:
         r, now = self.random, self.clock()
@@ -179,6 +181,18 @@ class Demo:
             if self.random.random() < diligence:
                 moment = opens + (due - opens) * self.random.uniform(0.2, 0.95)
                 self.at(moment, lambda: self._visit(order_id, inspector))
+            elif diligence < 0.6 and self.random.random() < 0.4:  # a cover-up, days later
+                claimed = opens + (due - opens) * self.random.uniform(0.3, 0.9)
+                self.at(
+                    due + timedelta(days=self.random.uniform(1, 3)),
+                    self._forged_visit(order_id, inspector, claimed),
+                )
+
+    def _forged_visit(self, order_id: UUID, inspector: Actor, claimed: datetime) -> Step:
+        visit = Visit(claimed, ("p1",), VisitOutcome.PERSON_SAFE)  # no proof: none to give
+        return lambda: self._attempt(
+            lambda: self.orders.record_visit(order_id, visit, by=inspector)
+        )
 
     def _attempt(self, step: Step) -> None:
         try:
