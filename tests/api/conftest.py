@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.tokens import Tokens, User
+from orders.clock import SimulatedClock
 from orders.values import Role
 from service.settings import DEVELOPMENT_TOKEN_KEY
+from tests.factories import request_json
 
 TOKENS = Tokens(DEVELOPMENT_TOKEN_KEY)
 
@@ -39,3 +42,62 @@ READER = bearer("court-registry", Role.READER, "*")
 def client(service: object) -> Iterator[TestClient]:
     with TestClient(create_app(service)) as test_client:  # type: ignore[arg-type]
         yield test_client
+
+
+HIGH = {"threats_to_kill": True, "strangulation": True}
+
+
+def post(
+    client: TestClient,
+    path: str,
+    body: dict[str, Any] | None = None,
+    headers: dict[str, str] = INSPECTOR,
+) -> dict[str, Any]:
+    response = client.post(path, json=body or {}, headers=headers)
+    assert response.status_code == 201, response.text
+    result: dict[str, Any] = response.json()
+    return result
+
+
+def issued(client: TestClient, clock: SimulatedClock, **terms: Any) -> str:
+    order = post(client, "/orders", request_json(clock()), SOCIAL_WORKER)
+    order_id: str = order["order_id"]
+    post(client, f"/orders/{order_id}/risk-assessments", {"answers": HIGH})
+    post(
+        client,
+        f"/orders/{order_id}/issue",
+        {
+            "kind": "temporary",
+            "conditions": ["no_contact"],
+            "protected_person_ids": ["p1", "p2"],
+            "inspector_id": "insp-bakyt",
+            "valid_from": clock().isoformat(),
+        }
+        | terms,
+    )
+    return order_id
+
+
+@pytest.fixture
+def case(client: TestClient, clock: SimulatedClock) -> dict[str, str]:
+    """An issued order in Lenin assigned to insp-bakyt, with a breach and an escalation."""
+    order_id = issued(client, clock)
+    clock.advance(timedelta(hours=1))
+    breach = post(
+        client,
+        f"/orders/{order_id}/breaches",
+        {"occurred_at": clock().isoformat(), "description": "x"},
+        INSPECTOR,
+    )
+    escalation = post(
+        client,
+        f"/orders/{order_id}/escalations",
+        {"target": "supervisor", "reason": "x"},
+        SOCIAL_WORKER,
+    )
+    return {
+        "order_id": order_id,
+        "breach_id": breach["breach_id"],
+        "escalation_id": escalation["escalation_id"],
+        "finding_id": "no-such-finding",
+    }

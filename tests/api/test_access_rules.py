@@ -6,20 +6,16 @@ without a rule, or a rule that drifts from the table, fails here.
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
-import pytest
 from fastapi import APIRouter, Depends
 from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.deps import authorised_user
-from orders.clock import SimulatedClock
 from orders.values import Role
 from service.bootstrap import Service
-from tests.api.conftest import INSPECTOR, SOCIAL_WORKER, bearer
-from tests.api.test_lifecycle_over_http import issued, post
+from tests.api.conftest import INSPECTOR, bearer
 from tests.conftest import START
 from tests.factories import request_json
 
@@ -70,31 +66,6 @@ OUT_OF_SCOPE = {
     READER: ("registry-other", "Oktyabr"),
     ADMIN: ("admin", "Oktyabr"),
 }
-
-
-@pytest.fixture
-def case(client: TestClient, clock: SimulatedClock) -> dict[str, str]:
-    """An issued order in Lenin assigned to insp-bakyt, with a breach and an escalation."""
-    order_id = issued(client, clock)
-    clock.advance(timedelta(hours=1))
-    breach = post(
-        client,
-        f"/orders/{order_id}/breaches",
-        {"occurred_at": clock().isoformat(), "description": "x"},
-        INSPECTOR,
-    )
-    escalation = post(
-        client,
-        f"/orders/{order_id}/escalations",
-        {"target": "supervisor", "reason": "x"},
-        SOCIAL_WORKER,
-    )
-    return {
-        "order_id": order_id,
-        "breach_id": breach["breach_id"],
-        "escalation_id": escalation["escalation_id"],
-        "finding_id": "no-such-finding",
-    }
 
 
 def routes(client: TestClient) -> set[tuple[str, str]]:

@@ -12,8 +12,7 @@ from scheduler.detection import Detection
 from scheduler.sweep import sweep
 from service.bootstrap import Service
 from service.cli import main
-from tests.api.conftest import SUPERVISOR
-from tests.api.test_lifecycle_over_http import issued, post
+from tests.api.conftest import SUPERVISOR, issued, post
 
 WEEK, DAY = timedelta(days=7), timedelta(days=1)
 

@@ -15,9 +15,8 @@ from fastapi.testclient import TestClient
 
 from orders.clock import SimulatedClock
 from orders.values import Role
-from tests.api.conftest import INSPECTOR, SOCIAL_WORKER, SUPERVISOR, bearer
+from tests.api.conftest import INSPECTOR, SOCIAL_WORKER, SUPERVISOR, bearer, post
 from tests.api.test_access_rules import ALLOWED, IN_SCOPE, call
-from tests.api.test_lifecycle_over_http import post
 from tests.factories import request_json
 
 CANARY = "CANARY-7f3a"

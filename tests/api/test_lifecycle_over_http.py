@@ -3,46 +3,11 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
 
 from fastapi.testclient import TestClient
 
 from orders.clock import SimulatedClock
-from tests.api.conftest import INSPECTOR, SOCIAL_WORKER, SUPERVISOR
-from tests.factories import request_json
-
-HIGH = {"threats_to_kill": True, "strangulation": True}
-
-
-def post(
-    client: TestClient,
-    path: str,
-    body: dict[str, Any] | None = None,
-    headers: dict[str, str] = INSPECTOR,
-) -> dict[str, Any]:
-    response = client.post(path, json=body or {}, headers=headers)
-    assert response.status_code == 201, response.text
-    result: dict[str, Any] = response.json()
-    return result
-
-
-def issued(client: TestClient, clock: SimulatedClock, **terms: Any) -> str:
-    order = post(client, "/orders", request_json(clock()), SOCIAL_WORKER)
-    order_id: str = order["order_id"]
-    post(client, f"/orders/{order_id}/risk-assessments", {"answers": HIGH})
-    post(
-        client,
-        f"/orders/{order_id}/issue",
-        {
-            "kind": "temporary",
-            "conditions": ["no_contact"],
-            "protected_person_ids": ["p1", "p2"],
-            "inspector_id": "insp-bakyt",
-            "valid_from": clock().isoformat(),
-        }
-        | terms,
-    )
-    return order_id
+from tests.api.conftest import SOCIAL_WORKER, SUPERVISOR, issued, post
 
 
 def test_an_order_lives_its_whole_life_through_the_api(

@@ -11,8 +11,7 @@ from fastapi.testclient import TestClient
 
 from orders.clock import SimulatedClock
 from service.bootstrap import Service
-from tests.api.conftest import INSPECTOR, SOCIAL_WORKER, SUPERVISOR
-from tests.api.test_lifecycle_over_http import issued
+from tests.api.conftest import INSPECTOR, SOCIAL_WORKER, SUPERVISOR, issued
 from tests.factories import request_json
 
 

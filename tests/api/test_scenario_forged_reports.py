@@ -20,8 +20,7 @@ from scheduler.detection import Detection
 from scheduler.sweep import sweep
 from service.bootstrap import Service
 from service.integrity import export_bundle, make_checkpoint, verify_bundle
-from tests.api.conftest import INSPECTOR, SOCIAL_WORKER, SUPERVISOR, bearer
-from tests.api.test_lifecycle_over_http import post
+from tests.api.conftest import INSPECTOR, SOCIAL_WORKER, SUPERVISOR, bearer, post
 from tests.factories import request_json
 
 WEEK, DAY, HOUR = timedelta(days=7), timedelta(days=1), timedelta(hours=1)
