@@ -160,8 +160,11 @@ def verify(args: argparse.Namespace) -> int:
 
 def audit(service: Service, args: argparse.Namespace) -> None:
     """Print the inspectors' (or districts') check-in record over a date range."""
-    start = datetime.fromisoformat(args.start).replace(tzinfo=UTC)
-    end = datetime.fromisoformat(args.end).replace(tzinfo=UTC)
+    try:
+        start = datetime.fromisoformat(args.start).replace(tzinfo=UTC)
+        end = datetime.fromisoformat(args.end).replace(tzinfo=UTC)
+    except ValueError:
+        raise SystemExit("error: --from and --to must be dates such as 2026-10-01") from None
     rows = service.audit.report(
         start=start, end=end, by="inspector_id" if args.by == "inspector" else "district"
     )

@@ -10,6 +10,7 @@ future, a visit only on an order in force), so that one stock check is left out.
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import pytest
@@ -37,6 +38,7 @@ def fuzz(strategy: Any, real: dict[str, str], tried: dict[str, int], label: str)
     """Call one operation with generated cases; real ids stand in for generated ones."""
 
     @settings(
+        derandomize=not os.environ.get("PROTECTION_ORDERS_FUZZ_RANDOM"),
         max_examples=EXAMPLES_PER_OPERATION,
         deadline=None,
         database=None,

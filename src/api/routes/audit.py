@@ -5,11 +5,10 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
-from pydantic import AwareDatetime
 
 from api import access
 from api.deps import ServiceDep, UserDep
-from api.schemas import ERRORS, AuditRowOut, rows
+from api.schemas import ERRORS, AuditRowOut, Moment, rows
 from orders.errors import InvalidInput
 
 router = APIRouter(prefix="/audit", tags=["audit"], responses=ERRORS)
@@ -19,8 +18,8 @@ router = APIRouter(prefix="/audit", tags=["audit"], responses=ERRORS)
 def audit(
     service: ServiceDep,
     user: UserDep,
-    start: Annotated[AwareDatetime, Query(description="From this moment (inclusive).")],
-    end: Annotated[AwareDatetime, Query(description="Until this moment (exclusive).")],
+    start: Annotated[Moment, Query(description="From this moment (inclusive).")],
+    end: Annotated[Moment, Query(description="Until this moment (exclusive).")],
     by: Literal["inspector", "district"] = "inspector",
 ) -> list[AuditRowOut]:
     """Visits due, made on time and late, missed, flagged, median delay and open alerts."""

@@ -6,7 +6,6 @@ from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Query, Response
-from pydantic import AwareDatetime
 
 from api import access
 from api.deps import OptionsDep, ServiceDep, UserDep
@@ -16,6 +15,7 @@ from api.schemas import (
     NO_NUL,
     ConfidentialOut,
     DisclosureOut,
+    Moment,
     OrderOut,
     OrderSummaryOut,
     RequestIn,
@@ -27,7 +27,7 @@ from orders.values import RiskLevel, Status
 from projections.order_state import OrderFilter
 
 AsOf = Annotated[
-    AwareDatetime | None,
+    Moment | None,
     Query(description="A past moment: answer as the record stood then (recorded times)."),
 ]
 
