@@ -15,6 +15,7 @@ from projections.database import iso
 from projections.timeline import Timelines
 
 EVENTS = "SELECT originator_id, originator_version, topic, state FROM {events} ORDER BY {position}"
+LOG = "SELECT originator_id, originator_version, topic FROM {events} ORDER BY {position}"
 SEALS = "SELECT originator_id, version, digest, seal FROM event_seals"
 LATEST = "SELECT * FROM checkpoints ORDER BY size DESC LIMIT 1"
 
@@ -36,13 +37,14 @@ def _rows(orders: Orders, sql: str) -> list[dict[str, Any]]:
     return rows
 
 
-def _events(orders: Orders) -> list[dict[str, Any]]:
+def _events(orders: Orders, *, with_state: bool = True) -> list[dict[str, Any]]:
     """Every stored event in log order, with its seal (digest and seal are None if it has none)."""
     seals = {(UUID(r["originator_id"]), int(r["version"])): r for r in _rows(orders, SEALS)}
-    rows = _rows(orders, EVENTS)
+    rows = _rows(orders, EVENTS if with_state else LOG)
     for row in rows:
         row["originator_id"] = UUID(str(row["originator_id"]))
-        row["state"] = bytes(row["state"])
+        if with_state:
+            row["state"] = bytes(row["state"])
         sealed = seals.get((row["originator_id"], row["originator_version"]), {})
         row["digest"], row["seal"] = sealed.get("digest"), sealed.get("seal")
     return rows
@@ -55,7 +57,11 @@ def _plain(orders: Orders, state: bytes) -> bytes:
 
 def make_checkpoint(orders: Orders, *, now: datetime) -> ledger.Checkpoint:
     """Sign the Merkle root over every sealed event in log order, and keep it."""
-    leaves = [ledger.leaf_hash(ledger.unb64(r["digest"])) for r in _events(orders) if r["digest"]]
+    leaves = [
+        ledger.leaf_hash(ledger.unb64(r["digest"]))
+        for r in _events(orders, with_state=False)
+        if r["digest"]
+    ]
     checkpoint = orders.signer.checkpoint(len(leaves), ledger.merkle_root(leaves), iso(now) or "")
     latest = latest_checkpoint(orders)
     if latest is not None and latest.size == checkpoint.size:
@@ -96,7 +102,8 @@ def verify_store(orders: Orders) -> list[Finding]:
             last_digest, order, version, row["topic"], _plain(orders, row["state"])
         )
         previous[order] = (version, digest)
-        leaves.append(ledger.leaf_hash(digest))
+        if row["digest"] is not None:  # the signed tree holds sealed events only
+            leaves.append(ledger.leaf_hash(digest))
         findings.append(_seal_finding(orders, subject, row, digest))
     findings.extend(_removed(orders, previous))
     findings.append(_checkpoint_finding(orders, leaves))
@@ -154,27 +161,28 @@ def _checkpoint_finding(orders: Orders, leaves: list[bytes]) -> Finding:
 def export_bundle(orders: Orders, timelines: Timelines, order_id: UUID) -> dict[str, Any]:
     """A self-contained case file: the order's events, timeline, proofs, checkpoint, key."""
     checkpoint = latest_checkpoint(orders)
-    rows = _events(orders)
-    if not any(row["originator_id"] == order_id for row in rows):
-        raise OrderNotFound(order_id)  # read raw: a damaged order must still export
     size = checkpoint.size if checkpoint else 0
-    leaves = [ledger.leaf_hash(ledger.unb64(r["digest"])) for r in rows[:size]]
+    sealed = [r for r in _events(orders, with_state=False) if r["digest"]]
+    leaves = [ledger.leaf_hash(ledger.unb64(r["digest"])) for r in sealed[:size]]
+    index = {(r["originator_id"], r["originator_version"]): i for i, r in enumerate(sealed)}
+    stored = orders.recorder.select_events(order_id)  # raw: a damaged order must still export
+    if not stored:
+        raise OrderNotFound(order_id)
     events = []
-    for index, row in enumerate(rows):
-        if row["originator_id"] != order_id:
-            continue
-        plain = _plain(orders, row["state"])
+    for event in stored:
+        plain = _plain(orders, event.state)
+        at = index.get((order_id, event.originator_version))
         events.append(
             {
-                "version": row["originator_version"],
-                "topic": row["topic"],
+                "version": event.originator_version,
+                "topic": event.topic,
                 "state": ledger.b64(plain),
                 "content": json.loads(plain),
-                "log_index": index,
+                "log_index": at,
                 "inclusion_proof": (
-                    [ledger.b64(p) for p in ledger.inclusion_proof(index, leaves)]
-                    if index < size
-                    else None
+                    None
+                    if at is None or at >= size
+                    else [ledger.b64(p) for p in ledger.inclusion_proof(at, leaves)]
                 ),
             }
         )
