@@ -171,8 +171,11 @@ class SealingSQLiteRecorder(_Extras, SQLiteApplicationRecorder):
             row = c.fetchone()
         return None if row is None else _key(row)
 
-    def query(self, sql: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
-        with self.datastore.transaction(commit=False) as c:
+    def query(
+        self, sql: str, params: tuple[Any, ...] = (), *, commit: bool = False
+    ) -> list[dict[str, Any]]:
+        """Run SQL on the event store ({events}, {position} name its table and log order)."""
+        with self.datastore.transaction(commit=commit) as c:
             c.execute(
                 sql.replace("{events}", self.events_table_name).replace("{position}", "rowid"),
                 params,
@@ -201,15 +204,18 @@ class SealingPostgresRecorder(_Extras, PostgresApplicationRecorder):
         rows = self.query(SELECT_KEY, (actor_id, key))
         return _key(rows[0]) if rows else None
 
-    def query(self, sql: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
-        with self.datastore.transaction(commit=False) as curs:
+    def query(
+        self, sql: str, params: tuple[Any, ...] = (), *, commit: bool = False
+    ) -> list[dict[str, Any]]:
+        """Run SQL on the event store ({events}, {position} name its table and log order)."""
+        with self.datastore.transaction(commit=commit) as curs:
             statement = (
                 sql.replace("{events}", self.events_table_name)
                 .replace("{position}", "notification_id")
                 .replace("?", "%s")
             )
             curs.execute(statement, params)
-            return [dict(row) for row in curs.fetchall()]
+            return [dict(row) for row in curs.fetchall()] if curs.description else []
 
 
 RECORDERS = {

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from eventsourcing.application import Application
+from eventsourcing.postgres import PostgresDatastore
 
 Row = dict[str, Any]
 
@@ -60,7 +61,7 @@ class ViewDatabase:
 
     def __init__(self, app: Application[Any]) -> None:
         self._datastore = app.factory.datastore  # type: ignore[attr-defined]
-        self.postgres = type(self._datastore).__name__ == "PostgresDatastore"
+        self.postgres = isinstance(self._datastore, PostgresDatastore)
 
     @contextmanager
     def transaction(self, *, commit: bool = True) -> Iterator[Transaction]:

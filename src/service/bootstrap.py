@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from eventsourcing.postgres import PostgresFactory
+
 from api.tokens import Tokens
 from orders.application import Orders
 from orders.clock import Clock, system_clock
@@ -62,7 +64,7 @@ def bootstrap(settings: Settings, *, clock: Clock = system_clock) -> Service:
         clock=clock,
         signing_key=settings.signing_key_bytes(),
     )
-    if clock is system_clock and orders.factory.__class__.__name__ == "PostgresFactory":
+    if clock is system_clock and isinstance(orders.factory, PostgresFactory):
         orders.clock = database_clock(orders)
     views = order_views(orders)
     return Service(

@@ -32,14 +32,24 @@ class Finding:
         return f"{'ok  ' if self.holds else 'FAIL'} {self.subject}: {self.detail}"
 
 
-def _rows(orders: Orders, sql: str) -> list[dict[str, Any]]:
-    rows: list[dict[str, Any]] = orders.recorder.query(sql)  # type: ignore[attr-defined]
+Seals = dict[tuple[UUID, int], dict[str, Any]]
+
+
+def _rows(
+    orders: Orders, sql: str, params: tuple[Any, ...] = (), *, commit: bool = False
+) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = orders.recorder.query(  # type: ignore[attr-defined]
+        sql, params, commit=commit
+    )
     return rows
 
 
-def _events(orders: Orders, *, with_state: bool = True) -> list[dict[str, Any]]:
+def _seals(orders: Orders) -> Seals:
+    return {(UUID(r["originator_id"]), int(r["version"])): r for r in _rows(orders, SEALS)}
+
+
+def _events(orders: Orders, seals: Seals, *, with_state: bool = True) -> list[dict[str, Any]]:
     """Every stored event in log order, with its seal (digest and seal are None if it has none)."""
-    seals = {(UUID(r["originator_id"]), int(r["version"])): r for r in _rows(orders, SEALS)}
     rows = _rows(orders, EVENTS if with_state else LOG)
     for row in rows:
         row["originator_id"] = UUID(str(row["originator_id"]))
@@ -56,22 +66,25 @@ def _plain(orders: Orders, state: bytes) -> bytes:
 
 
 def make_checkpoint(orders: Orders, *, now: datetime) -> ledger.Checkpoint:
-    """Sign the Merkle root over every sealed event in log order, and keep it."""
-    leaves = [
-        ledger.leaf_hash(ledger.unb64(r["digest"]))
-        for r in _events(orders, with_state=False)
-        if r["digest"]
+    """Sign the Merkle root over every sealed event in log order, and keep it.
+
+    Nothing new since the latest checkpoint: that one is returned and nothing is signed.
+    """
+    digests = [
+        r["digest"] for r in _events(orders, _seals(orders), with_state=False) if r["digest"]
     ]
-    checkpoint = orders.signer.checkpoint(len(leaves), ledger.merkle_root(leaves), iso(now) or "")
     latest = latest_checkpoint(orders)
-    if latest is not None and latest.size == checkpoint.size:
+    if latest is not None and latest.size == len(digests):
         return latest
-    with orders.recorder.datastore.transaction(commit=True) as c:  # type: ignore[attr-defined]
-        sql = "INSERT INTO checkpoints VALUES (?, ?, ?, ?)"
-        if type(orders.recorder).__name__.startswith("SealingPostgres"):
-            sql = sql.replace("?", "%s")
-        data = checkpoint.as_json()
-        c.execute(sql, (checkpoint.size, data["root"], data["signed_at"], data["signature"]))
+    leaves = [ledger.leaf_hash(ledger.unb64(d)) for d in digests]
+    checkpoint = orders.signer.checkpoint(len(leaves), ledger.merkle_root(leaves), iso(now) or "")
+    data = checkpoint.as_json()
+    _rows(
+        orders,
+        "INSERT INTO checkpoints VALUES (?, ?, ?, ?)",
+        (checkpoint.size, data["root"], data["signed_at"], data["signature"]),
+        commit=True,
+    )
     return checkpoint
 
 
@@ -85,7 +98,8 @@ def verify_store(orders: Orders) -> list[Finding]:
     findings: list[Finding] = []
     previous: dict[UUID, tuple[int, bytes]] = {}
     leaves: list[bytes] = []
-    for row in _events(orders):
+    seals = _seals(orders)
+    for row in _events(orders, seals):
         order, version = row["originator_id"], row["originator_version"]
         subject = f"order {order} event {version} ({row['topic'].rsplit('.', 1)[-1]})"
         last_version, last_digest = previous.get(order, (0, ledger.GENESIS))
@@ -105,7 +119,7 @@ def verify_store(orders: Orders) -> list[Finding]:
         if row["digest"] is not None:  # the signed tree holds sealed events only
             leaves.append(ledger.leaf_hash(digest))
         findings.append(_seal_finding(orders, subject, row, digest))
-    findings.extend(_removed(orders, previous))
+    findings.extend(_removed(seals, previous))
     findings.append(_checkpoint_finding(orders, leaves))
     return findings
 
@@ -122,11 +136,10 @@ def _seal_finding(orders: Orders, subject: str, row: dict[str, Any], digest: byt
     return Finding(subject, True, "sealed, content and chain intact")
 
 
-def _removed(orders: Orders, present: dict[UUID, tuple[int, bytes]]) -> list[Finding]:
+def _removed(seals: Seals, present: dict[UUID, tuple[int, bytes]]) -> list[Finding]:
     sealed: dict[UUID, int] = {}
-    for row in _rows(orders, SEALS):
-        order = UUID(row["originator_id"])
-        sealed[order] = max(sealed.get(order, 0), int(row["version"]))
+    for order, version in seals:
+        sealed[order] = max(sealed.get(order, 0), version)
     return [
         Finding(
             f"order {order}",
@@ -162,7 +175,7 @@ def export_bundle(orders: Orders, timelines: Timelines, order_id: UUID) -> dict[
     """A self-contained case file: the order's events, timeline, proofs, checkpoint, key."""
     checkpoint = latest_checkpoint(orders)
     size = checkpoint.size if checkpoint else 0
-    sealed = [r for r in _events(orders, with_state=False) if r["digest"]]
+    sealed = [r for r in _events(orders, _seals(orders), with_state=False) if r["digest"]]
     leaves = [ledger.leaf_hash(ledger.unb64(r["digest"])) for r in sealed[:size]]
     index = {(r["originator_id"], r["originator_version"]): i for i, r in enumerate(sealed)}
     stored = orders.recorder.select_events(order_id)  # raw: a damaged order must still export
