@@ -1,11 +1,10 @@
-"""The application service: one method per use case, each loading, commanding and saving."""
+"""The application service: one load-decide-save path for every command, and the reads."""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, TypedDict, Unpack
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
@@ -14,43 +13,30 @@ from eventsourcing.utils import EnvType
 
 from orders import errors, ledger
 from orders.clock import Clock, system_clock
-from orders.disclosure import Disclosure
+from orders.commands import Command, Context, OpeningCommand
+from orders.disclosure import SENSITIVE_FIELDS, Disclosure
 from orders.domain import ProtectionOrder
 from orders.policy import Policy, load_policy
 from orders.storage import RECORDERS, CommandKey, Sealing
 from orders.transcoding import TypedMapper, register_transcodings
-from orders.values import (
-    SYSTEM_ACTOR,
-    Actor,
-    BreachResponseKind,
-    Condition,
-    Decision,
-    EscalationTarget,
-    Request,
-    RiskLevel,
-    ServiceMethod,
-    Terms,
-    Visit,
-)
+from orders.values import Actor
 
-Command = Callable[[ProtectionOrder, datetime], Any]
+CONFLICT_ATTEMPTS = 3
 
 DEVELOPMENT_SIGNING_KEY = bytes(range(32))  # never in production: settings refuse it there
 
-SENSITIVE_FIELDS = (
-    "protected_persons.locations",
-    "incident_narrative",
-    "visits.position",
-    "visits.notes",
-    "breaches.description",
-)
 
 
-class Options(TypedDict, total=False):
-    """How a command may be qualified: a caller's key for retries, the version it saw."""
+@dataclass(frozen=True)
+class Outcome:
+    """What a command did: the order as saved, the id of anything new, what the order's
+    decision returned, and the log position its events reached (None when nothing was new
+    or the outcome is a retry's)."""
 
-    key: CommandKey | None
-    expected_version: int | None
+    order: ProtectionOrder
+    ref: UUID | None
+    returned: object
+    position: int | None
 
 
 class Orders(Application[UUID]):
@@ -106,54 +92,64 @@ class Orders(Application[UUID]):
         order: ProtectionOrder = self.repository.get(order_id, version=max(known))
         return order
 
-    def request(
-        self, request: Request, *, by: Actor, key: CommandKey | None = None
-    ) -> ProtectionOrder:
-        """Open a new order from a petitioner's request."""
-        if key is not None and (prior := self._prior(key)) is not None:
-            return prior[0]
-        order = ProtectionOrder.open(request, by=by, at=self.now(), policy=self.policy)
-        try:
-            self._save(order, key)
-        except errors.ConcurrentChange:
-            if key is not None and (prior := self._prior(key)) is not None:
-                return prior[0]  # the same request, sent twice at once, was stored by the other
-            raise
-        return order
-
-    def change(
+    def handle(
         self,
-        order_id: UUID,
-        command: Command,
+        command: Command | OpeningCommand,
+        order_id: UUID | None = None,
         *,
+        by: Actor,
         key: CommandKey | None = None,
         expected_version: int | None = None,
-    ) -> tuple[ProtectionOrder, str]:
-        """Load the order, run `command(order, now)` on it, save what it decided.
+    ) -> Outcome:
+        """Load the order, let it decide on the command, save what it decided.
 
-        With a key, a command already done returns its first result and stores nothing.
-        With an expected version, a stale one is refused before anything is decided.
-        Returns the order and what the command returned (a new breach or escalation id).
+        With a key, a command already done returns its first outcome and stores nothing.
+        With an expected version, a stale one is refused before anything is decided, and so
+        is a write that meets another writer's. Without one, a write that meets another
+        writer's is decided again on the fresh order (the rules are checked again), a few
+        times at most.
         """
         if key is not None and (prior := self._prior(key)) is not None:
             return prior
+        for attempt in range(1, CONFLICT_ATTEMPTS + 1):
+            order, returned = self._decide(command, order_id, by, expected_version)
+            ref = returned if isinstance(returned, UUID) else None
+            try:
+                position = self._save(order, key, ref)
+            except errors.ConcurrentChange:
+                if key is not None and (prior := self._prior(key)) is not None:
+                    return prior  # the same command, sent twice at once, was stored by the other
+                if expected_version is not None:
+                    raise errors.VersionMismatch(
+                        f"order {order.id} was changed by someone else after version "
+                        f"{expected_version}: reload it and decide again"
+                    ) from None
+                if attempt == CONFLICT_ATTEMPTS:
+                    raise
+                continue
+            return Outcome(order, ref, returned, position)
+        raise AssertionError("unreachable")
+
+    def _decide(
+        self,
+        command: Command | OpeningCommand,
+        order_id: UUID | None,
+        by: Actor,
+        expected_version: int | None,
+    ) -> tuple[ProtectionOrder, object]:
+        context = Context(by=by, at=self.now(), policy=self.policy)
+        if isinstance(command, OpeningCommand):
+            return command.open(context), None
+        assert order_id is not None, f"{type(command).__name__} needs an order"
         order = self.get(order_id)
         if expected_version is not None and expected_version != order.version:
             raise errors.VersionMismatch(
                 f"order {order_id} is at version {order.version}, not {expected_version}: "
                 "reload it and decide again"
             )
-        returned = command(order, self.now())
-        ref = returned if isinstance(returned, str) else ""
-        try:
-            self._save(order, key, ref)
-        except errors.ConcurrentChange:
-            if key is not None and (prior := self._prior(key)) is not None:
-                return prior  # the same command, sent twice at once, was stored by the other
-            raise
-        return order, ref
+        return order, command.decide(order, context)
 
-    def _prior(self, key: CommandKey) -> tuple[ProtectionOrder, str] | None:
+    def _prior(self, key: CommandKey) -> Outcome | None:
         found: CommandKey | None = self.recorder.find_command_key(  # type: ignore[attr-defined]
             key.actor_id, key.key
         )
@@ -163,221 +159,7 @@ class Orders(Application[UUID]):
             raise errors.InvalidInput("Idempotency-Key", "was already used for another request")
         assert found.order_id is not None
         order: ProtectionOrder = self.repository.get(found.order_id, version=found.version)
-        return order, found.ref
-
-    def issue(
-        self, order_id: UUID, terms: Terms, *, by: Actor, **options: Unpack[Options]
-    ) -> ProtectionOrder:
-        """Issue the order on the given terms."""
-        p = self.policy
-        return self.change(
-            order_id, lambda o, at: o.issue(terms, by=by, at=at, policy=p), **options
-        )[0]
-
-    def assess_risk(
-        self,
-        order_id: UUID,
-        answers: dict[str, bool],
-        *,
-        final_level: RiskLevel | None,
-        reason: str,
-        by: Actor,
-        **options: Unpack[Options],
-    ) -> ProtectionOrder:
-        """Record a risk assessment; the officer may raise the computed level, never lower it."""
-        p = self.policy
-        return self.change(
-            order_id,
-            lambda o, at: o.assess_risk(
-                answers, final_level=final_level, reason=reason, by=by, at=at, policy=p
-            ),
-            **options,
-        )[0]
-
-    def serve(
-        self,
-        order_id: UUID,
-        *,
-        served_at: datetime,
-        method: ServiceMethod,
-        notes: str,
-        by: Actor,
-        **options: Unpack[Options],
-    ) -> ProtectionOrder:
-        """Record that the respondent was notified of the order."""
-        p = self.policy
-        return self.change(
-            order_id,
-            lambda o, at: o.serve(
-                served_at=served_at, method=method, notes=notes, by=by, at=at, policy=p
-            ),
-            **options,
-        )[0]
-
-    def record_visit(
-        self, order_id: UUID, visit: Visit, *, by: Actor, **options: Unpack[Options]
-    ) -> ProtectionOrder:
-        """Record an inspector's visit to the protected person."""
-        p = self.policy
-        return self.change(
-            order_id, lambda o, at: o.record_visit(visit, by=by, at=at, policy=p), **options
-        )[0]
-
-    def report_breach(
-        self,
-        order_id: UUID,
-        *,
-        occurred_at: datetime,
-        description: str,
-        by: Actor,
-        **options: Unpack[Options],
-    ) -> tuple[ProtectionOrder, str]:
-        """Record a reported breach of the order; returns the order and the breach id."""
-        p = self.policy
-        return self.change(
-            order_id,
-            lambda o, at: o.report_breach(
-                occurred_at=occurred_at, description=description, by=by, at=at, policy=p
-            ),
-            **options,
-        )
-
-    def respond_to_breach(
-        self,
-        order_id: UUID,
-        breach_id: str,
-        *,
-        response: BreachResponseKind,
-        responded_at: datetime,
-        notes: str,
-        by: Actor,
-        **options: Unpack[Options],
-    ) -> ProtectionOrder:
-        """Record what the police did about a breach."""
-        p = self.policy
-        return self.change(
-            order_id,
-            lambda o, at: o.respond_to_breach(
-                breach_id,
-                response=response,
-                responded_at=responded_at,
-                notes=notes,
-                by=by,
-                at=at,
-                policy=p,
-            ),
-            **options,
-        )[0]
-
-    def escalate(
-        self,
-        order_id: UUID,
-        *,
-        target: EscalationTarget,
-        reason: str,
-        by: Actor,
-        **options: Unpack[Options],
-    ) -> tuple[ProtectionOrder, str]:
-        """Escalate the order to a supervisor, prosecutor or court; returns the escalation id."""
-        return self.change(
-            order_id,
-            lambda o, at: o.escalate(target=target, reason=reason, by=by, at=at),
-            **options,
-        )
-
-    def acknowledge_escalation(
-        self, order_id: UUID, escalation_id: str, *, by: Actor, **options: Unpack[Options]
-    ) -> ProtectionOrder:
-        """Record that an escalation was received and taken up."""
-        return self.change(
-            order_id, lambda o, at: o.acknowledge_escalation(escalation_id, by=by, at=at), **options
-        )[0]
-
-    def extend(
-        self,
-        order_id: UUID,
-        *,
-        valid_until: datetime,
-        reason: str,
-        by: Actor,
-        **options: Unpack[Options],
-    ) -> ProtectionOrder:
-        """Extend the order's validity, within the policy's maximum."""
-        p = self.policy
-        return self.change(
-            order_id,
-            lambda o, at: o.extend(valid_until=valid_until, reason=reason, by=by, at=at, policy=p),
-            **options,
-        )[0]
-
-    def modify(
-        self,
-        order_id: UUID,
-        *,
-        conditions: tuple[Condition, ...],
-        other_conditions: tuple[str, ...],
-        protected_person_ids: tuple[str, ...],
-        reason: str,
-        by: Actor,
-        **options: Unpack[Options],
-    ) -> ProtectionOrder:
-        """Change the conditions or the persons covered."""
-        return self.change(
-            order_id,
-            lambda o, at: o.modify(
-                conditions=conditions,
-                other_conditions=other_conditions,
-                protected_person_ids=protected_person_ids,
-                reason=reason,
-                by=by,
-                at=at,
-            ),
-            **options,
-        )[0]
-
-    def revoke(
-        self, order_id: UUID, *, reason: str, by: Actor, **options: Unpack[Options]
-    ) -> ProtectionOrder:
-        """End the order before its time."""
-        return self.change(
-            order_id, lambda o, at: o.revoke(reason=reason, by=by, at=at), **options
-        )[0]
-
-    def report_death(
-        self,
-        order_id: UUID,
-        person_id: str,
-        *,
-        died_at: datetime,
-        by: Actor,
-        **options: Unpack[Options],
-    ) -> ProtectionOrder:
-        """Record that a protected person has died."""
-        p = self.policy
-        return self.change(
-            order_id,
-            lambda o, at: o.report_death(person_id, died_at=died_at, by=by, at=at, policy=p),
-            **options,
-        )[0]
-
-    def review_finding(
-        self,
-        order_id: UUID,
-        finding_id: str,
-        *,
-        decision: Decision,
-        reason: str,
-        by: Actor,
-        **options: Unpack[Options],
-    ) -> ProtectionOrder:
-        """A supervisor confirms or dismisses a detector's finding."""
-        return self.change(
-            order_id,
-            lambda o, at: o.review_finding(
-                finding_id, decision=decision, reason=reason, by=by, at=at
-            ),
-            **options,
-        )[0]
+        return Outcome(order, UUID(found.ref) if found.ref else None, None, None)
 
     def read_confidential(self, order_id: UUID, *, by: Actor) -> ProtectionOrder:
         """Load the order for a read of its sensitive fields, recording the read first.
@@ -389,40 +171,16 @@ class Orders(Application[UUID]):
         self.save(Disclosure.record(order_id, by=by, fields=SENSITIVE_FIELDS, at=self.now()))
         return order
 
-    def raise_missed_check_ins(self, order_id: UUID, *, attempts: int = 3) -> int:
-        """Record one CheckInMissed per overdue window; safe to run twice. Returns how many."""
-        for _ in range(attempts):
-            order, raised = self.get(order_id), 0
-            now = self.now()
-            while _is_overdue(order, now):
-                order.record_missed_check_in(by=SYSTEM_ACTOR, at=now)
-                raised += 1
-            try:
-                self._save(order)
-            except errors.ConcurrentChange:
-                continue  # another sweeper or a visit got there first: look again
-            return raised
-        return 0
-
-    def expire_if_due(self, order_id: UUID) -> bool:
-        """Mark the order expired if its validity has run out; False if it was not due."""
-        try:
-            self.change(order_id, lambda o, at: o.expire(by=SYSTEM_ACTOR, at=at))
-        except (errors.OrderNotDueToExpire, errors.ConcurrentChange):
-            return False
-        return True
-
-    def _save(self, order: ProtectionOrder, key: CommandKey | None = None, ref: str = "") -> None:
+    def _save(
+        self, order: ProtectionOrder, key: CommandKey | None = None, ref: UUID | None = None
+    ) -> int | None:
+        """Store what the order decided; returns the log position reached (None: nothing new)."""
         if key is not None:
-            key = key.with_result(order.id, order.version, ref)
+            key = key.with_result(order.id, order.version, "" if ref is None else str(ref))
         try:
-            self.save(order, command_key=key)
+            recordings = self.save(order, command_key=key)
         except RecordConflictError:
             raise errors.ConcurrentChange(
                 f"order {order.id} was changed by someone else; reload it and try again"
             ) from None
-
-
-def _is_overdue(order: ProtectionOrder, now: datetime) -> bool:
-    schedule, due = order.schedule, order.check_in_due
-    return schedule is not None and due is not None and now > due + schedule.grace
+        return max((r.notification.id for r in recordings), default=None)

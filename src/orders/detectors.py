@@ -58,24 +58,24 @@ def backdated(report: Report, context: Context) -> str | None:
 
 def claims_alerted_window(report: Report, context: Context) -> str | None:
     claimed = report.visit.visited_at
-    for opened, due, alerted in context.order.alerts:
-        if alerted < report.recorded_at and opened < claimed <= due:
+    for alert in context.order.scrutiny.alerts:
+        if alert.recorded_at < report.recorded_at and alert.opened_at < claimed <= alert.due_at:
             return (
                 f"claims a visit at {claimed.isoformat()} inside the window due "
-                f"{due.isoformat()}, whose missed check-in was recorded at "
-                f"{alerted.isoformat()}, before this report"
+                f"{alert.due_at.isoformat()}, whose missed check-in was recorded at "
+                f"{alert.recorded_at.isoformat()}, before this report"
             )
     return None
 
 
 def claims_before_incident(report: Report, context: Context) -> str | None:
     claimed = report.visit.visited_at
-    for kind, occurred, recorded in context.order.incidents:
-        if recorded < report.recorded_at and claimed < occurred:
+    for incident in context.order.scrutiny.incidents:
+        if incident.recorded_at < report.recorded_at and claimed < incident.occurred_at:
             return (
-                f"recorded after the {kind} of {occurred.isoformat()} was reported "
-                f"(at {recorded.isoformat()}), yet claims a visit before it, at "
-                f"{claimed.isoformat()}"
+                f"recorded after the {incident.kind} of {incident.occurred_at.isoformat()} was "
+                f"reported (at {incident.recorded_at.isoformat()}), yet claims a visit before "
+                f"it, at {claimed.isoformat()}"
             )
     return None
 

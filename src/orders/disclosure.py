@@ -13,6 +13,15 @@ from eventsourcing.domain import Aggregate
 
 from orders.values import Actor
 
+SENSITIVE_FIELDS = (
+    "incident_narrative",
+    "protected_persons.locations",
+    "visits.position",
+    "visits.notes",
+    "breaches.description",
+)
+"""The fields that only an audited read returns: the one list, for the whole project."""
+
 
 class Disclosure(Aggregate):
     """One read of sensitive fields: who, in which role, which order, which fields, when."""

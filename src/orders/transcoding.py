@@ -19,7 +19,8 @@ from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import JSONTranscoder, Mapper, StoredEvent, Transcoding
 
 from orders import values
-from orders.schedule import CheckInSchedule
+from orders.checkins import CheckIns
+from orders.scrutiny import Alert, Incident
 
 
 def coerce(value: Any, hint: Any) -> Any:
@@ -37,6 +38,8 @@ def coerce(value: Any, hint: Any) -> Any:
         return {k: coerce(v, args[1]) for k, v in value.items()}
     if isinstance(hint, type) and issubclass(hint, enum.Enum):
         return hint(value)
+    if hint is UUID and not isinstance(value, UUID):
+        return UUID(value)
     return value
 
 
@@ -98,7 +101,9 @@ VALUE_CLASSES = (
     values.Breach,
     values.Escalation,
     values.Finding,
-    CheckInSchedule,
+    CheckIns,
+    Alert,
+    Incident,
 )
 
 

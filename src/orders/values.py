@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from enum import StrEnum
+from uuid import UUID
 
 
 class Role(StrEnum):
@@ -269,19 +270,21 @@ class Visit:
 
 @dataclass(frozen=True)
 class Breach:
-    """A breach of the order as reported; `occurred_at` is the claimed time."""
+    """A breach of the order as reported, and whether it was answered; `occurred_at` is the
+    claimed time."""
 
-    breach_id: str
+    breach_id: UUID
     occurred_at: datetime
     description: str
     enforceable: bool
+    responded: bool = False
 
 
 @dataclass(frozen=True)
 class Escalation:
     """An escalation raised on the order, and whether it was acknowledged."""
 
-    escalation_id: str
+    escalation_id: UUID
     target: EscalationTarget
     reason: str
     acknowledged: bool = False
@@ -291,7 +294,7 @@ class Escalation:
 class Finding:
     """A detector's finding about one recorded report, and its review once made."""
 
-    finding_id: str
+    finding_id: UUID
     rule: str
     evidence: str
     flagged_version: int

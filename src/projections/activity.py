@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from functools import singledispatchmethod
 from typing import Any
 
-from orders.domain import ProtectionOrder as Order
+from orders import events
 from projections.database import Row, Transaction, ViewDatabase, iso
 from projections.runner import View
 
@@ -22,7 +22,7 @@ class ActivityView(View):
     """Projects visits, missed check-ins and findings onto rows for the audit."""
 
     name = "activity"
-    accepts = (Order.Event, Order.Requested)
+    accepts = (events.Event, events.Requested)
     tables = (
         "CREATE TABLE IF NOT EXISTS activity_orders (order_id TEXT PRIMARY KEY, "
         "district TEXT NOT NULL, inspector_id TEXT)",
@@ -38,21 +38,21 @@ class ActivityView(View):
         pass
 
     @apply.register
-    def _(self, event: Order.Requested, position: int, tx: Transaction) -> None:
+    def _(self, event: events.Requested, position: int, tx: Transaction) -> None:
         tx.execute(
             "INSERT INTO activity_orders (order_id, district) VALUES (?, ?)",
             (str(event.originator_id), event.request.district),
         )
 
     @apply.register
-    def _(self, event: Order.Issued, position: int, tx: Transaction) -> None:
+    def _(self, event: events.Issued, position: int, tx: Transaction) -> None:
         tx.execute(
             "UPDATE activity_orders SET inspector_id = ? WHERE order_id = ?",
             (event.terms.inspector_id, str(event.originator_id)),
         )
 
     @apply.register
-    def _(self, event: Order.InspectionVisitRecorded, position: int, tx: Transaction) -> None:
+    def _(self, event: events.InspectionVisitRecorded, position: int, tx: Transaction) -> None:
         delay = (event.timestamp - event.visit.visited_at) // SECOND
         late = 0 < event.claimed_window < event.window
         self._row(
@@ -67,11 +67,11 @@ class ActivityView(View):
         )
 
     @apply.register
-    def _(self, event: Order.CheckInMissed, position: int, tx: Transaction) -> None:
+    def _(self, event: events.CheckInMissed, position: int, tx: Transaction) -> None:
         self._row(tx, position, "missed", event, event.due_at, window=event.window)
 
     @apply.register
-    def _(self, event: Order.ReportFlagged, position: int, tx: Transaction) -> None:
+    def _(self, event: events.ReportFlagged, position: int, tx: Transaction) -> None:
         self._row(tx, position, "flagged", event, event.timestamp)
 
     @staticmethod

@@ -11,7 +11,7 @@ from functools import singledispatchmethod
 from typing import Any
 from uuid import UUID
 
-from orders.domain import ProtectionOrder as Order
+from orders import events
 from projections.database import Transaction, ViewDatabase, iso
 from projections.runner import View
 
@@ -22,7 +22,7 @@ class DeadlinesView(View):
     """Projects each order in force onto its check-in deadline (due + grace) and expiry."""
 
     name = "deadlines"
-    accepts = (Order.Event, Order.Requested)
+    accepts = (events.Event, events.Requested)
     tables = (
         "CREATE TABLE IF NOT EXISTS deadlines ("
         "order_id TEXT PRIMARY KEY, check_in_deadline TEXT, expires_at TEXT, grace_us BIGINT)",
@@ -35,15 +35,15 @@ class DeadlinesView(View):
         pass  # events that move no deadline
 
     @apply.register
-    def _(self, event: Order.InspectionVisitRecorded, position: int, tx: Transaction) -> None:
+    def _(self, event: events.InspectionVisitRecorded, position: int, tx: Transaction) -> None:
         self._set_check_in(tx, event.originator_id, event.check_in_due)
 
     @apply.register
-    def _(self, event: Order.CheckInMissed, position: int, tx: Transaction) -> None:
+    def _(self, event: events.CheckInMissed, position: int, tx: Transaction) -> None:
         self._set_check_in(tx, event.originator_id, event.check_in_due)
 
     @apply.register
-    def _(self, event: Order.Issued, position: int, tx: Transaction) -> None:
+    def _(self, event: events.Issued, position: int, tx: Transaction) -> None:
         grace = event.schedule.grace
         due = event.check_in_due
         tx.execute(
@@ -58,12 +58,12 @@ class DeadlinesView(View):
         )
 
     @apply.register
-    def _(self, event: Order.RiskAssessed, position: int, tx: Transaction) -> None:
+    def _(self, event: events.RiskAssessed, position: int, tx: Transaction) -> None:
         if event.schedule is not None:  # a tighter cadence moved the pending check-in
             self._set_check_in(tx, event.originator_id, event.check_in_due)
 
     @apply.register
-    def _(self, event: Order.Extended, position: int, tx: Transaction) -> None:
+    def _(self, event: events.Extended, position: int, tx: Transaction) -> None:
         tx.execute(
             "UPDATE deadlines SET expires_at = ? WHERE order_id = ?",
             (iso(event.valid_until), str(event.originator_id)),
@@ -71,14 +71,14 @@ class DeadlinesView(View):
         self._set_check_in(tx, event.originator_id, event.check_in_due)
 
     @apply.register
-    def _(self, event: Order.Revoked, position: int, tx: Transaction) -> None:
+    def _(self, event: events.Revoked, position: int, tx: Transaction) -> None:
         tx.execute(
             "UPDATE deadlines SET expires_at = NULL WHERE order_id = ?", (str(event.originator_id),)
         )
         self._set_check_in(tx, event.originator_id, event.check_in_due)
 
     @apply.register
-    def _(self, event: Order.Expired, position: int, tx: Transaction) -> None:
+    def _(self, event: events.Expired, position: int, tx: Transaction) -> None:
         tx.execute(
             "UPDATE deadlines SET expires_at = NULL WHERE order_id = ?", (str(event.originator_id),)
         )

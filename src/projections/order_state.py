@@ -11,7 +11,7 @@ from functools import singledispatchmethod
 from typing import Any
 from uuid import UUID
 
-from orders.domain import ProtectionOrder as Order
+from orders import events
 from projections.database import Row, Transaction, ViewDatabase, iso, parse_iso
 from projections.runner import View
 
@@ -20,7 +20,7 @@ class OrderStateView(View):
     """Projects each order's events onto one row of current state."""
 
     name = "order_state"
-    accepts = (Order.Event, Order.Requested)
+    accepts = (events.Event, events.Requested)
     tables = (
         "CREATE TABLE IF NOT EXISTS order_state ("
         "order_id TEXT PRIMARY KEY, status TEXT NOT NULL, district TEXT NOT NULL, "
@@ -61,7 +61,7 @@ class OrderStateView(View):
         self._set(tx, event)
 
     @apply.register
-    def _(self, event: Order.Requested, position: int, tx: Transaction) -> None:
+    def _(self, event: events.Requested, position: int, tx: Transaction) -> None:
         request = event.request
         tx.execute(
             "INSERT INTO order_state (order_id, status, district, channel, requested_at, "
@@ -77,7 +77,7 @@ class OrderStateView(View):
         )
 
     @apply.register
-    def _(self, event: Order.RiskAssessed, position: int, tx: Transaction) -> None:
+    def _(self, event: events.RiskAssessed, position: int, tx: Transaction) -> None:
         columns = {"risk_level": event.final_level, "needs_reassessment": 0}
         if event.schedule is None:
             self._set(tx, event, **columns)
@@ -85,7 +85,7 @@ class OrderStateView(View):
             self._set_due(tx, event, event.check_in_due, **columns)
 
     @apply.register
-    def _(self, event: Order.Issued, position: int, tx: Transaction) -> None:
+    def _(self, event: events.Issued, position: int, tx: Transaction) -> None:
         terms, grace = event.terms, event.schedule.grace
         due = event.check_in_due
         self._set(
@@ -103,11 +103,11 @@ class OrderStateView(View):
         )
 
     @apply.register
-    def _(self, event: Order.Served, position: int, tx: Transaction) -> None:
+    def _(self, event: events.Served, position: int, tx: Transaction) -> None:
         self._set(tx, event, served=1)
 
     @apply.register
-    def _(self, event: Order.InspectionVisitRecorded, position: int, tx: Transaction) -> None:
+    def _(self, event: events.InspectionVisitRecorded, position: int, tx: Transaction) -> None:
         self._set_due(
             tx,
             event,
@@ -117,7 +117,7 @@ class OrderStateView(View):
         )
 
     @apply.register
-    def _(self, event: Order.CheckInMissed, position: int, tx: Transaction) -> None:
+    def _(self, event: events.CheckInMissed, position: int, tx: Transaction) -> None:
         tx.execute(
             "UPDATE order_state SET missed_check_ins = missed_check_ins + 1, "
             "missed_since_visit = missed_since_visit + 1 WHERE order_id = ?",
@@ -126,12 +126,12 @@ class OrderStateView(View):
         self._set_due(tx, event, event.check_in_due)
 
     @apply.register
-    def _(self, event: Order.BreachReported, position: int, tx: Transaction) -> None:
+    def _(self, event: events.BreachReported, position: int, tx: Transaction) -> None:
         self._bump(tx, event, "open_breaches", +1)
         self._set(tx, event, needs_reassessment=1)
 
     @apply.register
-    def _(self, event: Order.BreachResponded, position: int, tx: Transaction) -> None:
+    def _(self, event: events.BreachResponded, position: int, tx: Transaction) -> None:
         # The first response closes the breach; later ones only add to its record.
         tx.execute(
             "INSERT INTO order_state_responded_breaches (order_id, breach_id) "
@@ -143,25 +143,25 @@ class OrderStateView(View):
         self._set(tx, event)
 
     @apply.register
-    def _(self, event: Order.Escalated, position: int, tx: Transaction) -> None:
+    def _(self, event: events.Escalated, position: int, tx: Transaction) -> None:
         self._bump(tx, event, "open_escalations", +1)
         self._set(tx, event)
 
     @apply.register
-    def _(self, event: Order.EscalationAcknowledged, position: int, tx: Transaction) -> None:
+    def _(self, event: events.EscalationAcknowledged, position: int, tx: Transaction) -> None:
         self._bump(tx, event, "open_escalations", -1)
         self._set(tx, event)
 
     @apply.register
-    def _(self, event: Order.Extended, position: int, tx: Transaction) -> None:
+    def _(self, event: events.Extended, position: int, tx: Transaction) -> None:
         self._set_due(tx, event, event.check_in_due, valid_until=iso(event.valid_until))
 
     @apply.register
-    def _(self, event: Order.Revoked, position: int, tx: Transaction) -> None:
+    def _(self, event: events.Revoked, position: int, tx: Transaction) -> None:
         self._set_due(tx, event, event.check_in_due, status="revoked")
 
     @apply.register
-    def _(self, event: Order.Expired, position: int, tx: Transaction) -> None:
+    def _(self, event: events.Expired, position: int, tx: Transaction) -> None:
         self._set(tx, event, status="expired")
 
     @staticmethod

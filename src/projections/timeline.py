@@ -11,7 +11,7 @@ from functools import singledispatch
 from typing import Any
 from uuid import UUID
 
-from orders.domain import ProtectionOrder as Order
+from orders import events
 from projections.database import Row, Transaction, ViewDatabase, iso, parse_iso
 from projections.runner import View
 
@@ -20,7 +20,7 @@ class TimelineView(View):
     """Projects each event onto one timeline row, keyed by its position in the log."""
 
     name = "timeline"
-    accepts = (Order.Event, Order.Requested)
+    accepts = (events.Event, events.Requested)
     tables = (
         "CREATE TABLE IF NOT EXISTS timeline ("
         "position BIGINT PRIMARY KEY, order_id TEXT NOT NULL, version INTEGER NOT NULL, "
@@ -49,17 +49,17 @@ class TimelineView(View):
 
 def claimed_time(event: Any) -> datetime | None:
     """The time a person claims for what the event records, if it has one."""
-    if isinstance(event, Order.InspectionVisitRecorded):
+    if isinstance(event, events.InspectionVisitRecorded):
         return event.visit.visited_at
-    if isinstance(event, Order.Served):
+    if isinstance(event, events.Served):
         return event.served_at
-    if isinstance(event, Order.BreachResponded):
+    if isinstance(event, events.BreachResponded):
         return event.responded_at
-    if isinstance(event, Order.Requested):
+    if isinstance(event, events.Requested):
         return event.request.incident_at
-    if isinstance(event, Order.BreachReported):
+    if isinstance(event, events.BreachReported):
         return event.breach.occurred_at
-    if isinstance(event, Order.ProtectedPersonDied):
+    if isinstance(event, events.ProtectedPersonDied):
         return event.died_at
     return None
 
@@ -70,7 +70,7 @@ def summary(event: Any) -> str:
 
 
 @summary.register
-def _(event: Order.Requested) -> str:
+def _(event: events.Requested) -> str:
     r = event.request
     kinds = ", ".join(r.violence_types)
     return (
@@ -80,7 +80,7 @@ def _(event: Order.Requested) -> str:
 
 
 @summary.register
-def _(event: Order.RiskAssessed) -> str:
+def _(event: events.RiskAssessed) -> str:
     return (
         f"risk computed {event.computed_level}, final {event.final_level} "
         f"({event.instrument}, policy {event.policy_version})"
@@ -88,7 +88,7 @@ def _(event: Order.RiskAssessed) -> str:
 
 
 @summary.register
-def _(event: Order.Issued) -> str:
+def _(event: events.Issued) -> str:
     t = event.terms
     return (
         f"{t.kind} order issued, valid {iso(t.valid_from)} to {iso(t.valid_until)}; "
@@ -97,50 +97,50 @@ def _(event: Order.Issued) -> str:
 
 
 @summary.register
-def _(event: Order.Served) -> str:
+def _(event: events.Served) -> str:
     return f"served on the respondent ({event.method})"
 
 
 @summary.register
-def _(event: Order.InspectionVisitRecorded) -> str:
+def _(event: events.InspectionVisitRecorded) -> str:
     v = event.visit
     proof = "code" if v.proof_code else "position" if v.position else "none"
     return f"inspection visit: {v.outcome}; proof: {proof}; counts for window {event.window}"
 
 
 @summary.register
-def _(event: Order.CheckInMissed) -> str:
+def _(event: events.CheckInMissed) -> str:
     return f"check-in window {event.window} due {iso(event.due_at)} missed"
 
 
 @summary.register
-def _(event: Order.BreachReported) -> str:
+def _(event: events.BreachReported) -> str:
     b = event.breach
     return f"breach {b.breach_id} reported ({'enforceable' if b.enforceable else 'before service'})"
 
 
 @summary.register
-def _(event: Order.BreachResponded) -> str:
+def _(event: events.BreachResponded) -> str:
     return f"breach {event.breach_id} answered: {event.response}"
 
 
 @summary.register
-def _(event: Order.Escalated) -> str:
+def _(event: events.Escalated) -> str:
     return f"escalation {event.escalation.escalation_id} to {event.escalation.target}"
 
 
 @summary.register
-def _(event: Order.EscalationAcknowledged) -> str:
+def _(event: events.EscalationAcknowledged) -> str:
     return f"escalation {event.escalation_id} acknowledged"
 
 
 @summary.register
-def _(event: Order.Extended) -> str:
+def _(event: events.Extended) -> str:
     return f"extended until {iso(event.valid_until)} (policy {event.policy_version})"
 
 
 @summary.register
-def _(event: Order.Modified) -> str:
+def _(event: events.Modified) -> str:
     return (
         f"modified: conditions {', '.join(event.conditions)}; "
         f"{len(event.protected_person_ids)} person(s) covered"
@@ -148,28 +148,28 @@ def _(event: Order.Modified) -> str:
 
 
 @summary.register
-def _(event: Order.Revoked) -> str:
+def _(event: events.Revoked) -> str:
     return "revoked"
 
 
 @summary.register
-def _(event: Order.ProtectedPersonDied) -> str:
+def _(event: events.ProtectedPersonDied) -> str:
     return f"death of protected person {event.person_id} reported"
 
 
 @summary.register
-def _(event: Order.ReportFlagged) -> str:
+def _(event: events.ReportFlagged) -> str:
     f = event.finding
     return f"event {f.flagged_version} flagged by rule {f.rule}: {f.evidence}"
 
 
 @summary.register
-def _(event: Order.FindingReviewed) -> str:
+def _(event: events.FindingReviewed) -> str:
     return f"finding {event.finding_id} {event.decision}"
 
 
 @summary.register
-def _(event: Order.Expired) -> str:
+def _(event: events.Expired) -> str:
     return f"expired at {iso(event.valid_until)}"
 
 

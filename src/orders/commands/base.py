@@ -1,0 +1,67 @@
+"""What every command is: data, the roles that may give it, where the API files it.
+
+A command's docstring's first line is its purpose; `may` names the roles that may give it;
+`path` is where the API files it under `/orders/{order_id}` (its `{placeholders}` are fields
+of the command). `decide` hands the command to the order, which checks the rules of its life.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, ClassVar
+
+from orders import values as v
+from orders.domain import ProtectionOrder
+from orders.inputs import Input
+from orders.policy import Policy
+from orders.values import Role
+
+SW, INSP, SUP, PROS = Role.SOCIAL_WORKER, Role.INSPECTOR, Role.SUPERVISOR, Role.PROSECUTOR
+
+
+@dataclass(frozen=True)
+class Context:
+    """Who gives a command, when the service records it, and the policy in force."""
+
+    by: v.Actor
+    at: datetime
+    policy: Policy
+
+
+class Command(Input):
+    """An action on an existing order."""
+
+    may: ClassVar[frozenset[Role]]
+    path: ClassVar[str | None] = None  # None: not offered over HTTP (the service's own)
+    returns: ClassVar[str | None] = None  # the name of the new thing's id it answers with
+
+    @classmethod
+    def purpose(cls) -> str:
+        return (cls.__doc__ or cls.__name__).strip().splitlines()[0]
+
+    @classmethod
+    def path_fields(cls) -> tuple[str, ...]:
+        return tuple(f for f in cls.model_fields if cls.path and "{" + f + "}" in cls.path)
+
+    def decide(self, order: ProtectionOrder, c: Context) -> Any:
+        """Hand the command to the order; returns a new id, a count, or None."""
+        raise NotImplementedError
+
+
+class OpeningCommand(Input):
+    """An action that opens a new order."""
+
+    may: ClassVar[frozenset[Role]]
+    path: ClassVar[str | None] = ""
+    returns: ClassVar[str | None] = None
+
+    purpose = Command.purpose
+    path_fields = Command.path_fields
+
+    def open(self, c: Context) -> ProtectionOrder:
+        raise NotImplementedError
+
+
+def distinct(items: list[Any]) -> tuple[Any, ...]:
+    return tuple(dict.fromkeys(items))

@@ -1,0 +1,247 @@
+"""What happens to a protection order, as events: the stored schema of its history.
+
+Each event's `apply` only assigns state: it runs again every time an order is loaded, so no
+checks, no clock, no I/O. The event's `timestamp` is the time the service recorded it; claimed
+times are fields of their own. Never rename, move or remove an event or a field: stored
+events must always load. Add a new event, or a field with a default, instead.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+from typing import TYPE_CHECKING
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate
+
+from orders.checkins import CheckIns
+from orders.scrutiny import Alert, Incident
+from orders.values import (
+    Actor,
+    Breach,
+    BreachResponseKind,
+    Condition,
+    Decision,
+    Escalation,
+    Finding,
+    Request,
+    RiskLevel,
+    ServiceMethod,
+    Status,
+    Terms,
+    Visit,
+)
+
+if TYPE_CHECKING:
+    from orders.domain import ProtectionOrder
+
+
+class Event(Aggregate.Event):
+    """Something that happened to an order: who did it is always known."""
+
+    actor: Actor
+
+
+class SetsNextCheckIn(Event):
+    """An event after which the pending check-in falls due at the time it carries."""
+
+    check_in_due: datetime | None
+    check_in_deadline: datetime | None
+
+
+class Requested(Aggregate.Created):
+    """A petitioner asked for protection: the order exists from here."""
+
+    actor: Actor
+    request: Request
+
+
+class RiskAssessed(SetsNextCheckIn):
+    """The risk was assessed: computed level, final level, and a tighter cadence if any."""
+
+    instrument: str
+    answers: dict[str, bool]
+    computed_level: RiskLevel
+    final_level: RiskLevel
+    reason: str
+    policy_version: str
+    check_ins: CheckIns | None  # a tighter cadence, if the new level brought one
+
+    def apply(self, order: ProtectionOrder) -> None:
+        order.risk_level = RiskLevel(self.final_level)
+        order.last_assessed_at = self.timestamp
+        order.needs_reassessment = False
+        order.check_ins = self.check_ins or order.check_ins
+
+
+class Issued(SetsNextCheckIn):
+    """The order was issued on its terms, with the check-in cadence then in force."""
+
+    terms: Terms
+    policy_version: str
+    check_ins: CheckIns
+
+    def apply(self, order: ProtectionOrder) -> None:
+        order.status, order.terms, order.check_ins = Status.ISSUED, self.terms, self.check_ins
+
+
+class Served(Event):
+    """The respondent was notified of the order."""
+
+    served_at: datetime
+    method: ServiceMethod
+    notes: str
+
+    def apply(self, order: ProtectionOrder) -> None:
+        order.served_at = self.served_at
+
+
+class InspectionVisitRecorded(SetsNextCheckIn):
+    """An inspector reported a visit to the protected person."""
+
+    visit: Visit
+    window: int  # the window it counts for: the one open when it was recorded
+    claimed_window: int  # the window its claimed time falls in; an earlier one means late
+
+    def apply(self, order: ProtectionOrder) -> None:
+        order.check_ins = order.scheduled.cover(self.window)
+        order.visits.append(self.visit)
+
+
+class CheckInMissed(SetsNextCheckIn):
+    """A check-in window passed its deadline with no report recorded for it."""
+
+    window: int
+    window_opened_at: datetime
+    due_at: datetime
+    deadline: datetime
+
+    def apply(self, order: ProtectionOrder) -> None:
+        order.check_ins = order.scheduled.cover(self.window)
+        order.missed_check_ins += 1
+        alert = Alert(self.window_opened_at, self.due_at, self.timestamp)
+        order.scrutiny = order.scrutiny.with_alert(alert)
+
+
+class ProtectedPersonDied(Event):
+    """A protected person died."""
+
+    person_id: str
+    died_at: datetime
+
+    def apply(self, order: ProtectionOrder) -> None:
+        order.scrutiny = order.scrutiny.with_death(self.person_id, self.died_at, self.timestamp)
+
+
+class ReportFlagged(Event):
+    """A falsification detector's finding about a recorded report."""
+
+    finding: Finding
+
+    def apply(self, order: ProtectionOrder) -> None:
+        order.scrutiny = order.scrutiny.with_finding(self.finding)
+
+
+class FindingReviewed(Event):
+    """A supervisor confirmed or dismissed a finding."""
+
+    finding_id: UUID
+    decision: Decision
+    reason: str
+
+    def apply(self, order: ProtectionOrder) -> None:
+        order.scrutiny = order.scrutiny.with_review(self.finding_id, Decision(self.decision))
+
+
+class BreachReported(Event):
+    """A breach of the order was reported."""
+
+    breach: Breach
+
+    def apply(self, order: ProtectionOrder) -> None:
+        order.breaches[self.breach.breach_id] = self.breach
+        order.needs_reassessment = True
+        incident = Incident("breach", self.breach.occurred_at, self.timestamp)
+        order.scrutiny = order.scrutiny.with_incident(incident)
+
+
+class BreachResponded(Event):
+    """The police answered a breach."""
+
+    breach_id: UUID
+    response: BreachResponseKind
+    responded_at: datetime
+    notes: str
+
+    def apply(self, order: ProtectionOrder) -> None:
+        breach = order.breaches[self.breach_id]
+        order.breaches[self.breach_id] = replace(breach, responded=True)
+
+
+class Escalated(Event):
+    """The order was escalated to a supervisor, prosecutor or court."""
+
+    escalation: Escalation
+
+    def apply(self, order: ProtectionOrder) -> None:
+        order.escalations[self.escalation.escalation_id] = self.escalation
+        incident = Incident("escalation", self.timestamp, self.timestamp)
+        order.scrutiny = order.scrutiny.with_incident(incident)
+
+
+class EscalationAcknowledged(Event):
+    """An escalation was received and taken up."""
+
+    escalation_id: UUID
+
+    def apply(self, order: ProtectionOrder) -> None:
+        escalation = order.escalations[self.escalation_id]
+        order.escalations[self.escalation_id] = replace(escalation, acknowledged=True)
+
+
+class Extended(SetsNextCheckIn):
+    """The order now runs until a later time."""
+
+    valid_until: datetime
+    reason: str
+    policy_version: str
+    check_ins: CheckIns
+
+    def apply(self, order: ProtectionOrder) -> None:
+        order.terms = order.issued_terms.with_valid_until(self.valid_until)
+        order.check_ins = self.check_ins
+
+
+class Modified(Event):
+    """The conditions or the persons covered changed."""
+
+    conditions: tuple[Condition, ...]
+    other_conditions: tuple[str, ...]
+    protected_person_ids: tuple[str, ...]
+    reason: str
+
+    def apply(self, order: ProtectionOrder) -> None:
+        order.terms = order.issued_terms.modified(
+            self.conditions, self.other_conditions, self.protected_person_ids
+        )
+
+
+class Revoked(SetsNextCheckIn):
+    """The order was ended before its time."""
+
+    reason: str
+    check_ins: CheckIns
+
+    def apply(self, order: ProtectionOrder) -> None:
+        order.status, order.ended_at = Status.REVOKED, self.timestamp
+        order.check_ins = self.check_ins
+
+
+class Expired(Event):
+    """The order ran to the end of its validity."""
+
+    valid_until: datetime
+
+    def apply(self, order: ProtectionOrder) -> None:
+        order.status, order.ended_at = Status.EXPIRED, self.valid_until

@@ -1,0 +1,148 @@
+"""Decisions about what happens around an order: breaches, escalations, deaths, findings.
+
+These commands are part of the protection order (`ProtectionOrder` inherits them); they live
+here so that the order's own module stays about its life from request to end.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+from uuid import UUID, uuid4
+
+from orders import errors, events, guards
+from orders.policy import Policy
+from orders.scrutiny import Scrutiny
+from orders.values import (
+    Actor,
+    Breach,
+    BreachResponseKind,
+    Decision,
+    Escalation,
+    EscalationTarget,
+    Finding,
+    Status,
+    Terms,
+)
+
+
+class IncidentDecisions:
+    """The order's commands about breaches, escalations, deaths and detectors' findings."""
+
+    id: UUID
+    status: Status
+    ended_at: datetime | None
+    served_at: datetime | None
+    scrutiny: Scrutiny
+    breaches: dict[UUID, Breach]
+    escalations: dict[UUID, Escalation]
+    trigger_event: Callable[..., Any]
+
+    @property
+    def issued_terms(self) -> Terms:
+        raise NotImplementedError
+
+    @property
+    def person_ids(self) -> set[str]:
+        raise NotImplementedError
+
+    def report_death(
+        self, person_id: str, *, died_at: datetime, by: Actor, at: datetime, policy: Policy
+    ) -> None:
+        """Record that a protected person has died; reports after it are scrutinised."""
+        guards.not_in_future(died_at, at, policy, field="died_at")
+        if person_id not in self.person_ids:
+            raise errors.UnknownProtectedPerson("person_id", "not a protected person of this order")
+        if person_id in self.scrutiny.dead:
+            raise errors.DeathAlreadyReported(f"the death of {person_id} is already recorded")
+        self.trigger_event(
+            events.ProtectedPersonDied, timestamp=at, actor=by, person_id=person_id, died_at=died_at
+        )
+
+    def flag_report(
+        self, *, rule: str, evidence: str, flagged_version: int, by: Actor, at: datetime
+    ) -> bool:
+        """Record a detector's finding about the event at `flagged_version`; once per rule."""
+        if self.scrutiny.already_flagged(rule, flagged_version):
+            return False
+        finding = Finding(uuid4(), rule, evidence, flagged_version)
+        self.trigger_event(events.ReportFlagged, timestamp=at, actor=by, finding=finding)
+        return True
+
+    def review_finding(
+        self, finding_id: UUID, *, decision: Decision, reason: str, by: Actor, at: datetime
+    ) -> None:
+        """A supervisor confirms or dismisses a finding, saying why."""
+        finding = self.scrutiny.finding(finding_id)
+        if finding is None:
+            raise errors.FindingNotFound(f"order {self.id} has no finding {finding_id}")
+        if finding.decision is not None:
+            raise errors.FindingAlreadyReviewed(f"finding {finding_id} was {finding.decision}")
+        guards.says_why(reason, "a review")
+        self.trigger_event(
+            events.FindingReviewed,
+            timestamp=at,
+            actor=by,
+            finding_id=finding_id,
+            decision=decision,
+            reason=reason,
+        )
+
+    def report_breach(
+        self, *, occurred_at: datetime, description: str, by: Actor, at: datetime, policy: Policy
+    ) -> UUID:
+        guards.not_in_future(occurred_at, at, policy, field="occurred_at")
+        terms = self.issued_terms
+        guards.within(terms, occurred_at, field="occurred_at", ended_at=self.ended_at)
+        enforceable = self.served_at is not None and self.served_at <= occurred_at
+        breach = Breach(uuid4(), occurred_at, description, enforceable)
+        self.trigger_event(events.BreachReported, timestamp=at, actor=by, breach=breach)
+        return breach.breach_id
+
+    def respond_to_breach(
+        self,
+        breach_id: UUID,
+        *,
+        response: BreachResponseKind,
+        responded_at: datetime,
+        notes: str,
+        by: Actor,
+        at: datetime,
+        policy: Policy,
+    ) -> None:
+        guards.not_in_future(responded_at, at, policy, field="responded_at")
+        if self.status is not Status.ISSUED:
+            raise errors.OrderNotInForce(f"order {self.id} is {self.status}, not in force")
+        breach = self.breaches.get(breach_id)
+        if breach is None:
+            raise errors.BreachNotFound(f"order {self.id} has no breach {breach_id}")
+        if responded_at < breach.occurred_at:
+            raise errors.ClaimedTimeOutOfRange("responded_at", "before the breach occurred")
+        self.trigger_event(
+            events.BreachResponded,
+            timestamp=at,
+            actor=by,
+            breach_id=breach_id,
+            response=response,
+            responded_at=responded_at,
+            notes=notes,
+        )
+
+    def escalate(self, *, target: EscalationTarget, reason: str, by: Actor, at: datetime) -> UUID:
+        guards.says_why(reason, "an escalation")
+        escalation = Escalation(uuid4(), target, reason)
+        self.trigger_event(events.Escalated, timestamp=at, actor=by, escalation=escalation)
+        return escalation.escalation_id
+
+    def acknowledge_escalation(self, escalation_id: UUID, *, by: Actor, at: datetime) -> None:
+        escalation = self.escalations.get(escalation_id)
+        if escalation is None:
+            raise errors.EscalationNotFound(f"order {self.id} has no escalation {escalation_id}")
+        if escalation.acknowledged:
+            raise errors.EscalationAlreadyAcknowledged(
+                f"escalation {escalation_id} was acknowledged"
+            )
+        self.trigger_event(
+            events.EscalationAcknowledged, timestamp=at, actor=by, escalation_id=escalation_id
+        )
