@@ -22,7 +22,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import psycopg
-from tests.factories import HIGH_RISK_ANSWERS, INSPECTOR, SOCIAL_WORKER, a_request, a_visit, terms
+from tests.factories import (
+    INSPECTOR,
+    SOCIAL_WORKER,
+    a_visit_command,
+    an_assessment,
+    issue_order,
+    request_order,
+)
 from tests.pg_cluster import Cluster
 
 from orders.clock import SimulatedClock
@@ -82,16 +89,16 @@ def through_the_application(service: Service, clock: SimulatedClock, n: int) -> 
     ids: list[uuid.UUID] = []
 
     def open_order(i: int) -> None:
-        ids.append(orders.request(a_request(clock()), by=SOCIAL_WORKER).id)
+        ids.append(orders.handle(request_order(clock()), by=SOCIAL_WORKER).order.id)
 
     requested = rate("open orders (1 new event each)", n, open_order)
     for order_id in ids[: n // 4]:
-        orders.assess_risk(order_id, HIGH_RISK_ANSWERS, final_level=None, reason="", by=INSPECTOR)
-        orders.issue(order_id, terms(clock(), kind=OrderKind.COURT), by=INSPECTOR)
+        orders.handle(an_assessment(), order_id, by=INSPECTOR)
+        orders.handle(issue_order(clock(), kind=OrderKind.COURT), order_id, by=INSPECTOR)
     clock.advance(timedelta(hours=1))
 
     def visit(i: int) -> None:
-        orders.record_visit(ids[i % (n // 4)], a_visit(clock()), by=INSPECTOR)
+        orders.handle(a_visit_command(clock()), ids[i % (n // 4)], by=INSPECTOR)
 
     visits = rate("record visits (load + 1 event)", n, visit)
     head = service.views.head()

@@ -1,10 +1,16 @@
-"""Realistic values for tests: a mother and her child, a violent spouse, an inspector."""
+"""Realistic values for tests: a mother and her child, a violent spouse, an inspector.
+
+Domain values (`a_request`, `terms`, `a_visit`) drive the aggregate directly; commands
+(`request_order`, `an_assessment`, `issue_order`, `a_visit_command`) go through
+`Orders.handle`; `request_json` is the same request as the API receives it.
+"""
 
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from orders.commands import AssessRisk, IssueOrder, RecordVisit, RequestOrder
 from orders.values import (
     Actor,
     Channel,
@@ -88,3 +94,35 @@ def request_json(now: datetime, **changes: Any) -> dict[str, Any]:
         "firearms_access": "unknown",
     }
     return body | changes
+
+
+def request_order(now: datetime, **changes: Any) -> RequestOrder:
+    """The request of `request_json`, as the command that opens an order."""
+    return RequestOrder.model_validate(request_json(now, **changes))
+
+
+def an_assessment(answers: dict[str, bool] = HIGH_RISK_ANSWERS, **changes: Any) -> AssessRisk:
+    return AssessRisk(answers=answers, **changes)
+
+
+def issue_order(now: datetime, **changes: Any) -> IssueOrder:
+    """The command that issues an order on the terms of `terms`."""
+    fields: dict[str, Any] = {
+        "kind": OrderKind.TEMPORARY,
+        "conditions": [Condition.NO_CONTACT, Condition.STAY_AWAY_FROM_RESIDENCE],
+        "protected_person_ids": ["p1", "p2"],
+        "inspector_id": INSPECTOR.id,
+        "valid_from": now,
+    }
+    return IssueOrder(**(fields | changes))
+
+
+def a_visit_command(at: datetime, **changes: Any) -> RecordVisit:
+    """The command that records the visit of `a_visit`."""
+    fields: dict[str, Any] = {
+        "visited_at": at,
+        "met_with": ["p1"],
+        "outcome": VisitOutcome.PERSON_SAFE,
+        "proof_code": "4711",
+    }
+    return RecordVisit(**(fields | changes))

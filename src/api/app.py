@@ -1,29 +1,43 @@
-"""The HTTP application: routers, error mapping, and the service it serves."""
+"""The HTTP application: routers, error mapping, and the parts it serves."""
 
 from __future__ import annotations
 
 from fastapi import Depends, FastAPI
+from fastapi.routing import APIRoute
 
 from api import errors
-from api.deps import authorised_user
+from api.deps import Parts, authorised_user, known_query_only
 from api.limits import BodyLimit
-from api.routes import actions, audit, orders, system
-from service.bootstrap import Service
+from api.routes import audit, commands, orders, system
+from api.tokens import Tokens
+from orders.application import Orders
+from projections import Queries
 
 
-def create_app(service: Service) -> FastAPI:
-    """Build the API around an already-built service (the composition root makes it)."""
+def create_app(
+    orders_app: Orders, queries: Queries, tokens: Tokens, *, read_wait_seconds: float = 5.0
+) -> FastAPI:
+    """Build the API around the application, the read models' queries and the token verifier
+    (the composition root makes them)."""
     app = FastAPI(
         title="Protection orders",
-        version="0.1.0",
+        version="0.2.0",
         description="Every action on a protection order, as an immutable, attributable fact.",
+        generate_unique_id_function=lambda route: route.name,
     )
-    app.state.service = service
+    app.state.parts = Parts(orders_app, queries, tokens, read_wait_seconds)
     app.add_middleware(BodyLimit)
     errors.install(app)
-    authorised = [Depends(authorised_user)]  # every case route: token, role rule, scope
-    app.include_router(orders.router, dependencies=authorised)
-    app.include_router(actions.router, dependencies=authorised)
-    app.include_router(audit.router, dependencies=authorised)
-    app.include_router(system.router)
+    guarded = [Depends(known_query_only), Depends(authorised_user)]  # token, rule, scope
+    app.include_router(commands.router(orders_app.policy), dependencies=guarded)
+    app.include_router(orders.router, dependencies=guarded)
+    app.include_router(audit.router, dependencies=guarded)
+    app.include_router(system.router, dependencies=[Depends(known_query_only)])
+    for route in operations(app):
+        route.summary = route.summary or route.description.strip().splitlines()[0]
     return app
+
+
+def operations(app: FastAPI) -> list[APIRoute]:
+    """The routes of the app that are operations of its OpenAPI document."""
+    return [r for r in app.routes if isinstance(r, APIRoute) and r.include_in_schema]

@@ -1,30 +1,40 @@
-"""Dependencies every route shares: the service, the verified caller, and their rights."""
+"""Dependencies every route shares: the parts it serves, the verified caller, and their rights."""
 
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from typing import Annotated
 from uuid import UUID
 
 from fastapi import Depends, Header, HTTPException, Request
+from fastapi.dependencies.models import Dependant
+from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api import access
-from api.tokens import AuthenticationFailed, User
-from orders.application import Options, Orders
+from api.tokens import AuthenticationFailed, Tokens, User
+from orders.application import Orders
 from orders.storage import CommandKey
-from service.bootstrap import Service
+from projections import Queries
 
 bearer = HTTPBearer(auto_error=False, description="A token from `protection-orders token`.")
 
 
-def get_service(request: Request) -> Service:
-    service: Service = request.app.state.service
-    return service
+@dataclass(frozen=True)
+class Parts:
+    """What the API serves: the application, the read models' queries, the token verifier."""
+
+    orders: Orders
+    queries: Queries
+    tokens: Tokens
+    read_wait_seconds: float = 5.0
 
 
-def get_orders(request: Request) -> Orders:
-    return get_service(request).orders
+def get_parts(request: Request) -> Parts:
+    parts: Parts = request.app.state.parts
+    return parts
 
 
 def current_user(
@@ -35,13 +45,36 @@ def current_user(
     if credentials is None:
         raise _unauthorised("a bearer token is required (Authorization: Bearer <token>)")
     try:
-        return get_service(request).tokens.verify(credentials.credentials)
+        return get_parts(request).tokens.verify(credentials.credentials)
     except AuthenticationFailed as e:
         raise _unauthorised(str(e)) from None
 
 
 def _unauthorised(reason: str) -> HTTPException:
     return HTTPException(status_code=401, detail=reason, headers={"WWW-Authenticate": "Bearer"})
+
+
+def known_query_only(request: Request) -> None:
+    """Refuse query parameters the route does not declare (422), rather than ignore them."""
+    route = request.scope.get("route")
+    if not isinstance(route, APIRoute):
+        return
+    known = _query_names(route.dependant)
+    unknown = sorted(set(request.query_params) - known)
+    if unknown:
+        raise RequestValidationError(
+            [
+                {"loc": ("query", name), "msg": "is not a parameter of this route", "type": "extra"}
+                for name in unknown
+            ]
+        )
+
+
+def _query_names(dependant: Dependant) -> set[str]:
+    names = {param.alias for param in dependant.query_params}
+    for sub in dependant.dependencies:
+        names |= _query_names(sub)
+    return names
 
 
 def authorised_user(request: Request, user: Annotated[User, Depends(current_user)]) -> User:
@@ -53,13 +86,20 @@ def authorised_user(request: Request, user: Annotated[User, Depends(current_user
             order_id = UUID(raw)
         except ValueError:
             return user  # the route's own validation answers 422
-        access.check_order(get_service(request), order_id, user)
+        access.check_order(get_parts(request).orders.get(order_id), user)
     return user
 
 
-ServiceDep = Annotated[Service, Depends(get_service)]
-OrdersDep = Annotated[Orders, Depends(get_orders)]
+PartsDep = Annotated[Parts, Depends(get_parts)]
 UserDep = Annotated[User, Depends(authorised_user)]
+
+
+@dataclass(frozen=True)
+class Options:
+    """How a command may be qualified: a caller's key for retries, the version it saw."""
+
+    key: CommandKey | None = None
+    expected_version: int | None = None
 
 
 async def command_options(
@@ -83,14 +123,37 @@ async def command_options(
     ] = None,
 ) -> Options:
     """The Idempotency-Key and If-Match a command was sent with."""
-    options: Options = {}
+    key = None
     if idempotency_key is not None:
         body = await request.body()
         digest = hashlib.sha256(f"{request.method} {request.url.path}\n".encode() + body)
-        options["key"] = CommandKey(user.id, idempotency_key, digest.hexdigest())
-    if if_match is not None:
-        options["expected_version"] = int(if_match.removeprefix("W/").strip('"'))
-    return options
+        key = CommandKey(user.id, idempotency_key, digest.hexdigest())
+    expected = None if if_match is None else int(if_match.removeprefix("W/").strip('"'))
+    return Options(key, expected)
 
 
 OptionsDep = Annotated[Options, Depends(command_options)]
+
+MinPosition = Annotated[
+    int | None,
+    Header(
+        ge=0,
+        le=2**62,
+        description="Read your writes: wait (briefly) until this read reflects the log up to "
+        "this position, as a command's X-Log-Position header gave it.",
+    ),
+]
+
+
+class ReadModelBehind(Exception):
+    """The read model asked for did not reach the position asked for in time (HTTP 503)."""
+
+
+def seen(parts: Parts, view: str, min_position: int | None) -> None:
+    """Wait until `view` reflects the log up to `min_position`, within the API's bound."""
+    if min_position is None:
+        return
+    if not parts.queries.views.wait(min_position, projection=view, timeout=parts.read_wait_seconds):
+        raise ReadModelBehind(
+            f"the {view} read model has not yet reached position {min_position}; retry shortly"
+        )

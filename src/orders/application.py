@@ -26,7 +26,6 @@ CONFLICT_ATTEMPTS = 3
 DEVELOPMENT_SIGNING_KEY = bytes(range(32))  # never in production: settings refuse it there
 
 
-
 @dataclass(frozen=True)
 class Outcome:
     """What a command did: the order as saved, the id of anything new, what the order's
@@ -161,15 +160,17 @@ class Orders(Application[UUID]):
         order: ProtectionOrder = self.repository.get(found.order_id, version=found.version)
         return Outcome(order, UUID(found.ref) if found.ref else None, None, None)
 
-    def read_confidential(self, order_id: UUID, *, by: Actor) -> ProtectionOrder:
+    def read_confidential(self, order_id: UUID, *, by: Actor) -> Outcome:
         """Load the order for a read of its sensitive fields, recording the read first.
 
         If the record of the read cannot be stored, the read is refused: nobody sees a
-        protected person's address without a trace.
+        protected person's address without a trace. The outcome's position is the record's.
         """
         order = self.get(order_id)
-        self.save(Disclosure.record(order_id, by=by, fields=SENSITIVE_FIELDS, at=self.now()))
-        return order
+        disclosure = Disclosure.record(order_id, by=by, fields=SENSITIVE_FIELDS, at=self.now())
+        recordings = self.save(disclosure)
+        position = max((r.notification.id for r in recordings), default=None)
+        return Outcome(order, None, None, position)
 
     def _save(
         self, order: ProtectionOrder, key: CommandKey | None = None, ref: UUID | None = None

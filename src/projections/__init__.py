@@ -2,20 +2,38 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from eventsourcing.application import Application
 
-from projections.activity import ActivityView
-from projections.deadlines import DeadlinesView
-from projections.disclosures import DisclosuresView
-from projections.order_state import OrderStateView
-from projections.runner import ProjectionRunner
-from projections.timeline import TimelineView
+from projections.activity import ActivityView, Audit
+from projections.deadlines import Deadlines, DeadlinesView
+from projections.disclosures import Disclosures, DisclosuresView
+from projections.follower import Follower
+from projections.order_state import OrderStates, OrderStateView
+from projections.timeline import Timelines, TimelineView
 
 
-def order_views(app: Application[Any]) -> ProjectionRunner:
-    """A runner for every read model of the Orders application."""
-    return ProjectionRunner(
+def order_views(app: Application[Any]) -> Follower:
+    """A follower keeping every read model of the Orders application."""
+    return Follower(
         app, [OrderStateView(), TimelineView(), DeadlinesView(), DisclosuresView(), ActivityView()]
     )
+
+
+@dataclass(frozen=True)
+class Queries:
+    """The read models' queries, and the follower that keeps them (for lag and waits)."""
+
+    views: Follower
+    states: OrderStates
+    timelines: Timelines
+    deadlines: Deadlines
+    disclosures: Disclosures
+    audit: Audit
+
+    @classmethod
+    def over(cls, views: Follower) -> Queries:
+        db = views.db
+        return cls(views, OrderStates(db), Timelines(db), Deadlines(db), Disclosures(db), Audit(db))

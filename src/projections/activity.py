@@ -13,7 +13,7 @@ from typing import Any
 
 from orders import events
 from projections.database import Row, Transaction, ViewDatabase, iso
-from projections.runner import View
+from projections.follower import View
 
 SECOND = timedelta(seconds=1)
 

@@ -6,26 +6,25 @@ stale row can only cause a look that finds nothing to do, never a wrong alert.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from functools import singledispatchmethod
 from typing import Any
 from uuid import UUID
 
 from orders import events
 from projections.database import Transaction, ViewDatabase, iso
-from projections.runner import View
-
-_MICROSECOND = timedelta(microseconds=1)
+from projections.follower import View
 
 
 class DeadlinesView(View):
-    """Projects each order in force onto its check-in deadline (due + grace) and expiry."""
+    """Projects each order in force onto its check-in deadline and its expiry, as the order's
+    events decided them."""
 
     name = "deadlines"
     accepts = (events.Event, events.Requested)
     tables = (
         "CREATE TABLE IF NOT EXISTS deadlines ("
-        "order_id TEXT PRIMARY KEY, check_in_deadline TEXT, expires_at TEXT, grace_us BIGINT)",
+        "order_id TEXT PRIMARY KEY, check_in_deadline TEXT, expires_at TEXT)",
         "CREATE INDEX IF NOT EXISTS deadlines_check_in ON deadlines (check_in_deadline)",
         "CREATE INDEX IF NOT EXISTS deadlines_expiry ON deadlines (expires_at)",
     )
@@ -35,64 +34,41 @@ class DeadlinesView(View):
         pass  # events that move no deadline
 
     @apply.register
-    def _(self, event: events.InspectionVisitRecorded, position: int, tx: Transaction) -> None:
-        self._set_check_in(tx, event.originator_id, event.check_in_due)
-
-    @apply.register
-    def _(self, event: events.CheckInMissed, position: int, tx: Transaction) -> None:
-        self._set_check_in(tx, event.originator_id, event.check_in_due)
+    def _(self, event: events.SetsNextCheckIn, position: int, tx: Transaction) -> None:
+        tx.execute(
+            "UPDATE deadlines SET check_in_deadline = ? WHERE order_id = ?",
+            (iso(event.check_in_deadline), str(event.originator_id)),
+        )
 
     @apply.register
     def _(self, event: events.Issued, position: int, tx: Transaction) -> None:
-        grace = event.schedule.grace
-        due = event.check_in_due
         tx.execute(
-            "INSERT INTO deadlines (order_id, check_in_deadline, expires_at, grace_us) "
-            "VALUES (?, ?, ?, ?)",
+            "INSERT INTO deadlines (order_id, check_in_deadline, expires_at) VALUES (?, ?, ?)",
             (
                 str(event.originator_id),
-                iso(None if due is None else due + grace),
+                iso(event.check_in_deadline),
                 iso(event.terms.valid_until),
-                grace // _MICROSECOND,
             ),
         )
 
     @apply.register
-    def _(self, event: events.RiskAssessed, position: int, tx: Transaction) -> None:
-        if event.schedule is not None:  # a tighter cadence moved the pending check-in
-            self._set_check_in(tx, event.originator_id, event.check_in_due)
-
-    @apply.register
     def _(self, event: events.Extended, position: int, tx: Transaction) -> None:
         tx.execute(
-            "UPDATE deadlines SET expires_at = ? WHERE order_id = ?",
-            (iso(event.valid_until), str(event.originator_id)),
+            "UPDATE deadlines SET expires_at = ?, check_in_deadline = ? WHERE order_id = ?",
+            (iso(event.valid_until), iso(event.check_in_deadline), str(event.originator_id)),
         )
-        self._set_check_in(tx, event.originator_id, event.check_in_due)
 
     @apply.register
     def _(self, event: events.Revoked, position: int, tx: Transaction) -> None:
         tx.execute(
-            "UPDATE deadlines SET expires_at = NULL WHERE order_id = ?", (str(event.originator_id),)
+            "UPDATE deadlines SET expires_at = NULL, check_in_deadline = ? WHERE order_id = ?",
+            (iso(event.check_in_deadline), str(event.originator_id)),
         )
-        self._set_check_in(tx, event.originator_id, event.check_in_due)
 
     @apply.register
     def _(self, event: events.Expired, position: int, tx: Transaction) -> None:
         tx.execute(
             "UPDATE deadlines SET expires_at = NULL WHERE order_id = ?", (str(event.originator_id),)
-        )
-
-    @staticmethod
-    def _set_check_in(tx: Transaction, order_id: UUID, due: datetime | None) -> None:
-        tx.execute("SELECT grace_us FROM deadlines WHERE order_id = ?", (str(order_id),))
-        row = tx.fetchone()
-        if row is None:
-            return  # not issued yet: no deadlines
-        deadline = None if due is None else iso(due + int(row["grace_us"]) * _MICROSECOND)
-        tx.execute(
-            "UPDATE deadlines SET check_in_deadline = ? WHERE order_id = ?",
-            (deadline, str(order_id)),
         )
 
 

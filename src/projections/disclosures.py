@@ -10,7 +10,7 @@ from uuid import UUID
 
 from orders.disclosure import Disclosure
 from projections.database import Row, Transaction, ViewDatabase, iso, parse_iso
-from projections.runner import View
+from projections.follower import View
 
 
 class DisclosuresView(View):

@@ -6,14 +6,14 @@ Holds no sensitive field: no names, addresses, positions or narratives.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from functools import singledispatchmethod
 from typing import Any
 from uuid import UUID
 
 from orders import events
 from projections.database import Row, Transaction, ViewDatabase, iso, parse_iso
-from projections.runner import View
+from projections.follower import View
 
 
 class OrderStateView(View):
@@ -27,7 +27,7 @@ class OrderStateView(View):
         "channel TEXT NOT NULL, risk_level TEXT, needs_reassessment INTEGER NOT NULL DEFAULT 0, "
         "inspector_id TEXT, kind TEXT, requested_at TEXT NOT NULL, issued_at TEXT, "
         "valid_from TEXT, valid_until TEXT, served INTEGER NOT NULL DEFAULT 0, "
-        "check_in_due TEXT, check_in_deadline TEXT, check_in_grace_us BIGINT, "
+        "check_in_due TEXT, check_in_deadline TEXT, "
         "missed_check_ins INTEGER NOT NULL DEFAULT 0, "
         "missed_since_visit INTEGER NOT NULL DEFAULT 0, last_visit_recorded_at TEXT, "
         "open_breaches INTEGER NOT NULL DEFAULT 0, open_escalations INTEGER NOT NULL DEFAULT 0, "
@@ -46,15 +46,10 @@ class OrderStateView(View):
             (*columns.values(), str(event.originator_id)),
         )
 
-    def _set_due(self, tx: Transaction, event: Any, due: datetime | None, **columns: Any) -> None:
-        tx.execute(
-            "SELECT check_in_grace_us FROM order_state WHERE order_id = ?",
-            (str(event.originator_id),),
-        )
-        row = tx.fetchone()
-        grace = timedelta(microseconds=int(row["check_in_grace_us"] or 0)) if row else timedelta()
-        deadline = None if due is None else due + grace
-        self._set(tx, event, check_in_due=iso(due), check_in_deadline=iso(deadline), **columns)
+    def _set_due(self, tx: Transaction, event: Any, **columns: Any) -> None:
+        """Copy the pending check-in's due time and deadline that the event decided."""
+        due, deadline = iso(event.check_in_due), iso(event.check_in_deadline)
+        self._set(tx, event, check_in_due=due, check_in_deadline=deadline, **columns)
 
     @singledispatchmethod
     def apply(self, event: Any, position: int, tx: Transaction) -> None:
@@ -78,17 +73,12 @@ class OrderStateView(View):
 
     @apply.register
     def _(self, event: events.RiskAssessed, position: int, tx: Transaction) -> None:
-        columns = {"risk_level": event.final_level, "needs_reassessment": 0}
-        if event.schedule is None:
-            self._set(tx, event, **columns)
-        else:
-            self._set_due(tx, event, event.check_in_due, **columns)
+        self._set_due(tx, event, risk_level=event.final_level, needs_reassessment=0)
 
     @apply.register
     def _(self, event: events.Issued, position: int, tx: Transaction) -> None:
-        terms, grace = event.terms, event.schedule.grace
-        due = event.check_in_due
-        self._set(
+        terms = event.terms
+        self._set_due(
             tx,
             event,
             status="issued",
@@ -97,9 +87,6 @@ class OrderStateView(View):
             issued_at=iso(event.timestamp),
             valid_from=iso(terms.valid_from),
             valid_until=iso(terms.valid_until),
-            check_in_grace_us=grace // timedelta(microseconds=1),
-            check_in_due=iso(due),
-            check_in_deadline=iso(None if due is None else due + grace),
         )
 
     @apply.register
@@ -111,7 +98,6 @@ class OrderStateView(View):
         self._set_due(
             tx,
             event,
-            event.check_in_due,
             missed_since_visit=0,
             last_visit_recorded_at=iso(event.timestamp),
         )
@@ -123,7 +109,7 @@ class OrderStateView(View):
             "missed_since_visit = missed_since_visit + 1 WHERE order_id = ?",
             (str(event.originator_id),),
         )
-        self._set_due(tx, event, event.check_in_due)
+        self._set_due(tx, event)
 
     @apply.register
     def _(self, event: events.BreachReported, position: int, tx: Transaction) -> None:
@@ -154,11 +140,11 @@ class OrderStateView(View):
 
     @apply.register
     def _(self, event: events.Extended, position: int, tx: Transaction) -> None:
-        self._set_due(tx, event, event.check_in_due, valid_until=iso(event.valid_until))
+        self._set_due(tx, event, valid_until=iso(event.valid_until))
 
     @apply.register
     def _(self, event: events.Revoked, position: int, tx: Transaction) -> None:
-        self._set_due(tx, event, event.check_in_due, status="revoked")
+        self._set_due(tx, event, status="revoked")
 
     @apply.register
     def _(self, event: events.Expired, position: int, tx: Transaction) -> None:
@@ -198,7 +184,22 @@ class OrderStates:
         return _typed(rows[0]) if rows else None
 
     def find(self, where: OrderFilter, *, now: datetime) -> list[Row]:
-        clauses, params = [], []
+        """The orders matching `where`, oldest request first, one page of them."""
+        sql, params = self._where(where, now)
+        sql = (
+            "SELECT * FROM order_state" + sql + " ORDER BY requested_at, order_id LIMIT ? OFFSET ?"
+        )
+        return [_typed(row) for row in self.db.query(sql, (*params, where.limit, where.offset))]
+
+    def count(self, where: OrderFilter, *, now: datetime) -> int:
+        """How many orders match `where`, all pages together."""
+        sql, params = self._where(where, now)
+        return int(self.db.query("SELECT COUNT(*) AS n FROM order_state" + sql, params)[0]["n"])
+
+    @staticmethod
+    def _where(where: OrderFilter, now: datetime) -> tuple[str, list[object]]:
+        clauses: list[str] = []
+        params: list[object] = []
         for column in ("status", "district", "risk_level", "inspector_id"):
             value = getattr(where, column)
             if value is not None:
@@ -217,11 +218,7 @@ class OrderStates:
         if where.overdue is not None:
             clauses.append(overdue if where.overdue else f"NOT {overdue}")
             params.append(iso(now))
-        sql = "SELECT * FROM order_state"
-        if clauses:
-            sql += " WHERE " + " AND ".join(clauses)
-        sql += " ORDER BY requested_at, order_id LIMIT ? OFFSET ?"
-        return [_typed(row) for row in self.db.query(sql, (*params, where.limit, where.offset))]
+        return (" WHERE " + " AND ".join(clauses) if clauses else ""), params
 
 
 def _typed(row: Row) -> Row:
@@ -238,5 +235,4 @@ def _typed(row: Row) -> Row:
         row[column] = parse_iso(row[column])
     for column in ("served", "needs_reassessment"):
         row[column] = bool(row[column])
-    row.pop("check_in_grace_us", None)
     return row

@@ -13,7 +13,7 @@ from uuid import UUID
 
 from orders import events
 from projections.database import Row, Transaction, ViewDatabase, iso, parse_iso
-from projections.runner import View
+from projections.follower import View
 
 
 class TimelineView(View):
@@ -92,7 +92,7 @@ def _(event: events.Issued) -> str:
     t = event.terms
     return (
         f"{t.kind} order issued, valid {iso(t.valid_from)} to {iso(t.valid_until)}; "
-        f"check-ins every {_hours(event.schedule.every)}; inspector {t.inspector_id}"
+        f"check-ins every {_hours(event.check_ins.every)}; inspector {t.inspector_id}"
     )
 
 

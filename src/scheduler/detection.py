@@ -1,27 +1,28 @@
-"""Runs the falsification detectors over new visit reports and records findings on the orders.
+"""The falsification detectors, as a projection of the log: each new visit report examined once.
 
-It follows the log like a read model, with its own position. A finding is recorded on the
-order (ReportFlagged) before the position moves on; if the process dies in between, the next
-run looks again and the order refuses a second finding of the same rule on the same report,
-so each finding is recorded exactly once.
+A finding is recorded on the order (ReportFlagged) before the follower moves the detectors'
+position on; if the process dies in between, the next run looks again and the order refuses a
+second finding of the same rule on the same report, so each finding is recorded once.
 """
 
 from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from typing import Any
 from uuid import UUID
 
-from orders import detectors, errors
+from orders import detectors, events
 from orders.application import Orders
+from orders.commands import FlagReport
 from orders.domain import ProtectionOrder
 from orders.values import SYSTEM_ACTOR
 from projections.database import iso
-from projections.runner import ProjectionRunner
+from projections.follower import Follower, Projection, Tracking
 
 log = logging.getLogger(__name__)
 
-NAME = "detectors"
+TIMELINE_WAIT_SECONDS = 10.0
 # The same inspector's reports recorded before this one (so a finding never depends on when
 # the detectors ran), claimed or recorded near it.
 NEIGHBOURS = (
@@ -31,63 +32,44 @@ NEIGHBOURS = (
 )
 
 
-class Detection:
-    """Examines each new visit report once; returns how many findings a run recorded."""
+class TimelineBehind(Exception):
+    """The timeline has not yet reached a report being examined; try again later."""
 
-    def __init__(self, orders: Orders, views: ProjectionRunner, *, batch_size: int = 200):
-        self.orders, self.views, self.batch_size = orders, views, batch_size
-        with views.db.transaction() as tx:
-            tx.execute(
-                "INSERT INTO projection_tracking (view, position) VALUES (?, 0) "
-                "ON CONFLICT (view) DO NOTHING",
-                (NAME,),
-            )
 
-    def run(self) -> int:
-        """Examine every visit report recorded since the last run."""
-        found = 0
-        while True:
-            self.views.catch_up()  # the timeline must include the reports examined
-            start = int(
-                self.views.db.query(
-                    "SELECT position FROM projection_tracking WHERE view = ?", (NAME,)
-                )[0]["position"]
-            )
-            notifications = self.orders.recorder.select_notifications(
-                start=start, limit=self.batch_size, inclusive_of_start=False
-            )
-            if not notifications:
-                return found
-            for notification in notifications:
-                event = self.orders.mapper.to_domain_event(notification)
-                if isinstance(event, ProtectionOrder.InspectionVisitRecorded):
-                    found += self._examine(event, notification.id)
-            with self.views.db.transaction() as tx:
-                tx.execute(
-                    "UPDATE projection_tracking SET position = ? WHERE view = ? AND position = ?",
-                    (notifications[-1].id, NAME, start),
-                )
+class Detectors(Projection):
+    """Examines each new visit report against the detectors' rules and flags what they find."""
 
-    def _examine(self, event: ProtectionOrder.InspectionVisitRecorded, position: int) -> int:
+    name = "detectors"
+    accepts = (events.InspectionVisitRecorded,)
+    in_transaction = False
+
+    def __init__(self, orders: Orders, views: Follower) -> None:
+        self.orders, self.views = orders, views
+        self.found = 0
+
+    def process_event(self, event: Any, tracking: Tracking) -> None:
+        if not self.views.wait(
+            tracking.position, projection="timeline", timeout=TIMELINE_WAIT_SECONDS
+        ):
+            raise TimelineBehind(f"the timeline has not reached position {tracking.position}")
         report = _report(event)
         try:
             order: ProtectionOrder = self.orders.repository.get(
                 report.order_id, version=report.version
             )
             context = detectors.Context(
-                order, self._others(report, position), self.orders.policy.detectors
+                order, self._others(report, tracking.position), self.orders.policy.detectors
             )
-            return sum(
-                self._flag(report, rule, evidence)
-                for rule, evidence in detectors.examine(report, context)
-            )
+            for rule, evidence in detectors.examine(report, context):
+                flag = FlagReport(rule=rule, evidence=evidence, flagged_version=report.version)
+                outcome = self.orders.handle(flag, report.order_id, by=SYSTEM_ACTOR)
+                self.found += int(bool(outcome.returned))
         except Exception:
             log.exception(
                 "detectors failed on order %s event %s; moving on", report.order_id, report.version
             )
-            return 0
 
-    def _others(self, report: Report, position: int) -> list[Report]:
+    def _others(self, report: detectors.Report, position: int) -> list[detectors.Report]:
         span = max(timedelta(hours=12), self.orders.policy.detectors.batch_window)
         claimed, recorded = report.visit.visited_at, report.recorded_at
         rows = self.views.db.query(
@@ -103,37 +85,27 @@ class Detection:
         )
         return [_report(self._visit_event(UUID(r["order_id"]), int(r["version"]))) for r in rows]
 
-    def _visit_event(self, order_id: UUID, version: int) -> ProtectionOrder.InspectionVisitRecorded:
+    def _visit_event(self, order_id: UUID, version: int) -> events.InspectionVisitRecorded:
         (event,) = self.orders.repository.event_store.get(order_id, gt=version - 1, lte=version)
-        assert isinstance(event, ProtectionOrder.InspectionVisitRecorded)
+        assert isinstance(event, events.InspectionVisitRecorded)
         return event
 
-    def _flag(self, report: Report, rule: str, evidence: str) -> int:
-        flagged: list[bool] = []
-        for _ in range(3):
-            try:
-                self.orders.change(
-                    report.order_id,
-                    lambda o, at: flagged.append(
-                        o.flag_report(
-                            rule=rule,
-                            evidence=evidence,
-                            flagged_version=report.version,
-                            by=SYSTEM_ACTOR,
-                            at=at,
-                        )
-                    ),
-                )
-                return int(flagged[-1])
-            except errors.ConcurrentChange:
-                continue
-        raise errors.ConcurrentChange(f"could not flag order {report.order_id}")
+
+class Detection:
+    """Runs the detectors over every visit report recorded since they last ran."""
+
+    def __init__(self, orders: Orders, views: Follower, *, batch_size: int = 200) -> None:
+        self.detectors = Detectors(orders, views)
+        self.follower = Follower(orders, [self.detectors], batch_size=batch_size)
+
+    def run(self) -> int:
+        """Examine every new visit report; returns how many findings were recorded."""
+        before = self.detectors.found
+        self.follower.catch_up()
+        return self.detectors.found - before
 
 
-Report = detectors.Report
-
-
-def _report(event: ProtectionOrder.InspectionVisitRecorded) -> Report:
-    return Report(
+def _report(event: events.InspectionVisitRecorded) -> detectors.Report:
+    return detectors.Report(
         event.originator_id, event.originator_version, event.actor.id, event.visit, event.timestamp
     )

@@ -9,7 +9,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from orders.application import Orders
 from projections.deadlines import Deadlines
-from projections.runner import ProjectionRunner
+from projections.follower import Follower
 from scheduler.sweep import sweep
 
 Job = tuple[str, Callable[[], object], float]
@@ -18,7 +18,7 @@ Job = tuple[str, Callable[[], object], float]
 
 def start_scheduler(
     orders: Orders,
-    views: ProjectionRunner,
+    views: Follower,
     deadlines: Deadlines,
     *,
     every_seconds: float,

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
 from uuid import UUID
 
+from orders import errors
 from orders.application import Orders
+from orders.commands import Command, ExpireOrder, RecordMissedCheckIns
+from orders.values import SYSTEM_ACTOR
 from projections.deadlines import Deadlines
-from projections.runner import ProjectionRunner
+from projections.follower import Follower
 
 log = logging.getLogger(__name__)
 
 BATCH = 500
+VIEW_WAIT_SECONDS = 10.0
 
 
 @dataclass(frozen=True)
@@ -25,25 +28,28 @@ class SweepResult:
     failed: int = 0
 
 
-def sweep(orders: Orders, views: ProjectionRunner, deadlines: Deadlines) -> SweepResult:
+def sweep(orders: Orders, views: Follower, deadlines: Deadlines) -> SweepResult:
     """Record one CheckInMissed per overdue window and expire orders past validity.
 
     Safe to re-run and to run in several processes at once: each order decides for itself
-    what is overdue, and a concurrent write makes the loser look again, so no alert is raised
+    what is overdue, and a concurrent write makes the loser decide again, so no alert is raised
     twice. A sweep after downtime raises every window missed meanwhile, each with its due time.
     One order that fails is logged and skipped; it never holds back the others' alerts.
+    The deadlines view is read once it has reached the log's head (or the sweep's own writes).
     """
     now, missed, expired, failed = orders.now(), 0, 0, 0
+    reached = views.head()
     while True:
-        views.catch_up()
+        if not views.wait(reached, projection="deadlines", timeout=VIEW_WAIT_SECONDS):
+            log.warning("sweep: the deadlines view lags the log; sweeping what it shows")
         overdue = deadlines.check_ins_overdue(now, limit=BATCH)
         ending = deadlines.expiries_due(now, limit=BATCH)
-        m, f1 = _each(overdue, orders.raise_missed_check_ins)
-        e, f2 = _each(ending, lambda order_id: int(orders.expire_if_due(order_id)))
+        m, f1, p1 = _each(orders, overdue, RecordMissedCheckIns())
+        e, f2, p2 = _each(orders, ending, ExpireOrder())
         missed, expired, failed = missed + m, expired + e, failed + f1 + f2
+        reached = max(reached, p1, p2)
         if (len(overdue) < BATCH and len(ending) < BATCH) or m + e == 0:
             break
-    views.catch_up()
     if missed or expired or failed:
         log.info(
             "sweep recorded %d missed check-in(s), %d expiry(ies); %d order(s) failed",
@@ -54,12 +60,19 @@ def sweep(orders: Orders, views: ProjectionRunner, deadlines: Deadlines) -> Swee
     return SweepResult(missed, expired, failed)
 
 
-def _each(order_ids: list[UUID], record: Callable[[UUID], int]) -> tuple[int, int]:
-    done = failed = 0
+def _each(orders: Orders, order_ids: list[UUID], command: Command) -> tuple[int, int, int]:
+    """Give `command` to each order; returns how many events, failures, the last position."""
+    done = failed = reached = 0
     for order_id in order_ids:
         try:
-            done += record(order_id)
+            outcome = orders.handle(command, order_id, by=SYSTEM_ACTOR)
+        except errors.OrderNotDueToExpire:
+            continue  # someone else expired it, or the view was stale: nothing to do
         except Exception:
             failed += 1
             log.exception("sweep failed on order %s; the next sweep will try again", order_id)
-    return done, failed
+            continue
+        if outcome.position is not None:
+            done += int(outcome.returned) if isinstance(outcome.returned, int) else 1
+            reached = max(reached, outcome.position)
+    return done, failed, reached

@@ -11,12 +11,12 @@ from api.tokens import Tokens
 from orders.application import Orders
 from orders.clock import Clock, system_clock
 from orders.policy import load_policy
-from projections import order_views
+from projections import Queries, order_views
 from projections.activity import Audit
 from projections.deadlines import Deadlines
 from projections.disclosures import Disclosures
+from projections.follower import Follower
 from projections.order_state import OrderStates
-from projections.runner import ProjectionRunner
 from projections.timeline import Timelines
 from service.settings import Settings
 
@@ -27,13 +27,32 @@ class Service:
 
     settings: Settings
     orders: Orders
-    views: ProjectionRunner
-    states: OrderStates
-    timelines: Timelines
-    deadlines: Deadlines
+    queries: Queries
     tokens: Tokens
-    disclosures: Disclosures
-    audit: Audit
+
+    @property
+    def views(self) -> Follower:
+        return self.queries.views
+
+    @property
+    def states(self) -> OrderStates:
+        return self.queries.states
+
+    @property
+    def timelines(self) -> Timelines:
+        return self.queries.timelines
+
+    @property
+    def deadlines(self) -> Deadlines:
+        return self.queries.deadlines
+
+    @property
+    def disclosures(self) -> Disclosures:
+        return self.queries.disclosures
+
+    @property
+    def audit(self) -> Audit:
+        return self.queries.audit
 
     def close(self) -> None:
         self.views.stop()
@@ -67,14 +86,4 @@ def bootstrap(settings: Settings, *, clock: Clock = system_clock) -> Service:
     if clock is system_clock and isinstance(orders.factory, PostgresFactory):
         orders.clock = database_clock(orders)
     views = order_views(orders)
-    return Service(
-        settings,
-        orders,
-        views,
-        OrderStates(views.db),
-        Timelines(views.db),
-        Deadlines(views.db),
-        Tokens(settings.token_key),
-        Disclosures(views.db),
-        Audit(views.db),
-    )
+    return Service(settings, orders, Queries.over(views), Tokens(settings.token_key))

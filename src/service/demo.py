@@ -13,6 +13,21 @@ from datetime import date, datetime, timedelta
 from uuid import UUID
 
 from orders.clock import SimulatedClock
+from orders.commands import (
+    AcknowledgeEscalation,
+    AssessRisk,
+    Command,
+    Escalate,
+    ExtendOrder,
+    IssueOrder,
+    RecordService,
+    RecordVisit,
+    ReportBreach,
+    RequestOrder,
+    RespondToBreach,
+    RevokeOrder,
+)
+from orders.inputs import ProtectedPersonIn, RespondentIn
 from orders.values import (
     Actor,
     BreachResponseKind,
@@ -21,16 +36,11 @@ from orders.values import (
     EscalationTarget,
     FirearmsAccess,
     OrderKind,
-    ProtectedPerson,
     Relationship,
-    Request,
-    Respondent,
     Role,
     ServiceMethod,
     Sex,
-    Terms,
     ViolenceType,
-    Visit,
     VisitOutcome,
 )
 from scheduler.detection import Detection
@@ -87,33 +97,38 @@ class Demo:
         district = r.choice(DISTRICTS)
         social_worker = Actor(f"sw-{district.lower()}", Role.SOCIAL_WORKER)
         inspector = Actor(f"insp-{district.lower()}-{r.randint(1, 3)}", Role.INSPECTOR)
-        children = tuple(
-            ProtectedPerson(
-                f"c{k}",
-                r.choice(CHILDREN),
-                r.choice(list(Sex)),
-                date(2012 + r.randint(0, 12), r.randint(1, 12), r.randint(1, 28)),
+        children = [
+            ProtectedPersonIn(
+                person_id=f"c{k}",
+                name=r.choice(CHILDREN),
+                sex=r.choice(list(Sex)),
+                birth_date=date(2012 + r.randint(0, 12), r.randint(1, 12), r.randint(1, 28)),
             )
             for k in range(r.choice((0, 0, 1, 2)))
-        )
-        request = Request(
+        ]
+        request = RequestOrder(
             channel=r.choice(list(Channel)),
             district=district,
             petitioner_name=r.choice(NAMES),
-            protected_persons=(
-                ProtectedPerson(
-                    "p1", r.choice(NAMES), Sex.FEMALE, date(r.randint(1970, 2004), 5, 1)
+            protected_persons=[
+                ProtectedPersonIn(
+                    person_id="p1",
+                    name=r.choice(NAMES),
+                    sex=Sex.FEMALE,
+                    birth_date=date(r.randint(1970, 2004), 5, 1),
                 ),
                 *children,
+            ],
+            respondent=RespondentIn(
+                name=r.choice(RESPONDENTS), relationship=r.choice(list(Relationship)[:4])
             ),
-            respondent=Respondent(r.choice(RESPONDENTS), r.choice(list(Relationship)[:4])),
-            violence_types=tuple(r.sample(list(ViolenceType), r.randint(1, 3))),
+            violence_types=r.sample(list(ViolenceType), r.randint(1, 3)),
             incident_at=now - timedelta(hours=r.randint(1, 48)),
             incident_narrative="(demo narrative)",
             shared_residence=r.random() < 0.6,
             firearms_access=r.choice(list(FirearmsAccess)),
         )
-        order = self.orders.request(request, by=social_worker)
+        order = self.orders.handle(request, by=social_worker).order
         self.at(
             now + timedelta(minutes=r.randint(10, 90)),
             lambda: self._assess_and_issue(order.id, inspector),
@@ -123,27 +138,27 @@ class Demo:
         r = self.random
         questions = list(self.orders.policy.risk_instrument.questions)
         answers = {q: r.random() < 0.3 for q in questions}
-        self.orders.assess_risk(order_id, answers, final_level=None, reason="", by=inspector)
+        self.orders.handle(AssessRisk(answers=answers), order_id, by=inspector)
         if r.random() < 0.1:
             return  # still waiting for a decision
         kind = r.choices(list(OrderKind), weights=(4, 4, 2))[0]
-        persons = tuple(p.person_id for p in self.orders.get(order_id).request.protected_persons)
-        terms = Terms(
-            kind,
-            (Condition.NO_CONTACT, r.choice(list(Condition))),
-            (),
-            persons,
-            inspector.id,
-            self.clock(),
+        persons = [p.person_id for p in self.orders.get(order_id).request.protected_persons]
+        issue = IssueOrder(
+            kind=kind,
+            conditions=[Condition.NO_CONTACT, r.choice(list(Condition))],
+            protected_person_ids=persons,
+            inspector_id=inspector.id,
+            valid_from=self.clock(),
+            valid_until=None,  # the policy's duration for the kind
         )
-        order = self.orders.issue(order_id, terms, by=inspector)
+        order = self.orders.handle(issue, order_id, by=inspector).order
         self.at(
             self.clock() + timedelta(hours=r.randint(2, 30)),
             lambda: self._serve(order_id, inspector),
         )
         diligence = r.choice((0.95, 0.9, 0.8, 0.5))  # some inspectors miss check-ins
         self._plan_visits(
-            order_id, inspector, diligence, order.schedule.windows() if order.schedule else []
+            order_id, inspector, diligence, order.check_ins.windows() if order.check_ins else []
         )
         if r.random() < 0.15:
             self.at(
@@ -155,8 +170,8 @@ class Demo:
         elif r.random() < 0.05:
             self.at(
                 self.clock() + timedelta(days=r.uniform(1, 20)),
-                lambda: self._attempt(
-                    lambda: self.orders.revoke(order_id, reason="court decision", by=inspector)
+                lambda: self._attempt_to(
+                    RevokeOrder(reason="court decision"), order_id, by=inspector
                 ),
             )
 
@@ -164,11 +179,8 @@ class Demo:
         order = self.orders.get(order_id)
         if order.terms is not None:
             until = order.terms.valid_from + timedelta(days=self.random.choice((10, 20, 30)))
-            self._attempt(
-                lambda: self.orders.extend(
-                    order_id, valid_until=until, reason="continued threat", by=inspector
-                )
-            )
+            extend = ExtendOrder(valid_until=until, reason="continued threat")
+            self._attempt_to(extend, order_id, by=inspector)
 
     def _plan_visits(
         self,
@@ -189,10 +201,10 @@ class Demo:
                 )
 
     def _forged_visit(self, order_id: UUID, inspector: Actor, claimed: datetime) -> Step:
-        visit = Visit(claimed, ("p1",), VisitOutcome.PERSON_SAFE)  # no proof: none to give
-        return lambda: self._attempt(
-            lambda: self.orders.record_visit(order_id, visit, by=inspector)
+        visit = RecordVisit(  # no proof: none to give
+            visited_at=claimed, met_with=["p1"], outcome=VisitOutcome.PERSON_SAFE
         )
+        return lambda: self._attempt_to(visit, order_id, by=inspector)
 
     def _attempt(self, step: Step) -> None:
         try:
@@ -200,55 +212,56 @@ class Demo:
         except Exception:  # the order may have ended meanwhile: as in life, nothing to do
             return
 
+    def _attempt_to(self, command: Command, order_id: UUID, *, by: Actor) -> None:
+        self._attempt(lambda: self.orders.handle(command, order_id, by=by))
+
     def _serve(self, order_id: UUID, inspector: Actor) -> None:
-        self._attempt(
-            lambda: self.orders.serve(
-                order_id,
-                served_at=self.clock() - timedelta(minutes=30),
-                method=ServiceMethod.IN_PERSON,
-                notes="",
-                by=inspector,
-            )
+        served = RecordService(
+            served_at=self.clock() - timedelta(minutes=30), method=ServiceMethod.IN_PERSON
         )
+        self._attempt_to(served, order_id, by=inspector)
 
     def _visit(self, order_id: UUID, inspector: Actor) -> None:
         claimed = self.clock() - timedelta(minutes=self.random.randint(5, 120))
         outcome = self.random.choices(list(VisitOutcome), weights=(8, 2, 1, 1))[0]
-        visit = Visit(claimed, ("p1",), outcome, proof_code=str(self.random.randint(1000, 9999)))
-        self._attempt(lambda: self.orders.record_visit(order_id, visit, by=inspector))
+        visit = RecordVisit(
+            visited_at=claimed,
+            met_with=["p1"],
+            outcome=outcome,
+            proof_code=str(self.random.randint(1000, 9999)),
+        )
+        self._attempt_to(visit, order_id, by=inspector)
 
     def _breach(self, order_id: UUID, inspector: Actor) -> None:
         r, now = self.random, self.clock()
 
         def report() -> None:
-            _, breach_id = self.orders.report_breach(
-                order_id, occurred_at=now - timedelta(hours=2), description="(demo)", by=inspector
-            )
+            breach = ReportBreach(occurred_at=now - timedelta(hours=2), description="(demo)")
+            breach_id = self._new(breach, order_id, by=inspector)
             if r.random() < 0.7:
-                self.orders.respond_to_breach(
-                    order_id,
-                    breach_id,
+                response = RespondToBreach(
+                    breach_id=breach_id,
                     response=r.choice(list(BreachResponseKind)),
                     responded_at=now,
-                    notes="",
-                    by=inspector,
                 )
+                self.orders.handle(response, order_id, by=inspector)
             if r.random() < 0.4:
-                _, escalation_id = self.orders.escalate(
-                    order_id,
-                    target=EscalationTarget.SUPERVISOR,
-                    reason="breach after warning",
-                    by=inspector,
+                escalate = Escalate(
+                    target=EscalationTarget.SUPERVISOR, reason="breach after warning"
                 )
+                escalation_id = self._new(escalate, order_id, by=inspector)
                 chief = Actor("chief-" + inspector.id.split("-")[1], Role.SUPERVISOR)
                 if r.random() < 0.6:
+                    acknowledge = AcknowledgeEscalation(escalation_id=escalation_id)
                     self.at(
                         now + timedelta(hours=r.randint(1, 40)),
-                        lambda: self._attempt(
-                            lambda: self.orders.acknowledge_escalation(
-                                order_id, escalation_id, by=chief
-                            )
-                        ),
+                        lambda: self._attempt_to(acknowledge, order_id, by=chief),
                     )
 
         self._attempt(report)
+
+    def _new(self, command: Command, order_id: UUID, *, by: Actor) -> UUID:
+        """Give a command that makes something new (a breach, an escalation); returns its id."""
+        ref = self.orders.handle(command, order_id, by=by).ref
+        assert ref is not None, f"{type(command).__name__} made nothing new"
+        return ref

@@ -13,6 +13,7 @@ from api.app import create_app
 from api.tokens import Tokens, User
 from orders.clock import SimulatedClock
 from orders.values import Role
+from service.bootstrap import Service
 from service.settings import DEVELOPMENT_TOKEN_KEY
 from tests.factories import request_json
 
@@ -38,10 +39,36 @@ PROSECUTOR = bearer("pros-region", Role.PROSECUTOR, "Lenin", "Oktyabr")
 READER = bearer("court-registry", Role.READER, "*")
 
 
+class ReadingClient(TestClient):
+    """An HTTP client that reads its own writes: each read asks to see at least the log
+    position the client's last command reached (its X-Log-Position), as a browser session
+    would."""
+
+    position = 0
+
+    def request(self, method: str, url: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        if method.upper() == "GET" and self.position:
+            headers = dict(kwargs.pop("headers", None) or {})
+            headers.setdefault("X-Min-Position", str(self.position))
+            kwargs["headers"] = headers
+        response = super().request(method, url, **kwargs)
+        if "X-Log-Position" in response.headers:
+            self.position = max(self.position, int(response.headers["X-Log-Position"]))
+        return response
+
+
+def app_of(service: Service) -> Any:
+    return create_app(service.orders, service.queries, service.tokens)
+
+
 @pytest.fixture
-def client(service: object) -> Iterator[TestClient]:
-    with TestClient(create_app(service)) as test_client:  # type: ignore[arg-type]
-        yield test_client
+def client(service: Service) -> Iterator[TestClient]:
+    service.views.start(interval=0.05)  # the follower keeps the read models, as in service
+    try:
+        with ReadingClient(app_of(service)) as test_client:
+            yield test_client
+    finally:
+        service.views.stop()
 
 
 HIGH = {"threats_to_kill": True, "strangulation": True}

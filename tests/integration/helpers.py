@@ -5,7 +5,14 @@ from __future__ import annotations
 from uuid import UUID
 
 from orders.application import Orders
-from tests.factories import HIGH_RISK_ANSWERS, INSPECTOR, SOCIAL_WORKER, a_request, terms
+from tests.factories import (
+    HIGH_RISK_ANSWERS,
+    INSPECTOR,
+    SOCIAL_WORKER,
+    an_assessment,
+    issue_order,
+    request_order,
+)
 
 
 def issued_order(
@@ -16,7 +23,7 @@ def issued_order(
     **term_changes: object,
 ) -> UUID:
     """A requested, assessed and issued order, valid from now; returns its id."""
-    order = orders.request(a_request(orders.now(), district=district), by=SOCIAL_WORKER)
-    orders.assess_risk(order.id, answers, final_level=None, reason="", by=INSPECTOR)
-    orders.issue(order.id, terms(orders.now(), **term_changes), by=INSPECTOR)
+    order = orders.handle(request_order(orders.now(), district=district), by=SOCIAL_WORKER).order
+    orders.handle(an_assessment(answers), order.id, by=INSPECTOR)
+    orders.handle(issue_order(orders.now(), **term_changes), order.id, by=INSPECTOR)
     return order.id

@@ -2,37 +2,45 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import timedelta
 from uuid import UUID
 
 from orders.clock import SimulatedClock
-from orders.values import Location, LocationKind, OrderKind, Position
+from orders.inputs import LocationIn, PositionIn
+from orders.values import LocationKind, OrderKind
 from scheduler.detection import NAME, Detection
 from service.bootstrap import Service
-from tests.factories import INSPECTOR, LOW_RISK_ANSWERS, SOCIAL_WORKER, a_request, a_visit, terms
+from tests.factories import (
+    INSPECTOR,
+    LOW_RISK_ANSWERS,
+    SOCIAL_WORKER,
+    a_visit_command,
+    an_assessment,
+    issue_order,
+    request_order,
+)
 
-HOME = Position(42.8700, 74.5900)  # Bishkek
-NEARBY = Position(42.8710, 74.5910)  # about 140 m away
-OSH = Position(40.5300, 72.8000)  # about 300 km away
+HOME = PositionIn(latitude=42.8700, longitude=74.5900)  # Bishkek
+NEARBY = PositionIn(latitude=42.8710, longitude=74.5910)  # about 140 m away
+OSH = PositionIn(latitude=40.5300, longitude=72.8000)  # about 300 km away
 
 
 def order_with_home(service: Service, *, answers: dict[str, bool] = LOW_RISK_ANSWERS) -> UUID:
-    request = a_request(service.orders.now())
-    person = replace(
-        request.protected_persons[0],
-        locations=(Location(LocationKind.HOME, "14 Toktogul St", HOME),),
-    )
-    request = replace(request, protected_persons=(person, *request.protected_persons[1:]))
-    order = service.orders.request(request, by=SOCIAL_WORKER)
-    service.orders.assess_risk(order.id, answers, final_level=None, reason="", by=INSPECTOR)
-    service.orders.issue(order.id, terms(service.orders.now(), kind=OrderKind.COURT), by=INSPECTOR)
+    orders = service.orders
+    request = request_order(orders.now())
+    mother, *children = request.protected_persons
+    home = LocationIn(kind=LocationKind.HOME, address="14 Toktogul St", position=HOME)
+    mother = mother.model_copy(update={"locations": [home]})
+    request = request.model_copy(update={"protected_persons": [mother, *children]})
+    order = orders.handle(request, by=SOCIAL_WORKER).order
+    orders.handle(an_assessment(answers), order.id, by=INSPECTOR)
+    orders.handle(issue_order(orders.now(), kind=OrderKind.COURT), order.id, by=INSPECTOR)
     return order.id
 
 
 def rules_found(service: Service, order_id: UUID) -> dict[int, set[str]]:
     found: dict[int, set[str]] = {}
-    for finding in service.orders.get(order_id).findings.values():
+    for finding in service.orders.get(order_id).scrutiny.findings:
         found.setdefault(finding.flagged_version, set()).add(finding.rule)
     return found
 
@@ -40,8 +48,8 @@ def rules_found(service: Service, order_id: UUID) -> dict[int, set[str]]:
 def test_an_honest_visit_raises_no_finding(service: Service, clock: SimulatedClock) -> None:
     order_id = order_with_home(service)
     clock.advance(timedelta(hours=2))
-    service.orders.record_visit(
-        order_id, a_visit(clock() - timedelta(minutes=20), position=NEARBY), by=INSPECTOR
+    service.orders.handle(
+        a_visit_command(clock() - timedelta(minutes=20), position=NEARBY), order_id, by=INSPECTOR
     )
     assert Detection(service.orders, service.views).run() == 0
 
@@ -51,11 +59,11 @@ def test_a_visit_far_from_the_home_and_an_impossible_journey_are_flagged(
 ) -> None:
     first, second = order_with_home(service), order_with_home(service)
     clock.advance(timedelta(hours=3))
-    service.orders.record_visit(
-        first, a_visit(clock() - timedelta(hours=1), position=NEARBY), by=INSPECTOR
+    service.orders.handle(
+        a_visit_command(clock() - timedelta(hours=1), position=NEARBY), first, by=INSPECTOR
     )
-    service.orders.record_visit(
-        second, a_visit(clock() - timedelta(minutes=30), position=OSH), by=INSPECTOR
+    service.orders.handle(
+        a_visit_command(clock() - timedelta(minutes=30), position=OSH), second, by=INSPECTOR
     )  # 300 km in 30 minutes, and far from her home
     Detection(service.orders, service.views).run()
     assert rules_found(service, second) == {4: {"far_from_protected_location", "impossible_travel"}}
@@ -69,8 +77,8 @@ def test_many_reports_entered_within_minutes_are_flagged_as_batch_entry(
     clock.advance(timedelta(hours=6))
     for order_id in orders:
         clock.advance(timedelta(minutes=1))
-        service.orders.record_visit(
-            order_id, a_visit(clock() - timedelta(hours=2), position=NEARBY), by=INSPECTOR
+        service.orders.handle(
+            a_visit_command(clock() - timedelta(hours=2), position=NEARBY), order_id, by=INSPECTOR
         )
     Detection(service.orders, service.views).run()
     assert rules_found(service, orders[-1]) == {4: {"batch_entry"}}
@@ -82,8 +90,8 @@ def test_each_finding_is_recorded_once_even_if_the_detectors_run_again(
 ) -> None:
     order_id = order_with_home(service)
     clock.advance(timedelta(days=3))
-    service.orders.record_visit(
-        order_id, a_visit(clock() - timedelta(days=2), position=NEARBY), by=INSPECTOR
+    service.orders.handle(
+        a_visit_command(clock() - timedelta(days=2), position=NEARBY), order_id, by=INSPECTOR
     )
     detection = Detection(service.orders, service.views)
     assert detection.run() == 1

@@ -10,7 +10,7 @@ from orders.values import Status
 from scheduler.jobs import start_scheduler
 from service.bootstrap import bootstrap
 from service.settings import Settings
-from tests.factories import INSPECTOR, a_visit
+from tests.factories import INSPECTOR, a_visit_command
 from tests.integration.helpers import issued_order
 
 DRILL = Path(__file__).parent.parent / "drill_policy.toml"
@@ -31,7 +31,7 @@ def test_a_drill_runs_alerts_and_expiry_on_the_real_clock(
     try:
         order_id = issued_order(service.orders, answers=EXTREME)
         time.sleep(0.3)
-        service.orders.record_visit(order_id, a_visit(service.orders.now()), by=INSPECTOR)
+        service.orders.handle(a_visit_command(service.orders.now()), order_id, by=INSPECTOR)
         deadline = time.monotonic() + 8
         while (
             service.orders.get(order_id).status is not Status.EXPIRED

@@ -13,7 +13,7 @@ import pytest
 
 from service.settings import Settings, SettingsError
 from tests.conftest import ServiceFactory
-from tests.factories import SOCIAL_WORKER, a_request
+from tests.factories import SOCIAL_WORKER, request_order
 
 CANARY = "CANARY-Shelter-12-Chui-Avenue"
 
@@ -34,9 +34,8 @@ def raw_bytes(database_url: str) -> bytes:
 
 def store_a_canary(make_service: ServiceFactory, **settings: object) -> None:
     service = make_service(**settings)
-    request = a_request(service.orders.now())
-    request = type(request)(**{**request.__dict__, "incident_narrative": CANARY})
-    service.orders.request(request, by=SOCIAL_WORKER)
+    request = request_order(service.orders.now(), incident_narrative=CANARY)
+    service.orders.handle(request, by=SOCIAL_WORKER)
     service.views.catch_up()
     service.close()
 

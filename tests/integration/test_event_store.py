@@ -15,7 +15,14 @@ from orders.values import RiskLevel, Status
 from service.bootstrap import Service, bootstrap
 from service.settings import Settings
 from tests.conftest import ServiceFactory
-from tests.factories import INSPECTOR, SOCIAL_WORKER, a_request, a_visit, terms
+from tests.factories import (
+    INSPECTOR,
+    SOCIAL_WORKER,
+    a_visit,
+    a_visit_command,
+    issue_order,
+    request_order,
+)
 from tests.integration.helpers import issued_order
 
 
@@ -25,7 +32,7 @@ def test_an_order_read_back_from_the_store_has_the_state_and_typed_values_it_was
 ) -> None:
     order_id = issued_order(service.orders)
     clock.advance(timedelta(hours=3))
-    service.orders.record_visit(order_id, a_visit(clock() - timedelta(hours=1)), by=INSPECTOR)
+    service.orders.handle(a_visit_command(clock() - timedelta(hours=1)), order_id, by=INSPECTOR)
     order = service.orders.get(order_id)
     assert order.status is Status.ISSUED and order.risk_level is RiskLevel.HIGH
     assert order.request.protected_persons[1].name == "Emir"
@@ -41,7 +48,7 @@ def test_a_refused_command_stores_nothing(service: Service) -> None:
     order_id = issued_order(service.orders)
     head = service.views.head()
     with pytest.raises(errors.OrderAlreadyIssued):
-        service.orders.issue(order_id, terms(service.orders.now()), by=INSPECTOR)
+        service.orders.handle(issue_order(service.orders.now()), order_id, by=INSPECTOR)
     assert service.views.head() == head
 
 
@@ -75,7 +82,7 @@ def test_recorded_times_come_from_postgresqls_clock_or_else_the_services(
             return
         with psycopg.connect(database_url) as conn:
             before = conn.execute("SELECT clock_timestamp()").fetchone()[0]  # type: ignore[index]
-            order = service.orders.request(a_request(before), by=SOCIAL_WORKER)
+            order = service.orders.handle(request_order(before), by=SOCIAL_WORKER).order
             after = conn.execute("SELECT clock_timestamp()").fetchone()[0]  # type: ignore[index]
         assert before <= order.created_on <= after
         assert order.created_on.tzinfo is not None

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -17,7 +16,13 @@ from projections.runner import ProjectionRunner, View
 from projections.timeline import TimelineView
 from service.bootstrap import Service
 from tests.conftest import ServiceFactory
-from tests.factories import INSPECTOR, LOW_RISK_ANSWERS, SOCIAL_WORKER, a_request, a_visit
+from tests.factories import (
+    INSPECTOR,
+    LOW_RISK_ANSWERS,
+    SOCIAL_WORKER,
+    a_visit_command,
+    request_order,
+)
 from tests.integration.helpers import issued_order
 
 
@@ -53,7 +58,7 @@ def test_the_timeline_shows_actor_claimed_and_recorded_time_and_log_position(
     order_id = issued_order(service.orders)
     clock.advance(timedelta(hours=2))
     claimed = clock() - timedelta(hours=1)
-    service.orders.record_visit(order_id, a_visit(claimed), by=INSPECTOR)
+    service.orders.handle(a_visit_command(claimed), order_id, by=INSPECTOR)
     service.views.catch_up()
     timeline = service.timelines.of(order_id)
     assert [e["event_type"] for e in timeline] == [
@@ -175,8 +180,9 @@ def test_commands_and_the_projection_worker_share_one_process_without_blocking(
 
 
 def test_a_value_postgresql_cannot_store_never_stalls_the_read_models(service: Service) -> None:
-    request = replace(a_request(service.orders.now()), district="Len\x00in")
-    service.orders.request(request, by=SOCIAL_WORKER)  # the API refuses NUL; the core survives it
+    request = request_order(service.orders.now())
+    nul = request.model_copy(update={"district": "Len\x00in"})  # past the command's own check
+    service.orders.handle(nul, by=SOCIAL_WORKER)  # inputs refuse NUL; the core survives it
     issued_order(service.orders)
     service.views.catch_up()
     assert all(lag.behind == 0 for lag in service.views.lag())

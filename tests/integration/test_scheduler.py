@@ -15,7 +15,7 @@ from scheduler.sweep import sweep
 from service.bootstrap import Service
 from service.integrity import latest_checkpoint, make_checkpoint
 from tests.conftest import ServiceFactory
-from tests.factories import INSPECTOR, a_visit
+from tests.factories import INSPECTOR, a_visit_command
 from tests.integration.helpers import issued_order
 
 WEEK = timedelta(days=7)
@@ -51,7 +51,7 @@ def test_a_report_recorded_before_the_deadline_prevents_the_alert(
 ) -> None:
     order_id = issued_order(service.orders, kind=OrderKind.COURT)
     clock.advance(WEEK + GRACE)  # the last moment of the first window
-    service.orders.record_visit(order_id, a_visit(clock() - timedelta(days=1)), by=INSPECTOR)
+    service.orders.handle(a_visit_command(clock() - timedelta(days=1)), order_id, by=INSPECTOR)
     clock.advance(timedelta(minutes=1))
     assert run_sweep(service) == 0
     assert alerts(service, order_id) == []
@@ -64,7 +64,7 @@ def test_a_backdated_report_recorded_after_the_deadline_does_not_prevent_the_ale
     start = clock()
     order_id = issued_order(service.orders, kind=OrderKind.COURT)
     clock.advance(WEEK + GRACE + timedelta(minutes=1))
-    service.orders.record_visit(order_id, a_visit(start + timedelta(days=3)), by=INSPECTOR)
+    service.orders.handle(a_visit_command(start + timedelta(days=3)), order_id, by=INSPECTOR)
     assert run_sweep(service) == 1
     assert [a.due_at for a in alerts(service, order_id)] == [start + WEEK]
 

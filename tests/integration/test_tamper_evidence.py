@@ -22,7 +22,7 @@ from orders.clock import SimulatedClock
 from service.bootstrap import Service
 from service.cli import main
 from service.integrity import export_bundle, make_checkpoint, verify_bundle, verify_store
-from tests.factories import INSPECTOR, a_visit
+from tests.factories import INSPECTOR, a_visit_command
 from tests.integration.helpers import issued_order
 
 
@@ -63,7 +63,7 @@ def case(service: Service, clock: SimulatedClock) -> UUID:
     order_id = issued_order(service.orders)
     for _ in range(3):
         clock.advance(timedelta(hours=5))
-        service.orders.record_visit(order_id, a_visit(clock()), by=INSPECTOR)
+        service.orders.handle(a_visit_command(clock()), order_id, by=INSPECTOR)
     issued_order(service.orders)  # another order after it in the log
     make_checkpoint(service.orders, now=clock())
     service.views.catch_up()

@@ -1,6 +1,7 @@
 """The rules of an order's life on the aggregate alone: each refusal is named, changes nothing."""
 
 from datetime import UTC, datetime, timedelta
+from uuid import uuid4
 
 import pytest
 
@@ -41,6 +42,12 @@ def issued(answers: dict[str, bool] = HIGH_RISK_ANSWERS, **term_changes: object)
     order.assess_risk(answers, final_level=None, reason="", by=INSPECTOR, at=T0, policy=POLICY)
     order.issue(terms(T0, **term_changes), by=INSPECTOR, at=T0, policy=POLICY)
     return order
+
+
+def check_in_due(order: ProtectionOrder) -> datetime | None:
+    """When the issued order's pending check-in falls due (None: no more windows)."""
+    assert order.check_ins is not None
+    return order.check_ins.due
 
 
 def refused(order: ProtectionOrder, error: type[Exception], command: object) -> None:
@@ -116,8 +123,8 @@ def test_an_order_cannot_be_issued_twice() -> None:
 
 def test_issuing_copies_the_check_in_cadence_for_the_risk_level_from_the_policy() -> None:
     order = issued()
-    assert order.schedule is not None
-    assert order.schedule.every == POLICY.check_in_every[RiskLevel.HIGH]
+    assert order.check_ins is not None
+    assert order.check_ins.every == POLICY.check_in_every[RiskLevel.HIGH]
     assert (
         order.terms is not None
         and order.terms.valid_until == T0 + POLICY.kinds[OrderKind.TEMPORARY].duration
@@ -223,7 +230,7 @@ def test_a_breach_response_may_not_precede_the_breach_nor_name_an_unknown_one() 
         order,
         errors.BreachNotFound,
         lambda: order.respond_to_breach(
-            "nope",
+            uuid4(),
             response=BreachResponseKind.WARNING,
             responded_at=T0 + DAY,
             notes="",
@@ -292,13 +299,13 @@ def test_an_escalation_is_acknowledged_once() -> None:
     refused(
         order,
         errors.EscalationNotFound,
-        lambda: order.acknowledge_escalation("nope", by=SUPERVISOR, at=T0 + HOUR),
+        lambda: order.acknowledge_escalation(uuid4(), by=SUPERVISOR, at=T0 + HOUR),
     )
 
 
 def test_a_missed_check_in_is_refused_before_the_deadline_has_passed() -> None:
     order = issued()
-    due = order.check_in_due
+    due = check_in_due(order)
     assert due is not None
     refused(
         order,
@@ -314,16 +321,16 @@ def test_a_late_report_does_not_satisfy_the_window_whose_deadline_passed() -> No
     order.extend(valid_until=T0 + 9 * DAY, reason="x", by=INSPECTOR, at=T0 + HOUR, policy=POLICY)
     late = T0 + 3 * DAY + POLICY.check_in_grace + HOUR
     order.record_visit(a_visit(T0 + 2 * DAY), by=INSPECTOR, at=late, policy=POLICY)  # backdated
-    assert order.check_in_due == T0 + 3 * DAY  # window 1 is still unmet
+    assert check_in_due(order) == T0 + 3 * DAY  # window 1 is still unmet
     order.record_missed_check_in(by=SYSTEM_ACTOR, at=late)
-    assert order.check_in_due == T0 + 9 * DAY  # window 2 was met by the late report
+    assert check_in_due(order) == T0 + 9 * DAY  # window 2 was met by the late report
 
 
 def test_revoking_ends_the_order_and_its_check_ins() -> None:
     order = issued()
     order.revoke(reason="court set it aside", by=SUPERVISOR, at=T0 + HOUR)
     assert order.status is Status.REVOKED
-    assert order.check_in_due == T0 + HOUR
+    assert check_in_due(order) == T0 + HOUR
     refused(
         order,
         errors.OrderNotInForce,
@@ -333,7 +340,7 @@ def test_revoking_ends_the_order_and_its_check_ins() -> None:
 
 def test_a_reassessment_to_a_higher_level_tightens_the_check_ins() -> None:
     order = issued(answers=LOW_RISK_ANSWERS, kind=OrderKind.COURT)
-    assert order.check_in_due == T0 + POLICY.check_in_every[RiskLevel.LOW]
+    assert check_in_due(order) == T0 + POLICY.check_in_every[RiskLevel.LOW]
     order.assess_risk(
         HIGH_RISK_ANSWERS,
         final_level=RiskLevel.EXTREME,
@@ -342,4 +349,17 @@ def test_a_reassessment_to_a_higher_level_tightens_the_check_ins() -> None:
         at=T0 + DAY,
         policy=POLICY,
     )
-    assert order.check_in_due == T0 + DAY + POLICY.check_in_every[RiskLevel.EXTREME]
+    assert check_in_due(order) == T0 + DAY + POLICY.check_in_every[RiskLevel.EXTREME]
+
+
+def test_events_that_move_the_pending_check_in_carry_its_due_time_and_deadline() -> None:
+    order = issued()  # high risk, temporary: one window, due when the order ends
+    end = T0 + POLICY.kinds[OrderKind.TEMPORARY].duration
+    order.record_visit(a_visit(T0 + HOUR), by=INSPECTOR, at=T0 + HOUR, policy=POLICY)
+    assessed, issue, visit = order.pending_events[-3:]
+    assert isinstance(assessed, ProtectionOrder.RiskAssessed)
+    assert isinstance(issue, ProtectionOrder.Issued)
+    assert isinstance(visit, ProtectionOrder.InspectionVisitRecorded)
+    assert (assessed.check_in_due, assessed.check_in_deadline) == (None, None)  # not issued yet
+    assert (issue.check_in_due, issue.check_in_deadline) == (end, end + POLICY.check_in_grace)
+    assert (visit.check_in_due, visit.check_in_deadline) == (None, None)  # no window is left

@@ -7,31 +7,39 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query
 
 from api import access
-from api.deps import ServiceDep, UserDep
-from api.schemas import ERRORS, AuditRowOut, Moment, rows
+from api.deps import MinPosition, PartsDep, UserDep, seen
+from api.schemas.errors import responses
+from api.schemas.reads import AuditRowOut, Page, page
 from orders.errors import InvalidInput
+from orders.inputs import Moment
+from orders.values import Role
 
-router = APIRouter(prefix="/audit", tags=["audit"], responses=ERRORS)
+router = APIRouter(prefix="/audit", tags=["audit"])
 
 
-@router.get("")
+@router.get(
+    "",
+    operation_id="audit",
+    responses=responses(401, 403, 422, 503),
+    openapi_extra=access.rule({Role.SUPERVISOR, Role.PROSECUTOR}),
+)
 def audit(
-    service: ServiceDep,
+    parts: PartsDep,
     user: UserDep,
     start: Annotated[Moment, Query(description="From this moment (inclusive).")],
     end: Annotated[Moment, Query(description="Until this moment (exclusive).")],
     by: Literal["inspector", "district"] = "inspector",
-) -> list[AuditRowOut]:
+    x_min_position: MinPosition = None,
+) -> Page[AuditRowOut]:
     """Visits due, made on time and late, missed, flagged, median delay and open alerts."""
     if end <= start:
         raise InvalidInput("end", "must be after start")
-    service.views.catch_up()
+    seen(parts, "activity", x_min_position)
     scope = access.list_scope(user).get("within_districts")
-    districts = scope if isinstance(scope, tuple) else None
-    report = service.audit.report(
+    report = parts.queries.audit.report(
         start=start,
         end=end,
         by="inspector_id" if by == "inspector" else "district",
-        districts=districts,
+        districts=scope if isinstance(scope, tuple) else None,
     )
-    return rows(AuditRowOut, report)
+    return page(AuditRowOut, report, limit=max(len(report), 1), offset=0, total=len(report))

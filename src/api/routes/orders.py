@@ -1,4 +1,4 @@
-"""Open orders and read them: current state, lists with filters, timelines."""
+"""Reads of orders: current state, lists with filters, timelines, the audited confidential read."""
 
 from __future__ import annotations
 
@@ -8,55 +8,52 @@ from uuid import UUID
 from fastapi import APIRouter, Query, Response
 
 from api import access
-from api.deps import OptionsDep, ServiceDep, UserDep
-from api.refresh import refreshed, tagged
-from api.schemas import (
-    ERRORS,
-    NO_NUL,
-    ConfidentialOut,
-    DisclosureOut,
-    Moment,
-    OrderOut,
-    OrderSummaryOut,
-    RequestIn,
-    TimelineEntryOut,
-    rows,
-)
+from api.deps import MinPosition, PartsDep, UserDep, seen
+from api.schemas.errors import responses
+from api.schemas.orders import ConfidentialOut, OrderOut
+from api.schemas.reads import DisclosureOut, OrderSummaryOut, Page, TimelineEntryOut, page
 from orders import errors
-from orders.values import RiskLevel, Status
+from orders.inputs import NO_NUL, Moment
+from orders.values import RiskLevel, Role, Status
 from projections.order_state import OrderFilter
 
+SW, INSP, SUP, PROS, READER = (
+    Role.SOCIAL_WORKER,
+    Role.INSPECTOR,
+    Role.SUPERVISOR,
+    Role.PROSECUTOR,
+    Role.READER,
+)
 AsOf = Annotated[
     Moment | None,
     Query(description="A past moment: answer as the record stood then (recorded times)."),
 ]
+Limit = Annotated[int, Query(ge=1, le=1000, description="At most this many items.")]
+Offset = Annotated[int, Query(ge=0, le=1_000_000, description="Skip this many items.")]
 
-router = APIRouter(prefix="/orders", tags=["orders"], responses=ERRORS)
-
-
-@router.post("", status_code=201)
-def request_order(
-    body: RequestIn, service: ServiceDep, user: UserDep, options: OptionsDep, response: Response
-) -> OrderOut:
-    """Open a new order from a petitioner's request."""
-    access.check_district(user, body.district)
-    order = service.orders.request(body.to_domain(), by=user.actor, key=options.get("key"))
-    return refreshed(service, response, order)
+router = APIRouter(prefix="/orders", tags=["orders"])
 
 
-@router.get("")
+@router.get(
+    "",
+    operation_id="list_orders",
+    responses=responses(401, 403, 422, 503),
+    openapi_extra=access.rule({SW, INSP, SUP, PROS, READER}),
+)
 def list_orders(
-    service: ServiceDep,
+    parts: PartsDep,
     user: UserDep,
+    x_min_position: MinPosition = None,
     status: Status | None = None,
     district: Annotated[str | None, Query(max_length=200, pattern=NO_NUL)] = None,
     risk_level: RiskLevel | None = None,
     inspector_id: Annotated[str | None, Query(max_length=64, pattern=NO_NUL)] = None,
     overdue: bool | None = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
-) -> list[OrderSummaryOut]:
+    limit: Limit = 100,
+    offset: Offset = 0,
+) -> Page[OrderSummaryOut]:
     """List orders from the current-state read model; `overdue` means a check-in is late."""
+    seen(parts, "order_state", x_min_position)
     where = OrderFilter(
         status=status,
         district=district,
@@ -65,47 +62,89 @@ def list_orders(
         overdue=overdue,
         limit=limit,
         offset=offset,
-        **access.list_scope(user),  # type: ignore[arg-type]
+        **access.list_scope(user),
     )
-    return rows(OrderSummaryOut, service.states.find(where, now=service.orders.now()))
+    now = parts.orders.now()
+    states = parts.queries.states
+    total = states.count(where, now=now)
+    rows = states.find(where, now=now)
+    return page(OrderSummaryOut, rows, limit=limit, offset=offset, total=total)
 
 
-@router.get("/{order_id}")
+@router.get(
+    "/{order_id}",
+    operation_id="get_order",
+    responses=responses(401, 403, 404, 422),
+    openapi_extra=access.rule({SW, INSP, SUP, PROS, READER}),
+)
 def get_order(
-    order_id: UUID, service: ServiceDep, user: UserDep, response: Response, as_of: AsOf = None
+    order_id: UUID, parts: PartsDep, user: UserDep, response: Response, as_of: AsOf = None
 ) -> OrderOut:
     """One order's state from its own events (as the record stood at `as_of`, if given)."""
     if as_of is not None:
-        return OrderOut.of(service.orders.as_of(order_id, as_of))
-    order = service.orders.get(order_id)
-    tagged(response, order)
+        return OrderOut.of(parts.orders.as_of(order_id, as_of))
+    order = parts.orders.get(order_id)
+    response.headers["ETag"] = f'"{order.version}"'
     return OrderOut.of(order)
 
 
-@router.get("/{order_id}/timeline")
+@router.get(
+    "/{order_id}/timeline",
+    operation_id="get_timeline",
+    responses=responses(401, 403, 404, 422, 503),
+    openapi_extra=access.rule({SW, INSP, SUP, PROS}),
+)
 def get_timeline(
-    order_id: UUID, service: ServiceDep, user: UserDep, as_of: AsOf = None
-) -> list[TimelineEntryOut]:
+    order_id: UUID,
+    parts: PartsDep,
+    user: UserDep,
+    x_min_position: MinPosition = None,
+    as_of: AsOf = None,
+    limit: Limit = 1000,
+    offset: Offset = 0,
+) -> Page[TimelineEntryOut]:
     """Every event of the order in log order, with claimed and recorded times; with `as_of`,
     only what had been recorded by then."""
-    entries = service.timelines.of(order_id, as_of=as_of)
-    if not entries:
-        service.orders.get(order_id)  # 404 if there is no such order
-        service.views.catch_up()
-        entries = service.timelines.of(order_id, as_of=as_of)
-    if not entries:
+    seen(parts, "timeline", x_min_position)
+    entries = parts.queries.timelines.of(order_id, as_of=as_of)
+    if not entries and as_of is not None:
         raise errors.OrderNotFound(order_id, at=as_of)
-    return rows(TimelineEntryOut, entries)
+    chosen = entries[offset : offset + limit]
+    return page(TimelineEntryOut, chosen, limit=limit, offset=offset, total=len(entries))
 
 
-@router.get("/{order_id}/confidential")
-def get_confidential(order_id: UUID, service: ServiceDep, user: UserDep) -> ConfidentialOut:
+@router.get(
+    "/{order_id}/confidential",
+    operation_id="get_confidential",
+    responses=responses(401, 403, 404, 422),
+    openapi_extra=access.rule({SW, INSP, PROS}),
+)
+def get_confidential(
+    order_id: UUID, parts: PartsDep, user: UserDep, response: Response
+) -> ConfidentialOut:
     """The order's sensitive fields (locations, narratives, positions); each read is recorded."""
-    return ConfidentialOut.of(service.orders.read_confidential(order_id, by=user.actor))
+    outcome = parts.orders.read_confidential(order_id, by=user.actor)
+    if outcome.position is not None:
+        response.headers["X-Log-Position"] = str(outcome.position)
+    return ConfidentialOut.of(outcome.order)
 
 
-@router.get("/{order_id}/disclosures")
-def get_disclosures(order_id: UUID, service: ServiceDep, user: UserDep) -> list[DisclosureOut]:
+@router.get(
+    "/{order_id}/disclosures",
+    operation_id="get_disclosures",
+    responses=responses(401, 403, 404, 422, 503),
+    openapi_extra=access.rule({SUP, PROS}),
+)
+def get_disclosures(
+    order_id: UUID,
+    parts: PartsDep,
+    user: UserDep,
+    x_min_position: MinPosition = None,
+    limit: Limit = 1000,
+    offset: Offset = 0,
+) -> Page[DisclosureOut]:
     """Who has seen this order's sensitive fields, in which role, and when."""
-    service.views.catch_up()
-    return rows(DisclosureOut, service.disclosures.of(order_id))
+    seen(parts, "disclosures", x_min_position)
+    rows = parts.queries.disclosures.of(order_id)
+    chosen = rows[offset : offset + limit]
+    return page(DisclosureOut, chosen, limit=limit, offset=offset, total=len(rows))

@@ -29,8 +29,8 @@ class Context:
     policy: Policy
 
 
-class Command(Input):
-    """An action on an existing order."""
+class Declared(Input):
+    """What every command declares besides its data."""
 
     may: ClassVar[frozenset[Role]]
     path: ClassVar[str | None] = None  # None: not offered over HTTP (the service's own)
@@ -44,20 +44,19 @@ class Command(Input):
     def path_fields(cls) -> tuple[str, ...]:
         return tuple(f for f in cls.model_fields if cls.path and "{" + f + "}" in cls.path)
 
+
+class Command(Declared):
+    """An action on an existing order."""
+
     def decide(self, order: ProtectionOrder, c: Context) -> Any:
         """Hand the command to the order; returns a new id, a count, or None."""
         raise NotImplementedError
 
 
-class OpeningCommand(Input):
+class OpeningCommand(Declared):
     """An action that opens a new order."""
 
-    may: ClassVar[frozenset[Role]]
     path: ClassVar[str | None] = ""
-    returns: ClassVar[str | None] = None
-
-    purpose = Command.purpose
-    path_fields = Command.path_fields
 
     def open(self, c: Context) -> ProtectionOrder:
         raise NotImplementedError

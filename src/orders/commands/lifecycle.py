@@ -91,7 +91,9 @@ class IssueOrder(Command):
     protected_person_ids: Annotated[list[PersonId], Field(min_length=1, max_length=20)]
     inspector_id: Text
     valid_from: Moment
-    valid_until: Moment | None = Field(None, description="Default: the policy's duration.")
+    valid_until: Annotated[Moment | None, Field(description="Default: the policy's duration.")] = (
+        None
+    )
 
     def decide(self, order: ProtectionOrder, c: Context) -> None:
         terms = v.Terms(

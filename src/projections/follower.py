@@ -1,0 +1,240 @@
+"""The one follower of the event log: each new event reaches each projection exactly once.
+
+In the eventsourcing library's vocabulary: a projection has a `name` and a
+`process_event(event, tracking)`; the tracking names the event's position in the log (and here
+carries the transaction the projection writes in); a caller may `wait` for a projection to
+reach a position. Every read model and the falsification detectors are projections of this
+one follower.
+
+A batch of events and the projection's new position are written in one transaction, which
+first moves the position on only if it is still where the batch started. A crash loses
+nothing, and two followers (threads, processes, hosts) never apply the same event twice: the
+second one's claim waits for the first to commit, then finds the position moved and reads
+again.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from eventsourcing.application import Application
+from eventsourcing.persistence import Tracking as LibraryTracking
+
+from projections.database import Transaction, ViewDatabase
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[str, int, int], None]
+"""Called as progress(projection name, position reached, head of the log) during long work."""
+
+
+@dataclass(frozen=True)
+class Tracking(LibraryTracking):
+    """An event's position in the log, and the transaction its projection writes in."""
+
+    tx: Transaction | None  # None for a projection that writes outside the follower's
+
+    @property
+    def position(self) -> int:
+        return self.notification_id
+
+
+class Projection(ABC):
+    """Something kept up to date from the log: a read model's tables, or the detectors."""
+
+    name: str
+    tables: Sequence[str] = ()
+    """CREATE TABLE / CREATE INDEX statements, each IF NOT EXISTS, portable SQL."""
+    accepts: tuple[type, ...] = (object,)
+    """The event classes this projection reads; others pass by it."""
+    in_transaction: bool = True
+    """False for a projection whose effects are written elsewhere (by the application) and
+    are idempotent: it sees each batch before the follower moves its position, so after a
+    crash it may see an event again, never miss one."""
+
+    @abstractmethod
+    def process_event(self, event: Any, tracking: Tracking) -> None:
+        """Apply one event at `tracking.position`, writing through `tracking.tx`."""
+
+    def table_names(self) -> list[str]:
+        prefix = "CREATE TABLE IF NOT EXISTS "
+        return [s.removeprefix(prefix).split()[0] for s in self.tables if s.startswith(prefix)]
+
+
+@dataclass(frozen=True)
+class Lag:
+    """How far a projection is behind the event log."""
+
+    view: str
+    position: int
+    head: int
+
+    @property
+    def behind(self) -> int:
+        return self.head - self.position
+
+
+class Follower:
+    """Applies new events from the application's log to each projection, in batches."""
+
+    def __init__(
+        self, app: Application[Any], projections: Sequence[Projection], *, batch_size: int = 500
+    ) -> None:
+        self.app = app
+        self.projections = list(projections)
+        self.batch_size = batch_size
+        self.db = ViewDatabase(app)
+        self._stopping = threading.Event()
+        self._woken = threading.Event()
+        self._advanced = threading.Condition()
+        self._thread: threading.Thread | None = None
+        self._create_tables()
+
+    def _create_tables(self) -> None:
+        with self.db.transaction() as tx:
+            tx.execute(
+                "CREATE TABLE IF NOT EXISTS projection_tracking "
+                "(view TEXT PRIMARY KEY, position BIGINT NOT NULL)"
+            )
+            for projection in self.projections:
+                for statement in projection.tables:
+                    tx.execute(statement)
+                tx.execute(
+                    "INSERT INTO projection_tracking (view, position) VALUES (?, 0) "
+                    "ON CONFLICT (view) DO NOTHING",
+                    (projection.name,),
+                )
+
+    def named(self, name: str) -> Projection:
+        return next(p for p in self.projections if p.name == name)
+
+    def head(self) -> int:
+        return self.app.recorder.max_notification_id() or 0
+
+    def position(self, projection: Projection | str) -> int:
+        name = projection if isinstance(projection, str) else projection.name
+        rows = self.db.query("SELECT position FROM projection_tracking WHERE view = ?", (name,))
+        return int(rows[0]["position"]) if rows else 0
+
+    def lag(self) -> list[Lag]:
+        head = self.head()
+        return [Lag(p.name, self.position(p), head) for p in self.projections]
+
+    def catch_up(self, progress: Progress | None = None) -> int:
+        """Apply every event not yet applied, to every projection; returns how many."""
+        applied = 0
+        for projection in self.projections:
+            head = self.head()
+            while (done := self._apply_batch(projection)) != 0:
+                if done > 0:
+                    applied += done
+                    if progress is not None:
+                        progress(projection.name, self.position(projection), head)
+        return applied
+
+    def _apply_batch(self, projection: Projection) -> int:
+        """Apply the next batch; returns how many events, or -1 if another follower was first.
+
+        The events are read before the write transaction opens: holding a write connection
+        while asking the pool for another one can deadlock against a concurrent writer.
+        """
+        start = self.position(projection)
+        notifications = self.app.recorder.select_notifications(
+            start=start, limit=self.batch_size, inclusive_of_start=False
+        )
+        if not notifications:
+            return 0
+        if not projection.in_transaction:
+            self._process(projection, notifications, None)
+        with self.db.transaction() as tx:
+            # Claim the batch: only a follower that still sees `start` moves the position on.
+            tx.execute(
+                "UPDATE projection_tracking SET position = ? WHERE view = ? AND position = ?",
+                (notifications[-1].id, projection.name, start),
+            )
+            if tx.rowcount != 1:
+                return -1
+            if projection.in_transaction:
+                self._process(projection, notifications, tx)
+        with self._advanced:
+            self._advanced.notify_all()
+        return len(notifications)
+
+    def _process(
+        self, projection: Projection, notifications: Sequence[Any], tx: Transaction | None
+    ) -> None:
+        for notification in notifications:
+            event = self.app.mapper.to_domain_event(notification)
+            if isinstance(event, projection.accepts):
+                projection.process_event(event, Tracking(self.app.name, notification.id, tx))
+
+    def wait(self, position: int, *, projection: str, timeout: float) -> bool:
+        """Block until `projection` has applied the log up to `position`, at most `timeout`
+        seconds; returns whether it got there."""
+        deadline = time.monotonic() + timeout
+        while self.position(projection) < position:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return False
+            self.wake()
+            with self._advanced:
+                self._advanced.wait(min(remaining, 0.05))
+        return True
+
+    def rebuild(self, progress: Progress | None = None) -> int:
+        """Empty every read model and apply the whole log again."""
+        with self.db.transaction() as tx:
+            for projection in self.projections:
+                for table in projection.table_names():
+                    tx.execute(f"DELETE FROM {table}")
+                tx.execute(
+                    "UPDATE projection_tracking SET position = 0 WHERE view = ?",
+                    (projection.name,),
+                )
+        return self.catch_up(progress)
+
+    def start(self, interval: float = 0.5) -> None:
+        """Keep catching up in a background thread until `stop()`; `wake()` hurries it."""
+        self._stopping.clear()
+        self._thread = threading.Thread(
+            target=self._loop, args=(interval,), daemon=True, name="projections"
+        )
+        self._thread.start()
+
+    def wake(self) -> None:
+        """Ask the background thread, if running, to look for new events now."""
+        self._woken.set()
+
+    def _loop(self, interval: float) -> None:
+        while not self._stopping.is_set():
+            self._woken.clear()
+            try:
+                self.catch_up()
+            except Exception:
+                log.exception("projection catch-up failed; retrying in %ss", interval)
+            self._woken.wait(interval)
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._woken.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+            self._thread = None
+
+
+class View(Projection):
+    """A read model: its tables, and how each event changes its rows."""
+
+    @abstractmethod
+    def apply(self, event: Any, position: int, tx: Transaction) -> None:
+        """Change the view's rows for one event at `position` in the log."""
+
+    def process_event(self, event: Any, tracking: Tracking) -> None:
+        assert tracking.tx is not None, "a view writes in the follower's transaction"
+        self.apply(event, tracking.position, tracking.tx)
