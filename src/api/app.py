@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import Depends, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 from fastapi.routing import APIRoute
 
 from api import errors
@@ -29,15 +29,16 @@ def create_app(
     app.add_middleware(BodyLimit)
     errors.install(app)
     guarded = [Depends(known_query_only), Depends(authorised_user)]  # token, rule, scope
-    app.include_router(commands.router(orders_app.policy), dependencies=guarded)
-    app.include_router(orders.router, dependencies=guarded)
-    app.include_router(audit.router, dependencies=guarded)
-    app.include_router(system.router, dependencies=[Depends(known_query_only)])
-    for route in operations(app):
-        route.summary = route.summary or route.description.strip().splitlines()[0]
+    app.include_router(summarised(commands.router(orders_app.policy)), dependencies=guarded)
+    app.include_router(summarised(orders.router), dependencies=guarded)
+    app.include_router(summarised(audit.router), dependencies=guarded)
+    app.include_router(summarised(system.router), dependencies=[Depends(known_query_only)])
     return app
 
 
-def operations(app: FastAPI) -> list[APIRoute]:
-    """The routes of the app that are operations of its OpenAPI document."""
-    return [r for r in app.routes if isinstance(r, APIRoute) and r.include_in_schema]
+def summarised(router: APIRouter) -> APIRouter:
+    """Each route's OpenAPI summary is the first line of its docstring."""
+    for route in router.routes:
+        if isinstance(route, APIRoute) and not route.summary and route.description:
+            route.summary = route.description.strip().splitlines()[0]
+    return router

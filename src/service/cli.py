@@ -69,7 +69,12 @@ def serve(service: Service, args: argparse.Namespace) -> None:
             from api.app import create_app
 
             _say(f"serving on http://{args.host}:{args.port} (OpenAPI at /docs)")
-            uvicorn.run(create_app(service.orders, service.queries, service.tokens), host=args.host, port=args.port, log_level="info")
+            uvicorn.run(
+                create_app(service.orders, service.queries, service.tokens),
+                host=args.host,
+                port=args.port,
+                log_level="info",
+            )
         else:
             _say(f"running {', '.join(sorted(parts))}; Ctrl-C stops")
             stop = threading.Event()
