@@ -16,6 +16,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from api import access
 from api.tokens import AuthenticationFailed, Tokens, User
 from orders.application import Orders
+from orders.errors import InvalidInput
 from orders.storage import CommandKey
 from projections import Queries
 
@@ -153,6 +154,8 @@ def seen(parts: Parts, view: str, min_position: int | None) -> None:
     """Wait until `view` reflects the log up to `min_position`, within the API's bound."""
     if min_position is None:
         return
+    if min_position > parts.queries.views.head():
+        raise InvalidInput("X-Min-Position", "lies beyond the end of the log")
     if not parts.queries.views.wait(min_position, projection=view, timeout=parts.read_wait_seconds):
         raise ReadModelBehind(
             f"the {view} read model has not yet reached position {min_position}; retry shortly"

@@ -11,6 +11,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
+from uuid import UUID
 
 from eventsourcing.application import Application
 from eventsourcing.postgres import PostgresDatastore
@@ -37,6 +38,7 @@ class Transaction:
         self._postgres = postgres
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
+        params = [str(p) if isinstance(p, UUID) else p for p in params]
         if self._postgres:
             sql = sql.replace("?", "%s")
             # PostgreSQL text cannot hold NUL: one such value must never stall a view.

@@ -11,11 +11,11 @@ from typing import Any
 from fastapi import APIRouter, Depends
 from fastapi.testclient import TestClient
 
-from api.app import create_app
+
 from api.deps import authorised_user
 from orders.values import Role
 from service.bootstrap import Service
-from tests.api.conftest import INSPECTOR, bearer
+from tests.api.conftest import INSPECTOR, app_of, bearer
 from tests.conftest import START
 from tests.factories import request_json
 
@@ -127,7 +127,7 @@ def _as_expected(
 
 
 def test_a_route_added_without_a_rule_refuses_everyone(service: Service) -> None:
-    app = create_app(service)
+    app = app_of(service)
     extra = APIRouter()
 
     @extra.get("/orders/{order_id}/secret-route")
@@ -154,6 +154,6 @@ def test_an_inspector_acts_only_on_orders_assigned_to_them(
     assert client.get(order, headers=colleague).status_code == 403
     visit = {"visited_at": START.isoformat(), "met_with": [], "outcome": "person_safe"}
     assert client.post(order + "/visits", json=visit, headers=colleague).status_code == 403
-    listed = client.get("/orders", headers=colleague).json()
+    listed = client.get("/orders", headers=colleague).json()["items"]
     assert case["order_id"] not in {row["order_id"] for row in listed}
     assert client.get(order, headers=INSPECTOR).status_code == 200

@@ -108,12 +108,12 @@ def test_who_has_seen_the_protected_addresses_has_an_answer(
     client: TestClient, case: dict[str, str], clock: SimulatedClock
 ) -> None:
     o = f"/orders/{case['order_id']}"
-    assert client.get(o + "/disclosures", headers=SUPERVISOR).json() == []
+    assert client.get(o + "/disclosures", headers=SUPERVISOR).json()["items"] == []
     client.get(o + "/confidential", headers=INSPECTOR)
     clock.advance(timedelta(minutes=7))
     client.get(o + "/confidential", headers=bearer("pros", Role.PROSECUTOR, "Lenin"))
     client.get(o, headers=SUPERVISOR)  # an ordinary read discloses nothing
-    seen = client.get(o + "/disclosures", headers=SUPERVISOR).json()
+    seen = client.get(o + "/disclosures", headers=SUPERVISOR).json()["items"]
     assert [(d["actor_id"], d["actor_role"]) for d in seen] == [
         ("insp-bakyt", "inspector"),
         ("pros", "prosecutor"),
@@ -121,5 +121,5 @@ def test_who_has_seen_the_protected_addresses_has_an_answer(
     assert "protected_persons.locations" in seen[0]["fields"]
     assert seen[1]["read_at"] > seen[0]["read_at"]
     assert CANARY not in str(seen)
-    history = client.get(o + "/timeline", headers=SUPERVISOR).json()
+    history = client.get(o + "/timeline", headers=SUPERVISOR).json()["items"]
     assert all(e["event_type"] != "Recorded" for e in history)  # not in the order's stream

@@ -69,7 +69,7 @@ def test_an_order_lives_its_whole_life_through_the_api(
     revoked = post(client, o + "/revocation", {"reason": "superseded by court order"}, SUPERVISOR)
     assert revoked["status"] == "revoked"
 
-    timeline = client.get(o + "/timeline", headers=SUPERVISOR).json()
+    timeline = client.get(o + "/timeline", headers=SUPERVISOR).json()["items"]
     assert [e["event_type"] for e in timeline] == [
         "Requested",
         "RiskAssessed",
@@ -85,16 +85,16 @@ def test_an_order_lives_its_whole_life_through_the_api(
         "Revoked",
     ]
     assert timeline[-1]["actor_role"] == "supervisor"
-    listed = client.get("/orders", params={"status": "revoked"}, headers=SUPERVISOR).json()
+    listed = client.get("/orders", params={"status": "revoked"}, headers=SUPERVISOR).json()["items"]
     assert [row["order_id"] for row in listed] == [order_id]
     assert client.get(o, headers=SUPERVISOR).json()["version"] == 12
 
 
 def test_overdue_orders_can_be_listed(client: TestClient, clock: SimulatedClock) -> None:
     order_id = issued(client, clock)
-    assert client.get("/orders", params={"overdue": True}, headers=SUPERVISOR).json() == []
+    assert client.get("/orders", params={"overdue": True}, headers=SUPERVISOR).json()["items"] == []
     clock.advance(timedelta(days=3, hours=3))
-    overdue = client.get("/orders", params={"overdue": True}, headers=SUPERVISOR).json()
+    overdue = client.get("/orders", params={"overdue": True}, headers=SUPERVISOR).json()["items"]
     assert [row["order_id"] for row in overdue] == [order_id]
 
 
@@ -143,7 +143,7 @@ def test_the_record_as_it_stood_at_a_past_moment(client: TestClient, clock: Simu
     assert now["version"] == 4
     timeline = client.get(
         f"/orders/{order_id}/timeline", params={"as_of": then}, headers=SUPERVISOR
-    ).json()
+    ).json()["items"]
     assert [e["event_type"] for e in timeline] == ["Requested", "RiskAssessed", "Issued"]
     too_early = (before_issue - timedelta(days=1)).isoformat()
     missing = client.get(f"/orders/{order_id}", params={"as_of": too_early}, headers=SUPERVISOR)

@@ -24,7 +24,7 @@ def stores_nothing(service: Service) -> Iterator[None]:
 
 def field_errors(response: object) -> dict[str, str]:
     body = response.json()  # type: ignore[attr-defined]
-    return {e["loc"][-1]: e["msg"] for e in body["detail"]}
+    return {e["field"].split(".")[-1]: e["reason"] for e in body["fields"]}
 
 
 def test_an_unknown_order_is_404(client: TestClient) -> None:

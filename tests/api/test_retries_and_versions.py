@@ -43,7 +43,7 @@ def test_a_retried_command_returns_the_first_result_and_records_one_visit(
     assert again.json() == first.json()
     events = [
         e["event_type"]
-        for e in client.get(f"/orders/{order_id}/timeline", headers=INSPECTOR).json()
+        for e in client.get(f"/orders/{order_id}/timeline", headers=INSPECTOR).json()["items"]
     ]
     assert events.count("InspectionVisitRecorded") == 1
 
@@ -67,7 +67,7 @@ def test_a_key_reused_for_another_request_is_422_and_stores_nothing(
     other = request_json(clock(), district="Lenin", petitioner_name="Someone else")
     response = client.post("/orders", json=other, headers=keyed(SOCIAL_WORKER, "k"))
     assert response.status_code == 422
-    assert response.json()["detail"][0]["loc"][-1] == "Idempotency-Key"
+    assert response.json()["fields"][0]["field"] == "Idempotency-Key"
     assert service.views.head() == head
 
 

@@ -94,7 +94,7 @@ def test_forged_reports_after_a_death_are_flagged_and_the_record_verifies(
     order = client.get(o, headers=SUPERVISOR).json()
     forged_versions = {
         e["version"]
-        for e in client.get(o + "/timeline", headers=PROSECUTOR).json()
+        for e in client.get(o + "/timeline", headers=PROSECUTOR).json()["items"]
         if e["event_type"] == "InspectionVisitRecorded"
     }
     assert len(forged_versions) == 3
@@ -111,7 +111,7 @@ def test_forged_reports_after_a_death_are_flagged_and_the_record_verifies(
         } <= rules
 
     # The prosecutor's timeline: each alert was recorded before any of the reports.
-    timeline = client.get(o + "/timeline", headers=PROSECUTOR).json()
+    timeline = client.get(o + "/timeline", headers=PROSECUTOR).json()["items"]
     alerts = [e for e in timeline if e["event_type"] == "CheckInMissed"]
     reports = [e for e in timeline if e["event_type"] == "InspectionVisitRecorded"]
     assert len(alerts) == 3
@@ -165,7 +165,8 @@ def test_findings_and_deaths_read_plainly_in_the_timeline(
     post(client, o + "/deaths", {"person_id": "p1", "died_at": clock().isoformat()}, SOCIAL_WORKER)
     Detection(service.orders, service.views).run()
     service.views.catch_up()
-    summaries = [e["summary"] for e in client.get(o + "/timeline", headers=PROSECUTOR).json()]
+    timeline = client.get(o + "/timeline", headers=PROSECUTOR).json()["items"]
+    summaries = [e["summary"] for e in timeline]
     assert "death of protected person p1 reported" in summaries
     assert any(
         s.startswith("event 4 flagged by rule backdated: recorded 48.0 h after") for s in summaries
