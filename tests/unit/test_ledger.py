@@ -225,6 +225,16 @@ def test_a_corrupted_proof_does_not_lead_to_the_signed_root(
     assert root_from_proof(*corrupted) != ROOTS[size]
 
 
+@pytest.mark.parametrize(("index", "size", "proof"), NON_TRIVIAL_PATHS)
+def test_a_proof_longer_or_shorter_than_the_path_leads_nowhere(
+    index: int, size: int, proof: list[bytes]
+) -> None:
+    # RFC 9162, 2.1.3.2: siblings left over once the root is reached, or the root not reached
+    # when they run out, fail the proof outright rather than give some other root.
+    assert root_from_proof(index, size, LEAVES[index], [*proof, ROOTS[size]]) is None
+    assert root_from_proof(index, size, LEAVES[index], proof[:-1]) is None
+
+
 def test_a_position_outside_the_tree_is_refused() -> None:
     assert root_from_proof(8, 8, LEAVES[7], inclusion_proof(7, LEAVES)) is None
     assert root_from_proof(0, 0, LEAVES[0], []) is None
