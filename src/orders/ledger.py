@@ -74,7 +74,7 @@ def inclusion_proof(index: int, leaves: list[bytes]) -> list[bytes]:
 
 def root_from_proof(index: int, size: int, leaf: bytes, proof: list[bytes]) -> bytes | None:
     """The root that `proof` leads to from `leaf` at `index`, or None if it cannot (2.1.3.2)."""
-    if index >= size:
+    if not 0 <= index < size:  # positions are unsigned: -1 would pass for the last leaf
         return None
     fn, sn, result = index, size - 1, leaf
     for sibling in proof:
