@@ -133,7 +133,7 @@ ALERTED = T0 + WEEK + 3 * HOUR  # after the first window's deadline (due + 2 h g
 
 def an_order_whose_first_check_in_was_missed() -> ProtectionOrder:
     order = an_order(level=RiskLevel.HIGH)
-    assert order.check_in_due == T0 + WEEK
+    assert order.scheduled.due == T0 + WEEK
     order.record_missed_check_in(by=SYSTEM_ACTOR, at=ALERTED)
     return order
 

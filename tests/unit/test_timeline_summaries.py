@@ -347,7 +347,7 @@ def test_a_missed_check_in_names_its_window_and_its_due_time(life: Life) -> None
 
 def test_a_breach_names_itself_and_whether_it_came_after_service(life: Life) -> None:
     after_service = life.events["BreachReported"]
-    assert after_service.breach.breach_id in summary(after_service)
+    assert str(after_service.breach.breach_id) in summary(after_service)
     assert "enforceable" in summary(after_service)
     (before_service,) = [
         e for e in life.all if isinstance(e, ProtectionOrder.BreachReported) and e != after_service
@@ -358,15 +358,15 @@ def test_a_breach_names_itself_and_whether_it_came_after_service(life: Life) -> 
 
 def test_a_breach_response_names_the_breach_and_what_the_police_did(life: Life) -> None:
     text = said(life, "BreachResponded")
-    assert life.events["BreachReported"].breach.breach_id in text
+    assert str(life.events["BreachReported"].breach.breach_id) in text
     assert "detention" in text
 
 
 def test_an_escalation_names_its_target_and_its_acknowledgement_names_it(life: Life) -> None:
     escalation_id = life.events["Escalated"].escalation.escalation_id
-    assert escalation_id in said(life, "Escalated")
+    assert str(escalation_id) in said(life, "Escalated")
     assert "court" in said(life, "Escalated")
-    assert escalation_id in said(life, "EscalationAcknowledged")
+    assert str(escalation_id) in said(life, "EscalationAcknowledged")
     assert "acknowledged" in said(life, "EscalationAcknowledged")
 
 
@@ -403,7 +403,7 @@ def test_a_flag_names_the_rule_and_the_event_and_its_review_the_decision(life: L
     assert names_number(flagged, life.events["InspectionVisitRecorded"].originator_version)
     assert "29.0 h" in flagged  # the detector's evidence, written to be shown
     reviewed = said(life, "FindingReviewed")
-    assert life.events["ReportFlagged"].finding.finding_id in reviewed
+    assert str(life.events["ReportFlagged"].finding.finding_id) in reviewed
     assert "dismissed" in reviewed
 
 
