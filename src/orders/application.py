@@ -100,7 +100,11 @@ class Orders(Application[UUID]):
         events = list(self.repository.event_store.get(order_id))
         if not events:
             raise errors.OrderNotFound(order_id)
-        known = [e.originator_version for e in events if e.timestamp <= moment]  # type: ignore[attr-defined]
+        known = [
+            e.originator_version
+            for e in events
+            if isinstance(e, ProtectionOrder.Event) and e.timestamp <= moment
+        ]
         if not known:
             raise errors.OrderNotFound(order_id, at=moment)
         order: ProtectionOrder = self.repository.get(order_id, version=max(known))
