@@ -12,7 +12,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from api import access
 from api.tokens import AuthenticationFailed, User
 from orders.application import Options, Orders
-from orders.storage import CommandKey
+from orders.records import CommandKey
 from service.bootstrap import Service
 
 bearer = HTTPBearer(auto_error=False, description="A token from `protection-orders token`.")

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any, TypedDict, Unpack
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.persistence import JSONTranscoder, Mapper, RecordConflictError
+from eventsourcing.persistence import (
+    ApplicationRecorder,
+    InfrastructureFactoryError,
+    JSONTranscoder,
+    Mapper,
+    RecordConflictError,
+)
 from eventsourcing.utils import EnvType
 
 from orders import errors, ledger
@@ -17,7 +22,7 @@ from orders.clock import Clock, system_clock
 from orders.disclosure import Disclosure
 from orders.domain import ProtectionOrder
 from orders.policy import Policy, load_policy
-from orders.storage import RECORDERS, CommandKey, Sealing
+from orders.records import CommandKey, Records, Sealing, SealingFactory
 from orders.transcoding import TypedMapper, register_transcodings
 from orders.values import (
     SYSTEM_ACTOR,
@@ -68,13 +73,20 @@ class Orders(Application[UUID]):
     ) -> None:
         self.policy = policy or load_policy()
         self.clock = clock
-        env = dict(env or {})
-        module = env.get("PERSISTENCE_MODULE") or os.environ.get("PERSISTENCE_MODULE", "")
-        if module in RECORDERS:  # events and command keys in one transaction
-            env.setdefault("APPLICATION_RECORDER_TOPIC", RECORDERS[module])
-        super().__init__(env)
         self.signer = ledger.Signer(signing_key or DEVELOPMENT_SIGNING_KEY)
-        self.recorder.sealing = Sealing(self.signer.seal_key, self.mapper.cipher)  # type: ignore[attr-defined]
+        super().__init__(env)
+        if not isinstance(self.recorder, Records):
+            raise TypeError(f"{type(self.recorder).__name__} does not keep orders.records.Records")
+        self.records: Records = self.recorder  # the same recorder, seen through our port
+
+    def construct_recorder(self) -> ApplicationRecorder:
+        """The factory's recorder, built to seal every event it writes with this service's key."""
+        if not isinstance(self.factory, SealingFactory):
+            raise InfrastructureFactoryError(
+                f"{type(self.factory).__name__} cannot seal events: PERSISTENCE_MODULE "
+                "must name storage.sqlite or storage.postgres"
+            )
+        return self.factory.sealing_recorder(Sealing(self.signer.seal_key, self.mapper.cipher))
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
@@ -158,9 +170,7 @@ class Orders(Application[UUID]):
         return order, ref
 
     def _prior(self, key: CommandKey) -> tuple[ProtectionOrder, str] | None:
-        found: CommandKey | None = self.recorder.find_command_key(  # type: ignore[attr-defined]
-            key.actor_id, key.key
-        )
+        found = self.records.find_command_key(key.actor_id, key.key)
         if found is None:
             return None
         if found.fingerprint != key.fingerprint:
