@@ -17,7 +17,7 @@ from api import access
 from api.tokens import AuthenticationFailed, Tokens, User
 from orders.application import Orders
 from orders.errors import InvalidInput
-from orders.storage import CommandKey
+from orders.records import CommandKey
 from projections import Queries
 
 bearer = HTTPBearer(auto_error=False, description="A token from `protection-orders token`.")

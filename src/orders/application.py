@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.persistence import JSONTranscoder, Mapper, RecordConflictError
+from eventsourcing.persistence import (
+    ApplicationRecorder,
+    InfrastructureFactoryError,
+    JSONTranscoder,
+    Mapper,
+    RecordConflictError,
+)
 from eventsourcing.utils import EnvType
 
 from orders import errors, ledger
@@ -17,7 +22,7 @@ from orders.commands import Command, Context, OpeningCommand
 from orders.disclosure import SENSITIVE_FIELDS, Disclosure
 from orders.domain import ProtectionOrder
 from orders.policy import Policy, load_policy
-from orders.storage import RECORDERS, CommandKey, Sealing
+from orders.records import CommandKey, Records, Sealing, SealingFactory
 from orders.transcoding import TypedMapper, register_transcodings
 from orders.values import Actor
 
@@ -53,13 +58,20 @@ class Orders(Application[UUID]):
     ) -> None:
         self.policy = policy or load_policy()
         self.clock = clock
-        env = dict(env or {})
-        module = env.get("PERSISTENCE_MODULE") or os.environ.get("PERSISTENCE_MODULE", "")
-        if module in RECORDERS:  # events and command keys in one transaction
-            env.setdefault("APPLICATION_RECORDER_TOPIC", RECORDERS[module])
-        super().__init__(env)
         self.signer = ledger.Signer(signing_key or DEVELOPMENT_SIGNING_KEY)
-        self.recorder.sealing = Sealing(self.signer.seal_key, self.mapper.cipher)  # type: ignore[attr-defined]
+        super().__init__(env)
+        if not isinstance(self.recorder, Records):
+            raise TypeError(f"{type(self.recorder).__name__} does not keep orders.records.Records")
+        self.records: Records = self.recorder  # the same recorder, seen through our port
+
+    def construct_recorder(self) -> ApplicationRecorder:
+        """The factory's recorder, built to seal every event it writes with this service's key."""
+        if not isinstance(self.factory, SealingFactory):
+            raise InfrastructureFactoryError(
+                f"{type(self.factory).__name__} cannot seal events: PERSISTENCE_MODULE "
+                "must name storage.sqlite or storage.postgres"
+            )
+        return self.factory.sealing_recorder(Sealing(self.signer.seal_key, self.mapper.cipher))
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
@@ -85,7 +97,11 @@ class Orders(Application[UUID]):
         events = list(self.repository.event_store.get(order_id))
         if not events:
             raise errors.OrderNotFound(order_id)
-        known = [e.originator_version for e in events if e.timestamp <= moment]  # type: ignore[attr-defined]
+        known = [
+            e.originator_version
+            for e in events
+            if isinstance(e, ProtectionOrder.Event) and e.timestamp <= moment
+        ]
         if not known:
             raise errors.OrderNotFound(order_id, at=moment)
         order: ProtectionOrder = self.repository.get(order_id, version=max(known))
@@ -149,9 +165,7 @@ class Orders(Application[UUID]):
         return order, command.decide(order, context)
 
     def _prior(self, key: CommandKey) -> Outcome | None:
-        found: CommandKey | None = self.recorder.find_command_key(  # type: ignore[attr-defined]
-            key.actor_id, key.key
-        )
+        found = self.records.find_command_key(key.actor_id, key.key)
         if found is None:
             return None
         if found.fingerprint != key.fingerprint:

@@ -14,7 +14,8 @@ from typing import Any
 from uuid import UUID
 
 from eventsourcing.application import Application
-from eventsourcing.postgres import PostgresDatastore
+from eventsourcing.postgres import PostgresDatastore, PostgresFactory
+from eventsourcing.sqlite import SQLiteDatastore, SQLiteFactory
 
 Row = dict[str, Any]
 
@@ -62,7 +63,10 @@ class ViewDatabase:
     """Transactions on the database the application stores its events in."""
 
     def __init__(self, app: Application[Any]) -> None:
-        self._datastore = app.factory.datastore  # type: ignore[attr-defined]
+        factory = app.factory
+        if not isinstance(factory, SQLiteFactory | PostgresFactory):
+            raise TypeError(f"read models need SQLite or PostgreSQL, not {type(factory).__name__}")
+        self._datastore: SQLiteDatastore | PostgresDatastore = factory.datastore
         self.postgres = isinstance(self._datastore, PostgresDatastore)
 
     @contextmanager

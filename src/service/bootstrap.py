@@ -63,8 +63,9 @@ def database_clock(orders: Orders) -> Clock:
     """PostgreSQL's own clock: recorded times no application host can set."""
 
     def now() -> datetime:
-        rows = orders.recorder.query("SELECT clock_timestamp() AS now")  # type: ignore[attr-defined]
-        moment: datetime = rows[0]["now"]
+        moment = orders.records.database_time()
+        if moment is None:
+            raise RuntimeError("this event store's database has no clock of its own")
         return moment.astimezone(UTC)
 
     return now

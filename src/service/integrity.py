@@ -11,13 +11,9 @@ from uuid import UUID
 from orders import ledger
 from orders.application import Orders
 from orders.errors import OrderNotFound
+from orders.records import LogEntry, Seal
 from projections.database import iso
 from projections.timeline import Timelines
-
-EVENTS = "SELECT originator_id, originator_version, topic, state FROM {events} ORDER BY {position}"
-LOG = "SELECT originator_id, originator_version, topic FROM {events} ORDER BY {position}"
-SEALS = "SELECT originator_id, version, digest, seal FROM event_seals"
-LATEST = "SELECT * FROM checkpoints ORDER BY size DESC LIMIT 1"
 
 
 @dataclass(frozen=True)
@@ -32,32 +28,21 @@ class Finding:
         return f"{'ok  ' if self.holds else 'FAIL'} {self.subject}: {self.detail}"
 
 
-Seals = dict[tuple[UUID, int], dict[str, Any]]
-
-
-def _rows(
-    orders: Orders, sql: str, params: tuple[Any, ...] = (), *, commit: bool = False
-) -> list[dict[str, Any]]:
-    rows: list[dict[str, Any]] = orders.recorder.query(  # type: ignore[attr-defined]
-        sql, params, commit=commit
-    )
-    return rows
+Seals = dict[tuple[UUID, int], Seal]
 
 
 def _seals(orders: Orders) -> Seals:
-    return {(UUID(r["originator_id"]), int(r["version"])): r for r in _rows(orders, SEALS)}
+    return {(s.order_id, s.version): s for s in orders.records.select_seals()}
 
 
-def _events(orders: Orders, seals: Seals, *, with_state: bool = True) -> list[dict[str, Any]]:
-    """Every stored event in log order, with its seal (digest and seal are None if it has none)."""
-    rows = _rows(orders, EVENTS if with_state else LOG)
-    for row in rows:
-        row["originator_id"] = UUID(str(row["originator_id"]))
-        if with_state:
-            row["state"] = bytes(row["state"])
-        sealed = seals.get((row["originator_id"], row["originator_version"]), {})
-        row["digest"], row["seal"] = sealed.get("digest"), sealed.get("seal")
-    return rows
+def _sealed(orders: Orders) -> list[tuple[LogEntry, Seal]]:
+    """Every sealed event in log order, with its seal: the leaves of the signed tree."""
+    seals = _seals(orders)
+    return [
+        (entry, seals[entry.order_id, entry.version])
+        for entry in orders.records.select_log()
+        if (entry.order_id, entry.version) in seals
+    ]
 
 
 def _plain(orders: Orders, state: bytes) -> bytes:
@@ -70,27 +55,18 @@ def make_checkpoint(orders: Orders, *, now: datetime) -> ledger.Checkpoint:
 
     Nothing new since the latest checkpoint: that one is returned and nothing is signed.
     """
-    digests = [
-        r["digest"] for r in _events(orders, _seals(orders), with_state=False) if r["digest"]
-    ]
+    digests = [seal.digest for _, seal in _sealed(orders)]
     latest = latest_checkpoint(orders)
     if latest is not None and latest.size == len(digests):
         return latest
     leaves = [ledger.leaf_hash(ledger.unb64(d)) for d in digests]
     checkpoint = orders.signer.checkpoint(len(leaves), ledger.merkle_root(leaves), iso(now) or "")
-    data = checkpoint.as_json()
-    _rows(
-        orders,
-        "INSERT INTO checkpoints VALUES (?, ?, ?, ?)",
-        (checkpoint.size, data["root"], data["signed_at"], data["signature"]),
-        commit=True,
-    )
+    orders.records.insert_checkpoint(checkpoint)
     return checkpoint
 
 
 def latest_checkpoint(orders: Orders) -> ledger.Checkpoint | None:
-    rows = _rows(orders, LATEST)
-    return ledger.Checkpoint.from_json(rows[0]) if rows else None
+    return orders.records.select_latest_checkpoint()
 
 
 def verify_store(orders: Orders) -> list[Finding]:
@@ -99,9 +75,9 @@ def verify_store(orders: Orders) -> list[Finding]:
     previous: dict[UUID, tuple[int, bytes]] = {}
     leaves: list[bytes] = []
     seals = _seals(orders)
-    for row in _events(orders, seals):
-        order, version = row["originator_id"], row["originator_version"]
-        subject = f"order {order} event {version} ({row['topic'].rsplit('.', 1)[-1]})"
+    for event in orders.records.select_log_events():
+        order, version = event.order_id, event.version
+        subject = f"order {order} event {version} ({event.topic.rsplit('.', 1)[-1]})"
         last_version, last_digest = previous.get(order, (0, ledger.GENESIS))
         if version != last_version + 1:
             findings.append(
@@ -113,25 +89,24 @@ def verify_store(orders: Orders) -> list[Finding]:
                 )
             )
         digest = ledger.event_digest(
-            last_digest, order, version, row["topic"], _plain(orders, row["state"])
+            last_digest, order, version, event.topic, _plain(orders, event.state)
         )
         previous[order] = (version, digest)
-        if row["digest"] is not None:  # the signed tree holds sealed events only
+        seal = seals.get((order, version))
+        if seal is not None:  # the signed tree holds sealed events only
             leaves.append(ledger.leaf_hash(digest))
-        findings.append(_seal_finding(orders, subject, row, digest))
+        findings.append(_seal_finding(orders, subject, seal, digest))
     findings.extend(_removed(seals, previous))
     findings.append(_checkpoint_finding(orders, leaves))
     return findings
 
 
-def _seal_finding(orders: Orders, subject: str, row: dict[str, Any], digest: bytes) -> Finding:
-    if row["digest"] is None:
+def _seal_finding(orders: Orders, subject: str, seal: Seal | None, digest: bytes) -> Finding:
+    if seal is None:
         return Finding(subject, False, "has no seal: it was written around the service")
-    if ledger.unb64(row["seal"]) != ledger.seal(
-        orders.signer.seal_key, ledger.unb64(row["digest"])
-    ):
+    if ledger.unb64(seal.seal) != ledger.seal(orders.signer.seal_key, ledger.unb64(seal.digest)):
         return Finding(subject, False, "its seal was not made by this service")
-    if ledger.unb64(row["digest"]) != digest:
+    if ledger.unb64(seal.digest) != digest:
         return Finding(subject, False, "its content or its place in the chain was altered")
     return Finding(subject, True, "sealed, content and chain intact")
 
@@ -175,9 +150,9 @@ def export_bundle(orders: Orders, timelines: Timelines, order_id: UUID) -> dict[
     """A self-contained case file: the order's events, timeline, proofs, checkpoint, key."""
     checkpoint = latest_checkpoint(orders)
     size = checkpoint.size if checkpoint else 0
-    sealed = [r for r in _events(orders, _seals(orders), with_state=False) if r["digest"]]
-    leaves = [ledger.leaf_hash(ledger.unb64(r["digest"])) for r in sealed[:size]]
-    index = {(r["originator_id"], r["originator_version"]): i for i, r in enumerate(sealed)}
+    sealed = _sealed(orders)
+    leaves = [ledger.leaf_hash(ledger.unb64(seal.digest)) for _, seal in sealed[:size]]
+    index = {(entry.order_id, entry.version): i for i, (entry, _) in enumerate(sealed)}
     stored = orders.recorder.select_events(order_id)  # raw: a damaged order must still export
     if not stored:
         raise OrderNotFound(order_id)

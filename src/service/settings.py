@@ -118,13 +118,13 @@ class Settings:
             path = Path(unquote(url.path[1:]))  # sqlite:///relative, sqlite:////absolute
             path.parent.mkdir(parents=True, exist_ok=True)
             return {
-                "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+                "PERSISTENCE_MODULE": "storage.sqlite",
                 "SQLITE_DBNAME": str(path),
                 "SQLITE_LOCK_TIMEOUT": "10",
             }
         if url.scheme in ("postgresql", "postgres"):
             return {
-                "PERSISTENCE_MODULE": "eventsourcing.postgres",
+                "PERSISTENCE_MODULE": "storage.postgres",
                 "POSTGRES_DBNAME": url.path.lstrip("/"),
                 "POSTGRES_HOST": url.hostname or "localhost",
                 "POSTGRES_PORT": str(url.port or 5432),

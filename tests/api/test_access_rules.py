@@ -11,7 +11,6 @@ from typing import Any
 from fastapi import APIRouter, Depends
 from fastapi.testclient import TestClient
 
-
 from api.deps import authorised_user
 from orders.values import Role
 from service.bootstrap import Service

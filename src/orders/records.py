@@ -1,0 +1,101 @@
+"""What the application asks of its event store beyond the library's recorder (the port).
+
+Written beside each event, in its transaction: the command key it answered (decision 007) and
+its seal (decision 008). Read back: keys, seals, the log in order, checkpoints, the database's
+clock. The `storage` package implements this for SQLite and PostgreSQL; nothing here knows
+which database it is, or holds any SQL.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Protocol, runtime_checkable
+from uuid import UUID
+
+from eventsourcing.persistence import ApplicationRecorder, Cipher
+
+from orders import ledger
+
+
+@dataclass(frozen=True)
+class CommandKey:
+    """A caller's key for one command, the request's fingerprint, and what the command made."""
+
+    actor_id: str
+    key: str
+    fingerprint: str
+    order_id: UUID | None = None
+    version: int = 0
+    ref: str = ""
+
+    def with_result(self, order_id: UUID, version: int, ref: str) -> CommandKey:
+        return replace(self, order_id=order_id, version=version, ref=ref)
+
+
+@dataclass(frozen=True)
+class Sealing:
+    """What a recorder needs to seal events: the seal key, and the cipher to see plaintext."""
+
+    key: bytes
+    cipher: Cipher | None
+
+
+@dataclass(frozen=True)
+class Seal:
+    """One event's chained digest and the service's seal of it, both base64 as stored."""
+
+    order_id: UUID
+    version: int
+    digest: str
+    seal: str
+
+
+@dataclass(frozen=True)
+class LogEntry:
+    """One stored event's place in the log: its order, its version, its kind (topic)."""
+
+    order_id: UUID
+    version: int
+    topic: str
+
+
+@dataclass(frozen=True)
+class LoggedEvent(LogEntry):
+    """A log entry with the event's state as stored (encrypted, if encryption is on)."""
+
+    state: bytes
+
+
+@runtime_checkable
+class Records(Protocol):
+    """The event store's records beside the events: keys, seals, the log, checkpoints, clock."""
+
+    def find_command_key(self, actor_id: str, key: str) -> CommandKey | None:
+        """The key as stored with its command's result; None if it was never used."""
+
+    def select_seals(self) -> list[Seal]:
+        """Every stored seal, in no particular order."""
+
+    def select_log(self) -> list[LogEntry]:
+        """Every stored event in log order, without its state."""
+
+    def select_log_events(self) -> list[LoggedEvent]:
+        """Every stored event in log order, with its state."""
+
+    def insert_checkpoint(self, checkpoint: ledger.Checkpoint) -> None:
+        """Keep a signed checkpoint (for good: checkpoints are never changed or removed)."""
+
+    def select_latest_checkpoint(self) -> ledger.Checkpoint | None:
+        """The checkpoint over the most events; None before the first is signed."""
+
+    def database_time(self) -> datetime | None:
+        """The database server's own clock; None where it has none apart from ours (SQLite)."""
+
+
+@runtime_checkable
+class SealingFactory(Protocol):
+    """An infrastructure factory that builds the application's recorder to seal every event."""
+
+    def sealing_recorder(self, sealing: Sealing) -> ApplicationRecorder:
+        """The application recorder, writing seals with `sealing` and keeping `Records`."""

@@ -1,0 +1,79 @@
+"""PostgreSQL as the event store: PERSISTENCE_MODULE=storage.postgres.
+
+The library takes the one infrastructure factory class in this module as the one to build,
+so only the library's module is imported here, never its factory class by name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import eventsourcing.postgres
+from eventsourcing.persistence import StoredEvent
+from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
+from psycopg import Cursor
+from psycopg.rows import DictRow
+from psycopg.sql import SQL
+
+from orders.records import Sealing
+from storage import schema
+from storage.records import Row, SealedRecords
+
+
+def _postgres(sql: str, events_table: str) -> str:
+    return (
+        sql.replace("{events}", events_table)
+        .replace("{position}", "notification_id")
+        .replace("?", "%s")
+    )
+
+
+class SealingPostgresRecorder(SealedRecords, PostgresApplicationRecorder):
+    """PostgreSQL event recorder that also writes seals and command keys, and forbids changes."""
+
+    def __init__(
+        self,
+        datastore: PostgresDatastore,
+        *,
+        events_table_name: str = "stored_events",
+        sealing: Sealing | None = None,
+    ) -> None:
+        super().__init__(datastore, events_table_name=events_table_name)
+        self.sealing = sealing
+        for statement in (*schema.TABLES, *schema.postgres_triggers(self.events_table_name)):
+            self.sql_create_statements.append(SQL(statement).format())
+
+    def _insert_events(
+        self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> None:
+        super()._insert_events(curs, stored_events, **kwargs)
+
+        def run(sql: str, params: tuple[Any, ...], *, fetch: bool) -> Any:
+            curs.execute(_postgres(sql, self.events_table_name), params)
+            return curs.fetchone() if fetch else None
+
+        self._write_beside(run, stored_events, kwargs.get("command_key"))
+
+    def _rows(self, sql: str, params: tuple[Any, ...] = (), *, commit: bool = False) -> list[Row]:
+        with self.datastore.transaction(commit=commit) as curs:
+            curs.execute(_postgres(sql, self.events_table_name), params)
+            return [dict(row) for row in curs.fetchall()] if curs.description else []
+
+    def database_time(self) -> datetime | None:
+        moment: datetime = self._rows(schema.SELECT_DATABASE_TIME)[0]["now"]
+        return moment
+
+
+class SealingPostgresFactory(eventsourcing.postgres.PostgresFactory):
+    """The library's PostgreSQL factory; its application recorder seals and keeps command keys."""
+
+    application_recorder_class = SealingPostgresRecorder
+
+    def sealing_recorder(self, sealing: Sealing) -> SealingPostgresRecorder:
+        table = (self.env.name.lower() or "stored") + "_events"  # the library's own naming
+        recorder = SealingPostgresRecorder(self.datastore, events_table_name=table, sealing=sealing)
+        if self.env_create_table():
+            recorder.create_table()
+        return recorder

@@ -1,0 +1,136 @@
+"""What both engines' recorders add to the library's, written once in portable SQL."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, Protocol
+from uuid import UUID
+
+from eventsourcing.persistence import StoredEvent
+
+from orders import ledger
+from orders.records import CommandKey, LogEntry, LoggedEvent, Seal, Sealing
+from storage import schema
+
+Row = dict[str, Any]
+
+
+class Run(Protocol):
+    """Runs one statement in the transaction inserting the events; fetches one row if asked."""
+
+    def __call__(self, sql: str, params: tuple[Any, ...], *, fetch: bool) -> Any: ...
+
+
+class SealedRecords(ABC):
+    """Seals and command keys written beside each event; `orders.records.Records` read back.
+
+    An engine's recorder gives `_write_beside` a `Run` on the events' own cursor, and runs
+    a statement in a transaction of its own with `_rows`. Without a sealing it writes no
+    seals (and verify-store names every event so written).
+    """
+
+    sealing: Sealing | None = None
+
+    @abstractmethod
+    def _rows(self, sql: str, params: tuple[Any, ...] = (), *, commit: bool = False) -> list[Row]:
+        """Run one statement from `schema` in a transaction of its own; the rows it returns."""
+
+    @abstractmethod
+    def database_time(self) -> datetime | None:
+        """The database server's own clock; None where it has none apart from ours."""
+
+    def _write_beside(
+        self, run: Run, stored_events: Sequence[StoredEvent], command_key: CommandKey | None
+    ) -> None:
+        if self.sealing is not None:
+            _write_seals(run, stored_events, self.sealing)
+        if command_key is not None:
+            run(schema.INSERT_KEY, _key_row(command_key), fetch=False)
+
+    def find_command_key(self, actor_id: str, key: str) -> CommandKey | None:
+        rows = self._rows(schema.SELECT_KEY, (actor_id, key))
+        return _key(rows[0]) if rows else None
+
+    def select_seals(self) -> list[Seal]:
+        return [
+            Seal(UUID(row["originator_id"]), int(row["version"]), row["digest"], row["seal"])
+            for row in self._rows(schema.SELECT_SEALS)
+        ]
+
+    def select_log(self) -> list[LogEntry]:
+        return [
+            LogEntry(_uuid(row["originator_id"]), int(row["originator_version"]), row["topic"])
+            for row in self._rows(schema.SELECT_LOG)
+        ]
+
+    def select_log_events(self) -> list[LoggedEvent]:
+        return [
+            LoggedEvent(
+                _uuid(row["originator_id"]),
+                int(row["originator_version"]),
+                row["topic"],
+                bytes(row["state"]),
+            )
+            for row in self._rows(schema.SELECT_LOG_EVENTS)
+        ]
+
+    def insert_checkpoint(self, checkpoint: ledger.Checkpoint) -> None:
+        data = checkpoint.as_json()
+        self._rows(
+            schema.INSERT_CHECKPOINT,
+            (checkpoint.size, data["root"], data["signed_at"], data["signature"]),
+            commit=True,
+        )
+
+    def select_latest_checkpoint(self) -> ledger.Checkpoint | None:
+        rows = self._rows(schema.SELECT_LATEST_CHECKPOINT)
+        return ledger.Checkpoint.from_json(rows[0]) if rows else None
+
+
+def _write_seals(run: Run, stored_events: Sequence[StoredEvent], sealing: Sealing) -> None:
+    previous: dict[str, bytes] = {}
+    for event in stored_events:
+        order = str(event.originator_id)
+        before = previous.get(order)
+        if before is None:
+            before = ledger.GENESIS
+            if event.originator_version > 1:
+                row = run(schema.SELECT_DIGEST, (order, event.originator_version - 1), fetch=True)
+                before = ledger.unb64(row["digest"]) if row else ledger.GENESIS
+        state = sealing.cipher.decrypt(event.state) if sealing.cipher else event.state
+        digest = ledger.event_digest(
+            before, UUID(order), event.originator_version, event.topic, state
+        )
+        run(
+            schema.INSERT_SEAL,
+            (
+                order,
+                event.originator_version,
+                ledger.b64(digest),
+                ledger.b64(ledger.seal(sealing.key, digest)),
+            ),
+            fetch=False,
+        )
+        previous[order] = digest
+
+
+def _uuid(stored: object) -> UUID:
+    """An events table's originator id: hex text on SQLite, a uuid on PostgreSQL."""
+    return UUID(str(stored))
+
+
+def _key_row(key: CommandKey) -> tuple[Any, ...]:
+    return (key.actor_id, key.key, key.fingerprint, str(key.order_id), key.version, key.ref)
+
+
+def _key(row: Row) -> CommandKey:
+    return CommandKey(
+        row["actor_id"],
+        row["key"],
+        row["fingerprint"],
+        UUID(row["order_id"]),
+        int(row["version"]),
+        row["ref"],
+    )

@@ -1,0 +1,65 @@
+"""The tables kept beside the events, the triggers that make the store append-only, the SQL.
+
+- Command keys: a command sent with an Idempotency-Key stores its key, a fingerprint of the
+  request and what it produced (order, version, new breach or escalation id) atomically with
+  its events, so a retry gets the first result back and two concurrent attempts cannot both
+  store (the second one's key row conflicts, and its events roll back with it).
+- Seals: every event's chained digest (orders.ledger) and a keyed seal of it. An event written
+  around the application has no valid seal; one changed, removed or reordered breaks a chain.
+- Immutability: triggers refuse UPDATE and DELETE of events, seals and checkpoints.
+
+Statements are portable: `?` placeholders (PostgreSQL's recorder makes them `%s`), and
+{events} and {position} name the events table and the column that orders the log.
+"""
+
+from __future__ import annotations
+
+TABLES = (
+    "CREATE TABLE IF NOT EXISTS command_keys (actor_id TEXT NOT NULL, key TEXT NOT NULL, "
+    "fingerprint TEXT NOT NULL, order_id TEXT NOT NULL, version BIGINT NOT NULL, "
+    "ref TEXT NOT NULL, PRIMARY KEY (actor_id, key))",
+    "CREATE TABLE IF NOT EXISTS event_seals (originator_id TEXT NOT NULL, "
+    "version BIGINT NOT NULL, digest TEXT NOT NULL, seal TEXT NOT NULL, "
+    "PRIMARY KEY (originator_id, version))",
+    "CREATE TABLE IF NOT EXISTS checkpoints (size BIGINT PRIMARY KEY, root TEXT NOT NULL, "
+    "signed_at TEXT NOT NULL, signature TEXT NOT NULL)",
+)
+
+
+def _immutable(events_table: str) -> tuple[str, ...]:
+    return (events_table, "event_seals", "checkpoints")
+
+
+def sqlite_triggers(events_table: str) -> tuple[str, ...]:
+    return tuple(
+        f"CREATE TRIGGER IF NOT EXISTS {table}_no_{verb} BEFORE {verb} ON {table} "
+        f"BEGIN SELECT RAISE(ABORT, '{table} are immutable: {verb} refused'); END"
+        for table in _immutable(events_table)
+        for verb in ("update", "delete")
+    )
+
+
+def postgres_triggers(events_table: str) -> tuple[str, ...]:
+    return (
+        "CREATE OR REPLACE FUNCTION refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$ "
+        "BEGIN RAISE EXCEPTION '% are immutable: % refused', TG_TABLE_NAME, TG_OP; END $$",
+        *(
+            f"CREATE OR REPLACE TRIGGER {table}_immutable BEFORE UPDATE OR DELETE ON {table} "
+            "FOR EACH ROW EXECUTE FUNCTION refuse_change()"
+            for table in _immutable(events_table)
+        ),
+    )
+
+
+INSERT_KEY = "INSERT INTO command_keys VALUES (?, ?, ?, ?, ?, ?)"
+SELECT_KEY = "SELECT * FROM command_keys WHERE actor_id = ? AND key = ?"
+INSERT_SEAL = "INSERT INTO event_seals VALUES (?, ?, ?, ?)"
+SELECT_DIGEST = "SELECT digest FROM event_seals WHERE originator_id = ? AND version = ?"
+SELECT_SEALS = "SELECT originator_id, version, digest, seal FROM event_seals"
+SELECT_LOG = "SELECT originator_id, originator_version, topic FROM {events} ORDER BY {position}"
+SELECT_LOG_EVENTS = (
+    "SELECT originator_id, originator_version, topic, state FROM {events} ORDER BY {position}"
+)
+INSERT_CHECKPOINT = "INSERT INTO checkpoints VALUES (?, ?, ?, ?)"
+SELECT_LATEST_CHECKPOINT = "SELECT * FROM checkpoints ORDER BY size DESC LIMIT 1"
+SELECT_DATABASE_TIME = "SELECT clock_timestamp() AS now"  # PostgreSQL's; SQLite has none

@@ -1,0 +1,73 @@
+"""SQLite as the event store: PERSISTENCE_MODULE=storage.sqlite.
+
+The library takes the one infrastructure factory class in this module as the one to build,
+so only the library's module is imported here, never its factory class by name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import eventsourcing.sqlite
+from eventsourcing.persistence import StoredEvent
+from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLiteDatastore
+
+from orders.records import Sealing
+from storage import schema
+from storage.records import Row, SealedRecords
+
+
+class SealingSQLiteRecorder(SealedRecords, SQLiteApplicationRecorder):
+    """SQLite event recorder that also writes seals and command keys, and forbids changes."""
+
+    def __init__(
+        self,
+        datastore: SQLiteDatastore,
+        events_table_name: str = "stored_events",
+        *,
+        sealing: Sealing | None = None,
+    ) -> None:
+        super().__init__(datastore, events_table_name)
+        self.sealing = sealing
+
+    def construct_create_table_statements(self) -> list[str]:
+        return [
+            *super().construct_create_table_statements(),
+            *schema.TABLES,
+            *schema.sqlite_triggers(self.events_table_name),
+        ]
+
+    def _insert_events(
+        self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        returning = super()._insert_events(c, stored_events, **kwargs)
+
+        def run(sql: str, params: tuple[Any, ...], *, fetch: bool) -> Any:
+            c.execute(sql, params)
+            return c.fetchone() if fetch else None
+
+        self._write_beside(run, stored_events, kwargs.get("command_key"))
+        return returning
+
+    def _rows(self, sql: str, params: tuple[Any, ...] = (), *, commit: bool = False) -> list[Row]:
+        statement = sql.replace("{events}", self.events_table_name).replace("{position}", "rowid")
+        with self.datastore.transaction(commit=commit) as c:
+            c.execute(statement, params)
+            return [dict(row) for row in c.fetchall()]
+
+    def database_time(self) -> datetime | None:
+        return None  # SQLite's time is the host's: the service's own clock serves
+
+
+class SealingSQLiteFactory(eventsourcing.sqlite.SQLiteFactory):
+    """The library's SQLite factory; its application recorder seals and keeps command keys."""
+
+    application_recorder_class = SealingSQLiteRecorder
+
+    def sealing_recorder(self, sealing: Sealing) -> SealingSQLiteRecorder:
+        recorder = SealingSQLiteRecorder(self.datastore, sealing=sealing)
+        if self.env_create_table():
+            recorder.create_table()
+        return recorder

@@ -1,0 +1,64 @@
+"""The storage modules, chosen through the library's own PERSISTENCE_MODULE setting."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from eventsourcing.persistence import InfrastructureFactory, InfrastructureFactoryError
+
+from orders.application import Orders
+from orders.records import CommandKey, Records
+from service.bootstrap import Service
+from service.settings import Settings
+from storage.postgres import SealingPostgresFactory
+from storage.sqlite import SealingSQLiteFactory
+from tests.factories import SOCIAL_WORKER, a_request
+
+
+def test_the_database_url_names_our_module_and_the_library_builds_its_one_factory(
+    database_url: str,
+) -> None:
+    env = Settings(database_url=database_url).persistence_env()
+    factory = InfrastructureFactory.construct(env)
+    try:
+        expected = "storage.sqlite" if database_url.startswith("sqlite") else "storage.postgres"
+        assert env["PERSISTENCE_MODULE"] == expected
+        assert isinstance(factory, SealingSQLiteFactory | SealingPostgresFactory)
+    finally:
+        factory.close()
+
+
+def test_a_store_that_cannot_seal_is_refused_before_anything_is_written(tmp_path: Path) -> None:
+    env = {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(tmp_path / "db")}
+    with pytest.raises(InfrastructureFactoryError, match=r"storage\.sqlite or storage\.postgres"):
+        Orders(env)
+
+
+def test_the_records_read_back_what_was_written_beside_the_events(service: Service) -> None:
+    records = service.orders.records
+    assert isinstance(records, Records) and records is service.orders.recorder
+    key = CommandKey(SOCIAL_WORKER.id, "retry-1", "fingerprint")
+    order = service.orders.request(a_request(service.orders.now()), by=SOCIAL_WORKER, key=key)
+    assert records.find_command_key(SOCIAL_WORKER.id, "retry-1") == key.with_result(order.id, 1, "")
+    assert records.find_command_key(SOCIAL_WORKER.id, "never-used") is None
+    log = records.select_log()
+    assert [(e.order_id, e.version) for e in log] == [(order.id, 1)]
+    assert [(s.order_id, s.version) for s in records.select_seals()] == [(order.id, 1)]
+    events = records.select_log_events()
+    assert [(e.order_id, e.version, e.topic) for e in events] == [
+        (e.order_id, e.version, e.topic) for e in log
+    ]
+    assert all(e.state for e in events)
+
+
+def test_the_database_clock_is_postgresql_s_own_and_absent_on_sqlite(
+    service: Service, database_url: str
+) -> None:
+    moment = service.orders.records.database_time()
+    if database_url.startswith("sqlite"):
+        assert moment is None
+    else:
+        assert moment is not None
+        assert abs(moment - datetime.now(UTC)) < timedelta(minutes=1)
