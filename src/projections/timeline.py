@@ -196,3 +196,21 @@ class Timelines:
             row["claimed_at"] = parse_iso(row["claimed_at"])
             row["recorded_at"] = parse_iso(row["recorded_at"])
         return rows
+
+    def reports_near(
+        self,
+        inspector_id: str,
+        *,
+        before: int,
+        claimed: tuple[datetime, datetime],
+        recorded: tuple[datetime, datetime],
+    ) -> list[tuple[UUID, int]]:
+        """The inspector's visit reports logged before position `before`, claimed or
+        recorded within the given spans, as (order id, version)."""
+        rows = self.db.query(
+            "SELECT order_id, version FROM timeline WHERE actor_id = ? AND "
+            "event_type = 'InspectionVisitRecorded' AND position < ? AND "
+            "((claimed_at BETWEEN ? AND ?) OR (recorded_at BETWEEN ? AND ?))",
+            (inspector_id, before, *map(iso, claimed), *map(iso, recorded)),
+        )
+        return [(UUID(row["order_id"]), int(row["version"])) for row in rows]

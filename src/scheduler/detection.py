@@ -17,19 +17,12 @@ from orders.application import Orders
 from orders.commands import FlagReport
 from orders.domain import ProtectionOrder
 from orders.values import SYSTEM_ACTOR
-from projections.database import iso
 from projections.follower import Follower, Projection, Tracking
+from projections.timeline import Timelines
 
 log = logging.getLogger(__name__)
 
 TIMELINE_WAIT_SECONDS = 10.0
-# The same inspector's reports recorded before this one (so a finding never depends on when
-# the detectors ran), claimed or recorded near it.
-NEIGHBOURS = (
-    "SELECT order_id, version FROM timeline WHERE actor_id = ? AND "
-    "event_type = 'InspectionVisitRecorded' AND position < ? AND "
-    "((claimed_at BETWEEN ? AND ?) OR (recorded_at BETWEEN ? AND ?))"
-)
 
 
 class TimelineBehind(Exception):
@@ -44,7 +37,7 @@ class Detectors(Projection):
     in_transaction = False
 
     def __init__(self, orders: Orders, views: Follower) -> None:
-        self.orders, self.views = orders, views
+        self.orders, self.views, self.timelines = orders, views, Timelines(views.db)
         self.found = 0
 
     def process_event(self, event: Any, tracking: Tracking) -> None:
@@ -70,20 +63,17 @@ class Detectors(Projection):
             )
 
     def _others(self, report: detectors.Report, position: int) -> list[detectors.Report]:
+        """The same inspector's reports recorded before this one (so a finding never depends
+        on when the detectors ran), claimed or recorded near it."""
         span = max(timedelta(hours=12), self.orders.policy.detectors.batch_window)
         claimed, recorded = report.visit.visited_at, report.recorded_at
-        rows = self.views.db.query(
-            NEIGHBOURS,
-            (
-                report.inspector_id,
-                position,
-                iso(claimed - span),
-                iso(claimed + span),
-                iso(recorded - span),
-                iso(recorded + span),
-            ),
+        near = self.timelines.reports_near(
+            report.inspector_id,
+            before=position,
+            claimed=(claimed - span, claimed + span),
+            recorded=(recorded - span, recorded + span),
         )
-        return [_report(self._visit_event(UUID(r["order_id"]), int(r["version"]))) for r in rows]
+        return [_report(self._visit_event(order_id, version)) for order_id, version in near]
 
     def _visit_event(self, order_id: UUID, version: int) -> events.InspectionVisitRecorded:
         (event,) = self.orders.repository.event_store.get(order_id, gt=version - 1, lte=version)
