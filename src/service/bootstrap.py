@@ -74,7 +74,7 @@ def bootstrap(settings: Settings, *, clock: Clock = system_clock) -> Service:
         OrderStates(views.db),
         Timelines(views.db),
         Deadlines(views.db),
-        Tokens(settings.token_key),
+        Tokens(settings.token_key.get_secret_value()),
         Disclosures(views.db),
         Audit(views.db),
     )

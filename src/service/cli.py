@@ -92,7 +92,7 @@ def demo(settings: Settings, args: argparse.Namespace) -> None:
             now, lambda done, total: _say(f"  {done}/{total} steps")
         )
         head = service.views.head()
-        _say(f"done: {head} events stored in {settings.database_url}")
+        _say(f"done: {head} events stored in {settings.database_location()}")
     finally:
         service.close()
 
@@ -131,7 +131,7 @@ def token(settings: Settings, args: argparse.Namespace) -> None:
         districts=frozenset(args.district or [ALL_DISTRICTS]),
     )
     print(
-        Tokens(settings.token_key).mint(
+        Tokens(settings.token_key.get_secret_value()).mint(
             user, now=datetime.now(tz=UTC), lifetime=timedelta(hours=args.hours)
         )
     )
