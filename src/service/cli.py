@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import logging
-import signal
 import sys
-import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from uuid import UUID
@@ -18,15 +15,15 @@ from orders.clock import SimulatedClock
 from orders.errors import DomainError
 from orders.policy import PolicyFileError
 from orders.values import Role
-from scheduler.detection import Detection
-from scheduler.jobs import start_scheduler
-from scheduler.sweep import sweep
+from service import serving
 from service.bootstrap import Service, bootstrap
 from service.demo import Demo
-from service.integrity import export_bundle, make_checkpoint, verify_bundle, verify_store
+from service.integrity import export_bundle, verify_bundle, verify_store
+from service.serving import Part
 from service.settings import Settings, SettingsError
+from service.work import checkpoint_now, detect_now, sweep_now
 
-PARTS = ("api", "projections", "scheduler")
+PARTS = tuple(part.value for part in Part)
 
 
 def _say(message: str) -> None:
@@ -39,46 +36,8 @@ def _view_progress(view: str, position: int, head: int) -> None:
 
 def serve(service: Service, args: argparse.Namespace) -> None:
     """Run the API, the projection worker and the scheduler, or only the parts named."""
-    parts = set(args.only or PARTS)
-    if "projections" in parts:
-        service.views.start(service.settings.projection_poll_seconds)
-    scheduler = None
-    if "scheduler" in parts:
-        scheduler = start_scheduler(
-            service.orders,
-            service.views,
-            service.deadlines,
-            every_seconds=service.settings.sweep_seconds,
-            jobs=[
-                (
-                    "detect",
-                    Detection(service.orders, service.views).run,
-                    service.settings.detect_seconds,
-                ),
-                (
-                    "checkpoint",
-                    lambda: make_checkpoint(service.orders, now=service.orders.now()),
-                    service.settings.checkpoint_seconds,
-                ),
-            ],
-        )
-    try:
-        if "api" in parts:
-            import uvicorn
-
-            from api.app import create_app
-
-            _say(f"serving on http://{args.host}:{args.port} (OpenAPI at /docs)")
-            uvicorn.run(create_app(service), host=args.host, port=args.port, log_level="info")
-        else:
-            _say(f"running {', '.join(sorted(parts))}; Ctrl-C stops")
-            stop = threading.Event()
-            signal.signal(signal.SIGTERM, lambda *_: stop.set())
-            with contextlib.suppress(KeyboardInterrupt):
-                stop.wait()
-    finally:
-        if scheduler is not None:
-            scheduler.shutdown(wait=True)
+    parts = [Part(part) for part in args.only or PARTS]
+    serving.serve(service, parts, host=args.host, port=args.port, say=_say)
 
 
 def demo(settings: Settings, args: argparse.Namespace) -> None:
@@ -106,7 +65,7 @@ def rebuild(service: Service, args: argparse.Namespace) -> None:
 
 def sweep_once(service: Service, args: argparse.Namespace) -> None:
     """Run one scheduler sweep now and report what it recorded."""
-    result = sweep(service.orders, service.views, service.deadlines)
+    result = sweep_now(service)
     _say(
         f"recorded {result.missed_check_ins} missed check-in(s) and {result.expired} "
         f"expiry(ies); {result.failed} order(s) failed"
@@ -185,13 +144,17 @@ def audit(service: Service, args: argparse.Namespace) -> None:
 
 def detect(service: Service, args: argparse.Namespace) -> None:
     """Run the falsification detectors over reports not yet examined."""
-    _say(f"recorded {Detection(service.orders, service.views).run()} finding(s)")
+    _say(f"recorded {detect_now(service)} finding(s)")
 
 
 def checkpoint(service: Service, args: argparse.Namespace) -> None:
-    """Sign a checkpoint over the log now."""
-    made = make_checkpoint(service.orders, now=service.orders.now())
-    _say(f"checkpoint over {made.size} events signed at {made.signed_at}")
+    """Sign a checkpoint over the log now, if anything is new since the latest."""
+    made = checkpoint_now(service)
+    _say(
+        f"checkpoint over {made.size} events signed at {made.signed_at}"
+        if made
+        else "nothing new since the latest checkpoint"
+    )
 
 
 def verify_store_command(service: Service, args: argparse.Namespace) -> None:
