@@ -13,27 +13,24 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 from uuid import UUID
 
 import typer
-from typer._click.exceptions import NoArgsIsHelpError  # Typer 0.29 vendors Click
-from typer.core import TyperGroup
 
 from api.tokens import ALL_DISTRICTS, Tokens, User
 from orders.clock import Clock, SimulatedClock, system_clock
 from orders.values import Role
-from service import serving
+from service import arguments, serving
 from service.bootstrap import Service, bootstrap
 from service.demo import Demo
 from service.integrity import Finding, export_bundle, verify_bundle, verify_store
-from service.refusals import refusal
+from service.refusals import Commands
 from service.serving import Part
 from service.settings import Settings, SettingsError
 from service.terminal import screen
 from service.work import checkpoint_now, detect_now, sweep_now
 
-PERSON_ROLES = tuple(role.value for role in Role if role is not Role.SYSTEM)
 AUDIT_COLUMNS = (
     "group",
     "visits_due",
@@ -44,44 +41,6 @@ AUDIT_COLUMNS = (
     "median_delay_hours",
     "open_alerts",
 )
-
-
-class Commands(TyperGroup):
-    """The commands, ending by one convention: 0 done, 1 does not hold, 2 refused."""
-
-    def main(
-        self,
-        args: Sequence[str] | None = None,
-        prog_name: str | None = None,
-        complete_var: str | None = None,
-        standalone_mode: bool = True,
-        windows_expand_args: bool = True,
-        **extra: Any,
-    ) -> Any:
-        with screen.session():
-            code = self._run(args, prog_name, complete_var, **extra)
-        if standalone_mode:
-            sys.exit(code)
-        return code
-
-    def _run(
-        self,
-        args: Sequence[str] | None,
-        prog_name: str | None,
-        complete_var: str | None,
-        **extra: Any,
-    ) -> int:
-        try:
-            done = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
-        except NoArgsIsHelpError:
-            return 2  # the help is printed already
-        except Exception as error:
-            reason = refusal(error)
-            if reason is None:
-                raise  # a fault, not a refusal: its traceback is wanted
-            screen.refuse(reason)
-            return 2
-        return done if isinstance(done, int) else 0
 
 
 app = typer.Typer(
@@ -96,52 +55,6 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-
-
-# Arguments: each parsed into its type, or refused with what was expected.
-
-
-def _order_id(text: str) -> UUID:
-    try:
-        return UUID(text)
-    except ValueError:
-        raise typer.BadParameter(
-            f"{text!r} is not an order id; an order id is a UUID such as "
-            "8c4c52e7-1d3a-4f7e-9a51-6b0d2f0c9e11, as the API returns it"
-        ) from None
-
-
-def _day(text: str) -> datetime:
-    try:
-        return datetime.strptime(text, "%Y-%m-%d").replace(tzinfo=UTC)
-    except ValueError:
-        raise typer.BadParameter(f"{text!r} is not a day; write it as YYYY-MM-DD") from None
-
-
-def _person_role(text: str) -> Role:
-    if text not in PERSON_ROLES:
-        raise typer.BadParameter(f"{text!r} is not a role; choose one of {', '.join(PERSON_ROLES)}")
-    return Role(text)
-
-
-def _at_least_one(count: int) -> int:
-    if count < 1:
-        raise typer.BadParameter(f"must be at least 1, not {count}")
-    return count
-
-
-def _positive_hours(hours: float) -> float:
-    if hours <= 0:
-        raise typer.BadParameter(f"must be more than 0 hours, not {hours:g}")
-    return hours
-
-
-def _in_a_folder(out: Path) -> Path:
-    if str(out) != "-" and not out.parent.is_dir():
-        raise typer.BadParameter(
-            f"the folder {out.parent} does not exist; create it or write somewhere else"
-        )
-    return out
 
 
 # The service, opened for one command.
@@ -187,7 +100,7 @@ def serve(
 def demo(
     orders: Annotated[
         int,
-        typer.Option(callback=_at_least_one, help="How many orders to open (at least 1)."),
+        typer.Option(callback=arguments.at_least_one, help="How many orders to open (at least 1)."),
     ] = 300,
     seed: Annotated[int, typer.Option(help="The random seed: one seed, one data set.")] = 7,
 ) -> None:
@@ -207,9 +120,9 @@ def token(
     role: Annotated[
         Role,
         typer.Option(
-            parser=_person_role,
+            parser=arguments.person_role,
             metavar="ROLE",
-            help=f"The role the token carries: {', '.join(PERSON_ROLES)}.",
+            help=f"The role the token carries: {', '.join(arguments.PERSON_ROLES)}.",
         ),
     ],
     district: Annotated[
@@ -218,7 +131,7 @@ def token(
     ] = None,
     sub: Annotated[str | None, typer.Option(help="The account id; default: dev-ROLE.")] = None,
     hours: Annotated[
-        float, typer.Option(callback=_positive_hours, help="How long the token is valid.")
+        float, typer.Option(callback=arguments.positive_hours, help="How long the token is valid.")
     ] = 12.0,
 ) -> None:
     """Print a signed bearer token for development (production tokens come from elsewhere)."""
@@ -237,11 +150,13 @@ def token(
 @app.command()
 def export(
     order_id: Annotated[
-        UUID, typer.Argument(parser=_order_id, metavar="ORDER_ID", help="The order's id.")
+        UUID, typer.Argument(parser=arguments.order_id, metavar="ORDER_ID", help="The order's id.")
     ],
     out: Annotated[
         Path,
-        typer.Option(callback=_in_a_folder, help="The file to write; - for standard output."),
+        typer.Option(
+            callback=arguments.in_a_folder, help="The file to write; - for standard output."
+        ),
     ] = Path("-"),
 ) -> None:
     """Write an order's case bundle for a prosecutor: events, timeline, proofs, checkpoint."""
@@ -305,12 +220,14 @@ def detect() -> None:
 def audit(
     start: Annotated[
         datetime,
-        typer.Option("--from", parser=_day, metavar="YYYY-MM-DD", help="The first day (UTC)."),
+        typer.Option(
+            "--from", parser=arguments.day, metavar="YYYY-MM-DD", help="The first day (UTC)."
+        ),
     ],
     end: Annotated[
         datetime,
         typer.Option(
-            "--to", parser=_day, metavar="YYYY-MM-DD", help="The day after the last (UTC)."
+            "--to", parser=arguments.day, metavar="YYYY-MM-DD", help="The day after the last (UTC)."
         ),
     ],
     by: Annotated[

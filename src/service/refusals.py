@@ -1,17 +1,26 @@
-"""Why a command was refused, in one line that says what to do; never a secret or a value
-that a setting or a case holds."""
+"""How a command ends: 0 done, 1 a check does not hold, 2 refused; and why it was refused,
+in one line that says what to do, never a secret or a value that a setting or a case holds."""
 
 from __future__ import annotations
 
 import sqlite3
+import sys
+from collections.abc import Sequence
+from typing import Any
 
 from eventsourcing.persistence import InterfaceError, OperationalError
 from pydantic import ValidationError
-from typer._click.exceptions import ClickException, UsageError  # Typer 0.29 vendors Click
+from typer._click.exceptions import (  # Typer 0.29 vendors Click
+    ClickException,
+    NoArgsIsHelpError,
+    UsageError,
+)
+from typer.core import TyperGroup
 
 from orders.errors import DomainError, OrderNotFound
 from orders.policy import PolicyFileError
 from service.settings import PREFIX, SettingsError
+from service.terminal import screen
 
 LOCKED = (
     "the database is locked by another command (a demo, a rebuild, a serve on SQLite); "
@@ -21,6 +30,46 @@ UNREACHABLE = (
     "the database could not be used ({reason}); check that "
     f"{PREFIX}DATABASE_URL names a database this process can open, and that its server runs"
 )
+
+
+class Commands(TyperGroup):
+    """The commands, ending by one convention: 0 done, 1 does not hold, 2 refused."""
+
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        windows_expand_args: bool = True,
+        **extra: Any,
+    ) -> Any:
+        with screen.session():
+            code = self._run(
+                args, prog_name, complete_var, windows_expand_args=windows_expand_args, **extra
+            )
+        if standalone_mode:
+            sys.exit(code)
+        return code
+
+    def _run(
+        self,
+        args: Sequence[str] | None,
+        prog_name: str | None,
+        complete_var: str | None,
+        **extra: Any,
+    ) -> int:
+        try:
+            done = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except NoArgsIsHelpError:
+            return 2  # the help is printed already
+        except Exception as error:
+            reason = refusal(error)
+            if reason is None:
+                raise  # a fault, not a refusal: its traceback is wanted
+            screen.refuse(reason)
+            return 2
+        return done if isinstance(done, int) else 0
 
 
 def refusal(error: BaseException) -> str | None:

@@ -1,0 +1,58 @@
+"""How the command line reads its arguments: each into its type, or refused with a
+sentence saying what was expected (Typer prefixes the option's name)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from uuid import UUID
+
+import typer
+
+from orders.values import Role
+
+PERSON_ROLES = tuple(role.value for role in Role if role is not Role.SYSTEM)
+"""The roles a token may carry: people's, never the service's own."""
+
+
+def order_id(text: str) -> UUID:
+    try:
+        return UUID(text)
+    except ValueError:
+        raise typer.BadParameter(
+            f"{text!r} is not an order id; an order id is a UUID such as "
+            "8c4c52e7-1d3a-4f7e-9a51-6b0d2f0c9e11, as the API returns it"
+        ) from None
+
+
+def day(text: str) -> datetime:
+    try:
+        return datetime.strptime(text, "%Y-%m-%d").replace(tzinfo=UTC)
+    except ValueError:
+        raise typer.BadParameter(f"{text!r} is not a day; write it as YYYY-MM-DD") from None
+
+
+def person_role(text: str) -> Role:
+    if text not in PERSON_ROLES:
+        raise typer.BadParameter(f"{text!r} is not a role; choose one of {', '.join(PERSON_ROLES)}")
+    return Role(text)
+
+
+def at_least_one(count: int) -> int:
+    if count < 1:
+        raise typer.BadParameter(f"must be at least 1, not {count}")
+    return count
+
+
+def positive_hours(hours: float) -> float:
+    if hours <= 0:
+        raise typer.BadParameter(f"must be more than 0 hours, not {hours:g}")
+    return hours
+
+
+def in_a_folder(out: Path) -> Path:
+    if str(out) != "-" and not out.parent.is_dir():
+        raise typer.BadParameter(
+            f"the folder {out.parent} does not exist; create it or write somewhere else"
+        )
+    return out
