@@ -16,6 +16,7 @@ PERSON_ROLES = tuple(role.value for role in Role if role is not Role.SYSTEM)
 
 
 def order_id(text: str) -> UUID:
+    """An order's id, as the API gives it."""
     try:
         return UUID(text)
     except ValueError:
@@ -26,6 +27,7 @@ def order_id(text: str) -> UUID:
 
 
 def day(text: str) -> datetime:
+    """A day as YYYY-MM-DD, its first moment in UTC."""
     try:
         return datetime.strptime(text, "%Y-%m-%d").replace(tzinfo=UTC)
     except ValueError:
@@ -33,26 +35,34 @@ def day(text: str) -> datetime:
 
 
 def person_role(text: str) -> Role:
+    """A role a person holds."""
     if text not in PERSON_ROLES:
         raise typer.BadParameter(f"{text!r} is not a role; choose one of {', '.join(PERSON_ROLES)}")
     return Role(text)
 
 
 def at_least_one(count: int) -> int:
+    """A count of one or more."""
     if count < 1:
         raise typer.BadParameter(f"must be at least 1, not {count}")
     return count
 
 
 def positive_hours(hours: float) -> float:
+    """A number of hours above zero."""
     if hours <= 0:
         raise typer.BadParameter(f"must be more than 0 hours, not {hours:g}")
     return hours
 
 
 def in_a_folder(out: Path) -> Path:
-    if str(out) != "-" and not out.parent.is_dir():
+    """A file to write, in a folder that exists ("-" is standard output)."""
+    if str(out) == "-":
+        return out
+    if not out.parent.is_dir():
         raise typer.BadParameter(
             f"the folder {out.parent} does not exist; create it or write somewhere else"
         )
+    if out.is_dir():
+        raise typer.BadParameter(f"{out} is a folder; name a file in it, e.g. {out / 'case.json'}")
     return out

@@ -106,6 +106,7 @@ A_UUID = "8c4c52e7-1d3a-4f7e-9a51-6b0d2f0c9e11"
     [
         (["export", "case-17"], "'case-17' is not an order id; an order id is a UUID"),
         (["export", A_UUID, "--out", "nowhere/x.json"], "the folder nowhere does not exist"),
+        (["export", A_UUID, "--out", "/"], "/ is a folder; name a file in it"),
         (["verify", "no-such-bundle.json"], "'no-such-bundle.json' does not exist"),
         (
             ["audit", "--from", "2026-11-01", "--to", "2026-10-01"],
