@@ -65,4 +65,3 @@ def roles_markdown(openapi: dict[str, Any]) -> str:
             lines.append(f"| {route} | {operation.get('summary', '')} | {marks} |")
     lines.append(f"| {', '.join(public)}, `/openapi.json`, `/docs` | no token needed |")
     return HEAD + "\n".join(lines) + "\n" + TAIL
-

@@ -87,4 +87,6 @@ def bootstrap(settings: Settings, *, clock: Clock = system_clock) -> Service:
     if clock is system_clock and isinstance(orders.factory, PostgresFactory):
         orders.clock = database_clock(orders)
     views = order_views(orders)
-    return Service(settings, orders, Queries.over(views), Tokens(settings.token_key))
+    return Service(
+        settings, orders, Queries.over(views), Tokens(settings.token_key.get_secret_value())
+    )

@@ -4,18 +4,23 @@ from __future__ import annotations
 
 import base64
 import binascii
-import os
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any, Literal
 from urllib.parse import unquote, urlsplit
+
+from pydantic import Field, SecretStr, ValidationError, model_validator
+from pydantic_core import ErrorDetails
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PREFIX = "PROTECTION_ORDERS_"
 DEVELOPMENT_TOKEN_KEY = "development-only-key-never-use-in-production-0000"
+NEW_KEY = "`python -c 'import base64,os; print(base64.b64encode(os.urandom(32)).decode())'`"
 
 
-def _key_bytes(key: str) -> int:
+def _key_bytes(key: SecretStr) -> int:
     try:
-        return len(base64.b64decode(key, validate=True))
+        return len(base64.b64decode(key.get_secret_value(), validate=True))
     except (binascii.Error, ValueError):
         return -1
 
@@ -24,71 +29,74 @@ class SettingsError(Exception):
     """A setting has a value the service cannot use; the message says which and what to do."""
 
 
-@dataclass(frozen=True)
-class Settings:
-    """Everything the composition root needs to build the service."""
+class Settings(BaseSettings):
+    """Everything the composition root needs to build the service.
+
+    `Settings()` reads the `PROTECTION_ORDERS_*` environment variables; keyword arguments
+    override them. Keys are `SecretStr`: printed as `**********`, read with
+    `get_secret_value()` only where they are used.
+    """
+
+    model_config = SettingsConfigDict(
+        env_prefix=PREFIX,
+        env_ignore_empty=True,
+        validate_by_name=True,
+        extra="forbid",
+        frozen=True,
+    )
 
     database_url: str = "sqlite:///var/protection-orders.db"
-    policy_file: Path | None = None
-    sweep_seconds: float = 60.0
-    projection_poll_seconds: float = 0.5
-    production: bool = False
-    token_key: str = DEVELOPMENT_TOKEN_KEY
-    encryption_key: str | None = None
-    signing_key: str | None = None
-    checkpoint_seconds: float = 300.0
-    detect_seconds: float = 5.0
+    policy_file: Path | None = Field(default=None, validation_alias=PREFIX + "POLICY")
+    sweep_seconds: float = Field(default=60.0, gt=0)
+    projection_poll_seconds: float = Field(default=0.5, gt=0)
+    env: Literal["development", "production"] = "development"
+    token_key: SecretStr = SecretStr(DEVELOPMENT_TOKEN_KEY)
+    encryption_key: SecretStr | None = None
+    signing_key: SecretStr | None = None
+    checkpoint_seconds: float = Field(default=300.0, gt=0)
+    detect_seconds: float = Field(default=5.0, gt=0)
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _name_the_variable(cls, values: Any, handler: Callable[[Any], Settings]) -> Settings:
+        """Refuse a value pydantic cannot use with a SettingsError naming its variable."""
+        try:
+            return handler(values)
+        except ValidationError as e:
+            raise SettingsError("; ".join(_explain(error) for error in e.errors())) from None
 
     @classmethod
-    def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
-        env = os.environ if environ is None else environ
-        values: dict[str, object] = {}
-        if url := env.get(PREFIX + "DATABASE_URL"):
-            values["database_url"] = url
-        if policy := env.get(PREFIX + "POLICY"):
-            values["policy_file"] = Path(policy)
-        if key := env.get(PREFIX + "TOKEN_KEY"):
-            values["token_key"] = key
-        if key := env.get(PREFIX + "ENCRYPTION_KEY"):
-            values["encryption_key"] = key
-        if key := env.get(PREFIX + "SIGNING_KEY"):
-            values["signing_key"] = key
-        mode = env.get(PREFIX + "ENV", "development")
-        if mode not in ("development", "production"):
-            raise SettingsError(f"{PREFIX}ENV must be development or production, not {mode!r}")
-        values["production"] = mode == "production"
-        for name in (
-            "sweep_seconds",
-            "projection_poll_seconds",
-            "checkpoint_seconds",
-            "detect_seconds",
-        ):
-            if raw := env.get(PREFIX + name.upper()):
-                try:
-                    values[name] = float(raw)
-                except ValueError:
-                    raise SettingsError(
-                        f"{PREFIX}{name.upper()} must be a number of seconds, not {raw!r}"
-                    ) from None
-        settings = cls(**values)  # type: ignore[arg-type]
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Settings from the process environment (or from `environ` alone), checked."""
+        if environ is None:
+            settings = cls()
+        else:  # every field given, so the process environment is not read
+            values: dict[str, Any] = {
+                name: environ.get(variable) or cls.model_fields[name].default
+                for name, variable in variables().items()
+            }
+            settings = cls(**values)
         settings.check()
         return settings
+
+    @property
+    def production(self) -> bool:
+        return self.env == "production"
 
     def check(self) -> None:
         """Refuse settings that would be unsafe, or keys that cannot work."""
         if self.encryption_key is not None and _key_bytes(self.encryption_key) not in (16, 24, 32):
             raise SettingsError(
-                f"{PREFIX}ENCRYPTION_KEY must be base64 of 16, 24 or 32 random bytes, e.g. from "
-                "`python -c 'import base64,os; print(base64.b64encode(os.urandom(32)).decode())'`"
+                f"{PREFIX}ENCRYPTION_KEY must be base64 of 16, 24 or 32 random bytes, "
+                f"e.g. from {NEW_KEY}"
             )
         if self.signing_key is not None and _key_bytes(self.signing_key) != 32:
             raise SettingsError(
-                f"{PREFIX}SIGNING_KEY must be base64 of a 32-byte Ed25519 private key, e.g. from "
-                "`python -c 'import base64,os; print(base64.b64encode(os.urandom(32)).decode())'`"
+                f"{PREFIX}SIGNING_KEY must be base64 of a 32-byte Ed25519 private key, "
+                f"e.g. from {NEW_KEY}"
             )
-        if self.production and (
-            self.token_key == DEVELOPMENT_TOKEN_KEY or len(self.token_key) < 32
-        ):
+        token_key = self.token_key.get_secret_value()
+        if self.production and (token_key == DEVELOPMENT_TOKEN_KEY or len(token_key) < 32):
             raise SettingsError(
                 f"in production {PREFIX}TOKEN_KEY must be set to a secret of at least 32 "
                 "characters (e.g. from `python -c 'import secrets; print(secrets.token_hex(32))'`)"
@@ -100,15 +108,25 @@ class Settings:
             )
 
     def signing_key_bytes(self) -> bytes | None:
-        return None if self.signing_key is None else base64.b64decode(self.signing_key)
+        if self.signing_key is None:
+            return None
+        return base64.b64decode(self.signing_key.get_secret_value())
+
+    def database_location(self) -> str:
+        """The database URL without its password, fit to print."""
+        url = urlsplit(self.database_url)
+        if url.password is None:
+            return self.database_url
+        host = url.netloc.rsplit("@", 1)[1]
+        return url._replace(netloc=f"{url.username}:***@{host}").geturl()
 
     def persistence_env(self) -> dict[str, str]:
         """The eventsourcing library's settings: the database, and encryption if keyed."""
         env = self._database_env()
-        if self.encryption_key:
+        if self.encryption_key is not None:
             env |= {
                 "CIPHER_TOPIC": "eventsourcing.cryptography:AESCipher",
-                "CIPHER_KEY": self.encryption_key,
+                "CIPHER_KEY": self.encryption_key.get_secret_value(),
             }
         return env
 
@@ -139,3 +157,35 @@ class Settings:
             f"{PREFIX}DATABASE_URL must start with sqlite:/// or postgresql://, "
             f"not {url.scheme or 'nothing'}:// (e.g. sqlite:///var/orders.db)"
         )
+
+    def __repr_args__(self) -> Any:
+        for name, value in super().__repr_args__():
+            yield name, self.database_location() if name == "database_url" else value
+
+
+def variables() -> dict[str, str]:
+    """Each setting's environment variable, by the setting's name."""
+    return {
+        name: field.validation_alias
+        if isinstance(field.validation_alias, str)
+        else PREFIX + name.upper()
+        for name, field in Settings.model_fields.items()
+    }
+
+
+SHOWN = {"sweep_seconds", "projection_poll_seconds", "checkpoint_seconds", "detect_seconds", "env"}
+"""Settings whose refused value may be echoed; keys and the database URL never are."""
+
+
+def _explain(error: ErrorDetails) -> str:
+    """One refused value as a sentence: the variable, what it must be; no secret echoed."""
+    given = str(error["loc"][0]) if error["loc"] else ""
+    name = next((n for n, v in variables().items() if given in (n, v)), None)
+    if name is None:
+        return f"{given} is not a setting; the settings are {', '.join(variables().values())}"
+    shown = f", not {error['input']!r}" if name in SHOWN else ""
+    if name == "env":
+        return f"{variables()[name]} must be development or production{shown}"
+    if name.endswith("_seconds"):
+        return f"{variables()[name]} must be a positive number of seconds{shown}"
+    return f"{variables()[name]}: {error['msg']}{shown}"

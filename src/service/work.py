@@ -1,0 +1,46 @@
+"""The service's recurring work, each called from here only: the scheduler runs it on an
+interval, the command line once on demand."""
+
+from __future__ import annotations
+
+from orders.ledger import Checkpoint
+from scheduler.detection import Detection
+from scheduler.jobs import Job
+from scheduler.sweep import SweepResult, sweep
+from service.bootstrap import Service
+from service.integrity import latest_checkpoint, make_checkpoint
+
+
+def sweep_now(service: Service) -> SweepResult:
+    """Record every missed check-in and expiry that is due."""
+    return sweep(service.orders, service.views, service.deadlines)
+
+
+def detect_now(service: Service) -> int:
+    """Run the falsification detectors over reports not yet examined; how many findings."""
+    return Detection(service.orders, service.views).run()
+
+
+def checkpoint_now(service: Service) -> Checkpoint | None:
+    """Sign a checkpoint over the log; None if nothing is new since the latest."""
+    latest = latest_checkpoint(service.orders)
+    made = make_checkpoint(service.orders, now=service.orders.now())
+    return None if latest is not None and made.size == latest.size else made
+
+
+def jobs(service: Service) -> list[Job]:
+    """The scheduler's jobs besides the sweep, each saying what it did when it did something."""
+
+    def detect() -> str:
+        found = detect_now(service)
+        return f"recorded {found} finding(s)" if found else ""
+
+    def checkpoint() -> str:
+        made = checkpoint_now(service)
+        return f"signed a checkpoint over {made.size} events" if made else ""
+
+    settings = service.settings
+    return [
+        Job("detect", detect, settings.detect_seconds),
+        Job("checkpoint", checkpoint, settings.checkpoint_seconds),
+    ]
