@@ -76,7 +76,7 @@ class Demo:
             self.at(start + SPAN * (i / self.count), self._open_order)
         moment = start
         while moment < end:
-            self.at(moment, lambda: sweep(self.orders, self.service.views, self.service.deadlines))
+            self.at(moment, self._sweep)
             moment += timedelta(hours=6)
         done = 0
         while self.queue:
@@ -89,8 +89,14 @@ class Demo:
             if done % 200 == 0:
                 progress(done, done + len(self.queue))
         self.clock.set(end)
-        sweep(self.orders, self.service.views, self.service.deadlines)
+        self._sweep()
         Detection(self.orders, self.service.views).run()
+        self.service.views.catch_up()  # the findings too: the demo ends with its views current
+
+    def _sweep(self) -> None:
+        """The scheduler's sweep; the demo plays the follower too, so it catches up first."""
+        self.service.views.catch_up()
+        sweep(self.orders, self.service.views, self.service.deadlines)
 
     def _open_order(self) -> None:
         r, now = self.random, self.clock()

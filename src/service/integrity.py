@@ -77,7 +77,7 @@ def verify_store(orders: Orders) -> list[Finding]:
     seals = _seals(orders)
     for event in orders.records.select_log_events():
         order, version = event.order_id, event.version
-        subject = f"order {order} event {version} ({event.topic.rsplit('.', 1)[-1]})"
+        subject = f"order {order} event {version} ({event_name(event.topic)})"
         last_version, last_digest = previous.get(order, (0, ledger.GENESIS))
         if version != last_version + 1:
             findings.append(
@@ -209,7 +209,7 @@ def verify_bundle(bundle: dict[str, Any]) -> list[Finding]:
     digest, expected = ledger.GENESIS, 1
     for event in bundle["events"]:
         version = int(event["version"])
-        subject = f"event {version} ({str(event['topic']).rsplit('.', 1)[-1]})"
+        subject = f"event {version} ({event_name(str(event['topic']))})"
         problems = []
         if version != expected:
             problems.append(f"expected event {expected}: events are missing or out of order")
@@ -238,3 +238,8 @@ def _included(
     if root != checkpoint.root:
         return ["not in the signed log as it stands (altered, moved or inserted)"]
     return []
+
+
+def event_name(topic: str) -> str:
+    """An event's name from its topic: `orders.events:Issued` and older spellings alike."""
+    return topic.rsplit(":", 1)[-1].rsplit(".", 1)[-1]

@@ -23,9 +23,7 @@ def test_each_command_route_is_named_summarised_and_ruled_by_its_declaration(
     service: Service,
 ) -> None:
     spec = app_of(service).openapi()
-    operations = {
-        op["operationId"]: op for ops in spec["paths"].values() for op in ops.values()
-    }
+    operations = {op["operationId"]: op for ops in spec["paths"].values() for op in ops.values()}
     for command in OFFERED:
         name = "".join("_" + c.lower() if c.isupper() else c for c in command.__name__)[1:]
         operation = operations[name]

@@ -8,7 +8,7 @@ from uuid import UUID
 from orders.clock import SimulatedClock
 from orders.inputs import LocationIn, PositionIn
 from orders.values import LocationKind, OrderKind
-from scheduler.detection import NAME, Detection
+from scheduler.detection import Detection, Detectors
 from service.bootstrap import Service
 from tests.factories import (
     INSPECTOR,
@@ -51,6 +51,7 @@ def test_an_honest_visit_raises_no_finding(service: Service, clock: SimulatedClo
     service.orders.handle(
         a_visit_command(clock() - timedelta(minutes=20), position=NEARBY), order_id, by=INSPECTOR
     )
+    service.views.catch_up()  # the follower: the detectors read the timeline
     assert Detection(service.orders, service.views).run() == 0
 
 
@@ -65,6 +66,7 @@ def test_a_visit_far_from_the_home_and_an_impossible_journey_are_flagged(
     service.orders.handle(
         a_visit_command(clock() - timedelta(minutes=30), position=OSH), second, by=INSPECTOR
     )  # 300 km in 30 minutes, and far from her home
+    service.views.catch_up()  # the follower: the detectors read the timeline
     Detection(service.orders, service.views).run()
     assert rules_found(service, second) == {4: {"far_from_protected_location", "impossible_travel"}}
     assert rules_found(service, first) == {}
@@ -80,6 +82,7 @@ def test_many_reports_entered_within_minutes_are_flagged_as_batch_entry(
         service.orders.handle(
             a_visit_command(clock() - timedelta(hours=2), position=NEARBY), order_id, by=INSPECTOR
         )
+    service.views.catch_up()  # the follower: the detectors read the timeline
     Detection(service.orders, service.views).run()
     assert rules_found(service, orders[-1]) == {4: {"batch_entry"}}
     assert all(rules_found(service, o) == {} for o in orders[:-1])
@@ -94,8 +97,10 @@ def test_each_finding_is_recorded_once_even_if_the_detectors_run_again(
         a_visit_command(clock() - timedelta(days=2), position=NEARBY), order_id, by=INSPECTOR
     )
     detection = Detection(service.orders, service.views)
+    service.views.catch_up()  # the follower: the detectors read the timeline
     assert detection.run() == 1
     with service.views.db.transaction() as tx:  # as if it died before moving its position on
-        tx.execute("UPDATE projection_tracking SET position = 0 WHERE view = ?", (NAME,))
+        tx.execute("UPDATE projection_tracking SET position = 0 WHERE view = ?", (Detectors.name,))
+    service.views.catch_up()  # the follower: the detectors read the timeline
     assert detection.run() == 0
     assert rules_found(service, order_id) == {4: {"backdated"}}

@@ -27,6 +27,7 @@ def test_a_drill_runs_alerts_and_expiry_on_the_real_clock(
         .replace('check_in_grace = "PT1S"', 'check_in_grace = "PT0.5S"')
     )
     service = bootstrap(Settings(database_url=database_url, policy_file=policy))
+    service.views.start(interval=0.05)  # the follower, as `serve` runs it beside the scheduler
     scheduler = start_scheduler(service.orders, service.views, service.deadlines, every_seconds=0.2)
     try:
         order_id = issued_order(service.orders, answers=EXTREME)

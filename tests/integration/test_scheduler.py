@@ -28,6 +28,7 @@ def alerts(service: Service, order_id: UUID) -> list[ProtectionOrder.CheckInMiss
 
 
 def run_sweep(service: Service) -> int:
+    service.views.catch_up()  # the follower's part, which `serve` runs in its own thread
     return sweep(service.orders, service.views, service.deadlines).missed_check_ins
 
 
@@ -100,9 +101,11 @@ def test_orders_past_their_validity_are_marked_expired_after_their_last_alerts(
 ) -> None:
     order_id = issued_order(service.orders)  # temporary: three days, one window at the end
     clock.advance(timedelta(days=3, hours=3))
+    service.views.catch_up()
     result = sweep(service.orders, service.views, service.deadlines)
     assert (result.missed_check_ins, result.expired) == (1, 1)
     assert service.orders.get(order_id).status is Status.EXPIRED
+    service.views.catch_up()
     assert sweep(service.orders, service.views, service.deadlines).expired == 0
 
 
@@ -112,6 +115,7 @@ def test_the_apscheduler_job_sweeps_on_its_interval(
 ) -> None:
     order_id = issued_order(service.orders, kind=OrderKind.COURT)
     clock.advance(WEEK + GRACE + timedelta(minutes=1))
+    service.views.start(interval=0.05)  # the follower, beside the scheduler as in serve
     scheduler = start_scheduler(service.orders, service.views, service.deadlines, every_seconds=0.2)
     try:
         deadline = time.monotonic() + 10
@@ -119,11 +123,13 @@ def test_the_apscheduler_job_sweeps_on_its_interval(
             time.sleep(0.05)
     finally:
         scheduler.shutdown(wait=True)
+        service.views.stop()
     assert len(alerts(service, order_id)) == 1
 
 
 def test_the_scheduler_signs_checkpoints_on_its_interval(service: Service) -> None:
     issued_order(service.orders, kind=OrderKind.COURT)
+    service.views.start(interval=0.05)  # the follower, beside the scheduler as in serve
     scheduler = start_scheduler(
         service.orders,
         service.views,
@@ -139,6 +145,7 @@ def test_the_scheduler_signs_checkpoints_on_its_interval(service: Service) -> No
             time.sleep(0.05)
     finally:
         scheduler.shutdown(wait=True)
+        service.views.stop()
     checkpoint = latest_checkpoint(service.orders)
     assert checkpoint is not None
     assert checkpoint.size == 3

@@ -26,6 +26,8 @@ def test_the_scheduler_logs_what_its_jobs_did_and_how_one_failed_each_by_name(
     def unreachable() -> str:
         raise ConnectionError("the mail server does not answer")
 
+    service.views.start(interval=0.05)  # the follower, beside the scheduler as in serve
+
     scheduler = start_scheduler(
         service.orders,
         service.views,
@@ -39,6 +41,7 @@ def test_the_scheduler_logs_what_its_jobs_did_and_how_one_failed_each_by_name(
             time.sleep(0.05)
     finally:
         scheduler.shutdown(wait=True)
+        service.views.stop()
 
     said = [(r.levelname, r.name, r.getMessage()) for r in caplog.records]
     assert len(said) == 3, said  # no "Running job", "executed successfully", "Added job" lines

@@ -14,7 +14,7 @@ from service.bootstrap import Service
 from service.settings import Settings
 from storage.postgres import SealingPostgresFactory
 from storage.sqlite import SealingSQLiteFactory
-from tests.factories import SOCIAL_WORKER, a_request
+from tests.factories import SOCIAL_WORKER, request_order
 
 
 def test_the_database_url_names_our_module_and_the_library_builds_its_one_factory(
@@ -40,7 +40,9 @@ def test_the_records_read_back_what_was_written_beside_the_events(service: Servi
     records = service.orders.records
     assert isinstance(records, Records) and records is service.orders.recorder
     key = CommandKey(SOCIAL_WORKER.id, "retry-1", "fingerprint")
-    order = service.orders.request(a_request(service.orders.now()), by=SOCIAL_WORKER, key=key)
+    order = service.orders.handle(
+        request_order(service.orders.now()), by=SOCIAL_WORKER, key=key
+    ).order
     assert records.find_command_key(SOCIAL_WORKER.id, "retry-1") == key.with_result(order.id, 1, "")
     assert records.find_command_key(SOCIAL_WORKER.id, "never-used") is None
     log = records.select_log()
