@@ -9,7 +9,7 @@ command to the order, which checks the rules of its life and records what it dec
 
 from __future__ import annotations
 
-from orders.commands.base import Command, Context, OpeningCommand
+from orders.commands.base import Command, Context, Declared, OpeningCommand
 from orders.commands.incidents import (
     AcknowledgeEscalation,
     Escalate,
@@ -30,23 +30,28 @@ from orders.commands.lifecycle import (
 )
 from orders.commands.system import ExpireOrder, FlagReport, RecordMissedCheckIns
 
-OFFERED: tuple[type[Command] | type[OpeningCommand], ...] = (
-    RequestOrder,
-    AssessRisk,
-    IssueOrder,
-    RecordService,
-    RecordVisit,
-    ReportBreach,
-    RespondToBreach,
-    Escalate,
-    AcknowledgeEscalation,
-    ExtendOrder,
-    ModifyOrder,
-    RevokeOrder,
-    ReportDeath,
-    ReviewFinding,
+
+def _declared(base: type[Declared]) -> list[type[Declared]]:
+    return [c for sub in base.__subclasses__() for c in (sub, *_declared(sub))]
+
+
+def _place(command: type[Declared]) -> tuple[bool, bool]:
+    """Opening first, then the order's life, then what happens around it."""
+    return not issubclass(command, OpeningCommand), command.__module__.endswith(".incidents")
+
+
+OFFERED: tuple[type[Command] | type[OpeningCommand], ...] = tuple(
+    sorted(
+        (
+            command
+            for command in _declared(Declared)
+            if hasattr(command, "may") and command.path is not None
+            if issubclass(command, (Command, OpeningCommand))
+        ),
+        key=_place,
+    )
 )
-"""The commands offered over HTTP, in the order a case usually meets them."""
+"""The commands offered over HTTP: every declared command with a `path`, in a case's order."""
 
 __all__ = [
     "OFFERED",
