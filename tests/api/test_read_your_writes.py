@@ -1,0 +1,41 @@
+"""Reads follow the log: a command says where it reached, a read may ask to see that far."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+
+from orders.clock import SimulatedClock
+from service.bootstrap import Service
+from tests.api.conftest import SOCIAL_WORKER, SUPERVISOR, app_of
+from tests.factories import request_json
+
+
+def test_a_command_answers_with_the_log_position_a_read_can_wait_for(
+    service: Service, clock: SimulatedClock
+) -> None:
+    service.views.start(interval=5.0)  # a slow follower: only a wait makes the read current
+    try:
+        with TestClient(app_of(service)) as http:  # a plain client: it sends no position itself
+            created = http.post("/orders", json=request_json(clock()), headers=SOCIAL_WORKER)
+            assert created.status_code == 201
+            position = int(created.headers["X-Log-Position"])
+            assert position == service.views.head()
+            assert created.headers["ETag"] == '"1"'
+            seen = http.get("/orders", headers=SUPERVISOR | {"X-Min-Position": str(position)})
+            assert [o["order_id"] for o in seen.json()["items"]] == [created.json()["order_id"]]
+            assert service.views.position("order_state") >= position
+    finally:
+        service.views.stop()
+
+
+def test_a_position_beyond_the_log_and_an_unknown_query_parameter_are_422(
+    client: TestClient,
+) -> None:
+    beyond = client.get("/orders", headers=SUPERVISOR | {"X-Min-Position": "999999"})
+    assert beyond.status_code == 422
+    assert beyond.json()["fields"][0]["field"] == "X-Min-Position"
+    unknown = client.get("/orders", params={"overdeu": "true"}, headers=SUPERVISOR)
+    assert unknown.status_code == 422
+    assert unknown.json()["fields"] == [
+        {"location": "query", "field": "overdeu", "reason": "is not a parameter of this route"}
+    ]
