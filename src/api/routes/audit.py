@@ -34,7 +34,8 @@ def audit(
     """Visits due, made on time and late, missed, flagged, median delay and open alerts."""
     if end <= start:
         raise InvalidInput("end", "must be after start")
-    seen(parts, "activity", x_min_position)
+    for view in ("activity", "order_state"):  # the report reads both
+        seen(parts, view, x_min_position)
     scope = access.list_scope(user).get("within_districts")
     report = parts.queries.audit.report(
         start=start,
