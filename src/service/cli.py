@@ -7,29 +7,23 @@ with one line on standard error saying what is wrong and what to do.
 
 from __future__ import annotations
 
-import json
 import sys
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Annotated, Literal
-from uuid import UUID
 
 import typer
 
 from api.tokens import ALL_DISTRICTS, Tokens, User
-from orders.clock import Clock, SimulatedClock, system_clock
+from orders.clock import SimulatedClock
 from orders.values import Role
-from service import arguments, serving
-from service.bootstrap import Service, bootstrap
+from service import arguments, evidence_cli, serving
 from service.demo import Demo
-from service.integrity import Finding, export_bundle, verify_bundle, verify_store
 from service.refusals import Commands
 from service.serving import Part
+from service.session import caught_up, opened
 from service.settings import Settings, SettingsError
 from service.terminal import screen
-from service.work import checkpoint_now, detect_now, sweep_now
+from service.work import detect_now, sweep_now
 
 AUDIT_COLUMNS = (
     "group",
@@ -55,26 +49,6 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-
-
-# The service, opened for one command.
-
-
-@contextmanager
-def opened(*, clock: Clock = system_clock) -> Iterator[Service]:
-    """The service on the configured database, closed when the command ends."""
-    service = bootstrap(Settings.from_env(), clock=clock)
-    try:
-        yield service
-    finally:
-        service.close()
-
-
-def caught_up(service: Service) -> Service:
-    """The service, its read models first brought up to the log's head (a bar per model)."""
-    with screen.views_progress() as advance:
-        service.views.catch_up(advance)
-    return service
 
 
 # The commands.
@@ -148,68 +122,6 @@ def token(
 
 
 @app.command()
-def export(
-    order_id: Annotated[
-        UUID, typer.Argument(parser=arguments.order_id, metavar="ORDER_ID", help="The order's id.")
-    ],
-    out: Annotated[
-        Path,
-        typer.Option(
-            callback=arguments.in_a_folder, help="The file to write; - for standard output."
-        ),
-    ] = Path("-"),
-) -> None:
-    """Write an order's case bundle for a prosecutor: events, timeline, proofs, checkpoint."""
-    with opened() as service:
-        bundle = export_bundle(service.orders, caught_up(service).timelines, order_id)
-    text = json.dumps(bundle, indent=1)
-    if str(out) == "-":
-        screen.result(text)
-    else:
-        out.write_text(text, encoding="utf-8")
-        screen.say(f"wrote {len(bundle['events'])} events of order {order_id} to {out}")
-
-
-@app.command()
-def verify(
-    bundle: Annotated[
-        Path,
-        typer.Argument(
-            exists=True,
-            dir_okay=False,
-            metavar="BUNDLE",
-            readable=True,
-            help="A case bundle written by `export`.",
-        ),
-    ],
-) -> None:
-    """Check a case bundle offline, with no database; say per event what holds."""
-    try:
-        findings = verify_bundle(json.loads(bundle.read_text(encoding="utf-8")))
-    except (ValueError, KeyError, TypeError, AttributeError) as e:
-        raise typer.BadParameter(
-            f"{bundle} cannot be read as a case bundle ({type(e).__name__}); "
-            "ask for the file `protection-orders export` wrote",
-            param_hint="BUNDLE",
-        ) from None
-    for finding in findings:
-        screen.result(str(finding), style=None if finding.holds else "bold red")
-    _tally(findings)
-
-
-@app.command()
-def checkpoint() -> None:
-    """Sign a checkpoint over the log now, if anything is new since the latest."""
-    with opened() as service:
-        made = checkpoint_now(service)
-    screen.say(
-        f"checkpoint over {made.size} events signed at {made.signed_at}"
-        if made
-        else "nothing new since the latest checkpoint"
-    )
-
-
-@app.command()
 def detect() -> None:
     """Run the falsification detectors over visit reports not yet examined."""
     with opened() as service:
@@ -249,21 +161,6 @@ def audit(
         screen.result("\t".join("" if row[c] is None else str(row[c]) for c in AUDIT_COLUMNS))
 
 
-@app.command("verify-store")
-def verify_store_command(
-    show_all: Annotated[
-        bool, typer.Option("--all", help="Print what holds too, not only what fails.")
-    ] = False,
-) -> None:
-    """Check every stored event's seal and chain, and the log against the latest checkpoint."""
-    with opened() as service, screen.working("checking every event's seal and chain"):
-        findings = verify_store(service.orders)
-    for finding in findings:
-        if show_all or not finding.holds:
-            screen.result(str(finding), style=None if finding.holds else "bold red")
-    _tally(findings)
-
-
 @app.command()
 def rebuild() -> None:
     """Empty the read models and rebuild them from the whole event log."""
@@ -295,12 +192,10 @@ def status() -> None:
             )
 
 
-def _tally(findings: Sequence[Finding]) -> None:
-    """Say how many checks hold and fail; exit 1 if any fails."""
-    failed = sum(not f.holds for f in findings)
-    screen.say(f"{len(findings) - failed} hold, {failed} fail")
-    if failed:
-        raise typer.Exit(1)
+app.command()(evidence_cli.export)
+app.command()(evidence_cli.verify)
+app.command()(evidence_cli.checkpoint)
+app.command("verify-store")(evidence_cli.verify_store_command)
 
 
 def main(argv: list[str] | None = None) -> int:

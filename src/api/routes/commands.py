@@ -82,9 +82,7 @@ def _route(command: type[Command] | type[OpeningCommand], policy: Policy) -> Any
         parts: PartsDep, user: UserDep, options: OptionsDep, response: Response, **given: Any
     ) -> Any:
         sent = given.pop("body", None)
-        data = {} if sent is None else sent.model_dump(exclude_none=True)
-        if "answers" in data:
-            data["answers"] = {q: a for q, a in data["answers"].items() if a is not None}
+        data = {} if sent is None else sent.model_dump(exclude_none=True)  # unanswered: left out
         order_id = given.pop("order_id", None)
         cmd = command.model_validate(data | given)
         if isinstance(cmd, OpeningCommand):
