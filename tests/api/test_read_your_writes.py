@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
+from api.app import create_app
 from orders.clock import SimulatedClock
 from service.bootstrap import Service
 from tests.api.conftest import SOCIAL_WORKER, SUPERVISOR, app_of
@@ -39,3 +40,17 @@ def test_a_position_beyond_the_log_and_an_unknown_query_parameter_are_422(
     assert unknown.json()["fields"] == [
         {"location": "query", "field": "overdeu", "reason": "is not a parameter of this route"}
     ]
+
+
+def test_a_read_whose_view_stays_behind_is_503_with_retry_after(
+    service: Service, clock: SimulatedClock
+) -> None:
+    app = create_app(service.orders, service.queries, service.tokens, read_wait_seconds=0.2)
+    with TestClient(app) as http:  # no follower runs: the views stay where they are
+        created = http.post("/orders", json=request_json(clock()), headers=SOCIAL_WORKER)
+        position = created.headers["X-Log-Position"]
+        behind = http.get("/orders", headers=SUPERVISOR | {"X-Min-Position": position})
+        assert behind.status_code == 503
+        assert behind.headers["Retry-After"] == "1"
+        assert behind.json()["error"] == "ReadModelBehind"
+        assert http.get("/orders", headers=SUPERVISOR).json()["items"] == []  # as it stands
