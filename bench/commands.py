@@ -108,7 +108,7 @@ def through_the_application(service: Service, clock: SimulatedClock, n: int) -> 
     print("  read models catching up ...", file=sys.stderr, flush=True)
     started = time.perf_counter()
     applied = service.views.catch_up()
-    catch_up = applied / len(service.views.views) / (time.perf_counter() - started)
+    catch_up = applied / len(service.views.projections) / (time.perf_counter() - started)
     return {"open": requested, "visit": visits, "log_read": read, "catch_up": catch_up}
 
 
