@@ -14,6 +14,7 @@ from uuid import UUID, uuid4
 from eventsourcing.domain import Aggregate
 
 from orders import errors, events, guards
+from orders.alerting import REASSESSMENT, RISK, AlertKind, Contact, Duties
 from orders.checkins import CheckIns
 from orders.incidents import IncidentDecisions
 from orders.policy import Policy
@@ -37,7 +38,7 @@ class ProtectionOrder(IncidentDecisions, Aggregate):
 
     # Its events (orders.events), named as parts of the order
     Event = events.Event
-    SetsNextCheckIn = events.SetsNextCheckIn
+    SetsDeadlines = events.SetsDeadlines
     Requested = events.Requested
     RiskAssessed = events.RiskAssessed
     Issued = events.Issued
@@ -55,6 +56,13 @@ class ProtectionOrder(IncidentDecisions, Aggregate):
     Modified = events.Modified
     Revoked = events.Revoked
     Expired = events.Expired
+    AlertRaised = events.AlertRaised
+    AlertClimbed = events.AlertClimbed
+    AlertAcknowledged = events.AlertAcknowledged
+    AlertResolved = events.AlertResolved
+    ExpiryApproaching = events.ExpiryApproaching
+    ContactRegistered = events.ContactRegistered
+    ContactWithdrawn = events.ContactWithdrawn
 
     def __init__(self, actor: Actor, request: Request) -> None:
         self.requested_by = actor
@@ -72,6 +80,8 @@ class ProtectionOrder(IncidentDecisions, Aggregate):
         self.breaches: dict[UUID, Breach] = {}
         self.escalations: dict[UUID, Escalation] = {}
         self.ended_at: datetime | None = None
+        self.duties = Duties()
+        self.contacts: dict[UUID, Contact] = {}
 
     # Queries
 
@@ -98,12 +108,20 @@ class ProtectionOrder(IncidentDecisions, Aggregate):
         guards.within(self.issued_terms, at, field=field)
         return self.issued_terms
 
-    def _next_check_in(self, check_ins: CheckIns | None) -> dict[str, datetime | None]:
-        """The due time and deadline an event carries, decided by `check_ins`."""
+    def _deadlines(
+        self, check_ins: CheckIns | None = None, duties: Duties | None = None
+    ) -> dict[str, datetime | None]:
+        """The deadlines an event carries: the pending check-in's due time and deadline (as
+        `check_ins` decides, else as they stand) and when a duty next falls due."""
         found = check_ins or self.check_ins
+        next_duty = (duties or self.duties).next_at
         if found is None:
-            return {"check_in_due": None, "check_in_deadline": None}
-        return {"check_in_due": found.due, "check_in_deadline": found.deadline}
+            return {"check_in_due": None, "check_in_deadline": None, "duty_due": next_duty}
+        return {
+            "check_in_due": found.due,
+            "check_in_deadline": found.deadline,
+            "duty_due": next_duty,
+        }
 
     # Commands
 
@@ -141,9 +159,11 @@ class ProtectionOrder(IncidentDecisions, Aggregate):
             )
         if final.rank > computed.rank and not reason.strip():
             raise errors.InvalidInput("reason", f"required when raising {computed} to {final}")
-        tighter = None
+        tighter, reassess_by = None, None
         if self.status is Status.ISSUED and self.check_ins is not None:
             tighter = self.check_ins.tightened(policy.check_in_every[final], at=at)
+            reassess_by = at + policy.reassess_every[final]
+        self.resolve_alerts(REASSESSMENT, RISK, reason="the risk was reassessed", by=by, at=at)
         self.trigger_event(
             self.RiskAssessed,
             timestamp=at,
@@ -155,7 +175,8 @@ class ProtectionOrder(IncidentDecisions, Aggregate):
             reason=reason,
             policy_version=policy.version,
             check_ins=tighter,
-            **self._next_check_in(tighter),
+            reassess_by=reassess_by,
+            **self._deadlines(tighter, self.duties.reassessed(reassess_by)),
         )
 
     def issue(self, terms: Terms, *, by: Actor, at: datetime, policy: Policy) -> None:
@@ -172,6 +193,9 @@ class ProtectionOrder(IncidentDecisions, Aggregate):
             grace=policy.check_in_grace,
             ends_at=valid_until,
         )
+        assert self.last_assessed_at is not None
+        reassess_by = self.last_assessed_at + policy.reassess_every[self.risk_level]
+        notify_expiry_at = _notice_before(valid_until, at, policy)
         self.trigger_event(
             self.Issued,
             timestamp=at,
@@ -179,7 +203,9 @@ class ProtectionOrder(IncidentDecisions, Aggregate):
             terms=terms.with_valid_until(valid_until),
             policy_version=policy.version,
             check_ins=check_ins,
-            **self._next_check_in(check_ins),
+            reassess_by=reassess_by,
+            notify_expiry_at=notify_expiry_at,
+            **self._deadlines(check_ins, self.duties.issued(reassess_by, notify_expiry_at)),
         )
 
     def serve(
@@ -211,11 +237,12 @@ class ProtectionOrder(IncidentDecisions, Aggregate):
             visit=visit,
             window=window,
             claimed_window=self.scheduled.window_containing(visit.visited_at),
-            **self._next_check_in(self.scheduled.cover(window)),
+            **self._deadlines(self.scheduled.cover(window)),
         )
 
-    def record_missed_check_in(self, *, by: Actor, at: datetime) -> None:
-        """Alert the earliest window whose deadline has passed with no report recorded."""
+    def record_missed_check_in(self, *, by: Actor, at: datetime, policy: Policy) -> None:
+        """Record the earliest window whose deadline passed with no report for it, and raise
+        its alert."""
         missed = None if self.check_ins is None else self.check_ins.missed_at(at)
         if missed is None:
             raise errors.CheckInNotOverdue(f"order {self.id} has no overdue check-in at {at}")
@@ -227,7 +254,15 @@ class ProtectionOrder(IncidentDecisions, Aggregate):
             window_opened_at=missed.opened_at,
             due_at=missed.due_at,
             deadline=missed.deadline,
-            **self._next_check_in(self.scheduled.cover(missed.window)),
+            **self._deadlines(self.scheduled.cover(missed.window)),
+        )
+        self.raise_alert(
+            AlertKind.MISSED_CHECK_IN,
+            f"window {missed.window}",
+            due_at=missed.deadline,
+            by=by,
+            at=at,
+            policy=policy,
         )
 
     def extend(
@@ -239,6 +274,7 @@ class ProtectionOrder(IncidentDecisions, Aggregate):
             raise errors.InvalidInput("valid_until", f"must be later than {terms.valid_until}")
         guards.runs_at_most(terms, valid_until, policy)
         check_ins = self.scheduled.ending_at(valid_until)
+        notify_expiry_at = _notice_before(valid_until, at, policy)
         self.trigger_event(
             self.Extended,
             timestamp=at,
@@ -247,7 +283,8 @@ class ProtectionOrder(IncidentDecisions, Aggregate):
             reason=reason,
             policy_version=policy.version,
             check_ins=check_ins,
-            **self._next_check_in(check_ins),
+            notify_expiry_at=notify_expiry_at,
+            **self._deadlines(check_ins, self.duties.extended(notify_expiry_at)),
         )
 
     def modify(
@@ -283,11 +320,24 @@ class ProtectionOrder(IncidentDecisions, Aggregate):
             actor=by,
             reason=reason,
             check_ins=check_ins,
-            **self._next_check_in(check_ins),
+            **self._deadlines(check_ins, self.duties.ended()),
         )
 
     def expire(self, *, by: Actor, at: datetime) -> None:
         terms = self.issued_terms
         if self.status is not Status.ISSUED or terms.valid_until is None or at < terms.valid_until:
             raise errors.OrderNotDueToExpire(f"order {self.id} is not due to expire at {at}")
-        self.trigger_event(self.Expired, timestamp=at, actor=by, valid_until=terms.valid_until)
+        self.trigger_event(
+            self.Expired,
+            timestamp=at,
+            actor=by,
+            valid_until=terms.valid_until,
+            **self._deadlines(duties=self.duties.ended()),
+        )
+
+
+def _notice_before(valid_until: datetime, at: datetime, policy: Policy) -> datetime | None:
+    """When to tell those who asked that an order ending at `valid_until` ends soon; None when
+    that moment has already passed."""
+    notice = valid_until - policy.expiry_notice_before
+    return notice if notice > at else None

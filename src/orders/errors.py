@@ -108,3 +108,15 @@ class FindingNotFound(RuleBroken):
 
 class FindingAlreadyReviewed(RuleBroken):
     """The finding was reviewed already."""
+
+
+class AlertNotFound(RuleBroken):
+    """The order has no open alert with that id (it may have been acknowledged already)."""
+
+
+class AlertAboveYourRung(RuleBroken):
+    """The alert has climbed past the caller's rung: someone higher must acknowledge it."""
+
+
+class ContactNotFound(RuleBroken):
+    """The order has no registered contact with that id (it may have been withdrawn)."""

@@ -15,6 +15,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
+from orders.alerting import EXPIRY_NOTICE, Addressee, AlertKind, Contact, OpenAlert, Rung
 from orders.checkins import CheckIns
 from orders.scrutiny import Alert, Incident
 from orders.values import (
@@ -43,11 +44,13 @@ class Event(Aggregate.Event):
     actor: Actor
 
 
-class SetsNextCheckIn(Event):
-    """An event after which the pending check-in falls due at the time it carries."""
+class SetsDeadlines(Event):
+    """An event after which the order's next deadlines are the ones it carries: the pending
+    check-in's due time and deadline, and when a duty next falls due or an alert climbs."""
 
     check_in_due: datetime | None
     check_in_deadline: datetime | None
+    duty_due: datetime | None
 
 
 class Requested(Aggregate.Created):
@@ -57,7 +60,7 @@ class Requested(Aggregate.Created):
     request: Request
 
 
-class RiskAssessed(SetsNextCheckIn):
+class RiskAssessed(SetsDeadlines):
     """The risk was assessed: computed level, final level, and a tighter cadence if any."""
 
     instrument: str
@@ -67,23 +70,28 @@ class RiskAssessed(SetsNextCheckIn):
     reason: str
     policy_version: str
     check_ins: CheckIns | None  # a tighter cadence, if the new level brought one
+    reassess_by: datetime | None  # when the next reassessment falls due (None: not issued)
 
     def apply(self, order: ProtectionOrder) -> None:
         order.risk_level = RiskLevel(self.final_level)
         order.last_assessed_at = self.timestamp
         order.needs_reassessment = False
         order.check_ins = self.check_ins or order.check_ins
+        order.duties = order.duties.reassessed(self.reassess_by)
 
 
-class Issued(SetsNextCheckIn):
+class Issued(SetsDeadlines):
     """The order was issued on its terms, with the check-in cadence then in force."""
 
     terms: Terms
     policy_version: str
     check_ins: CheckIns
+    reassess_by: datetime
+    notify_expiry_at: datetime | None  # when those who asked are told it ends soon
 
     def apply(self, order: ProtectionOrder) -> None:
         order.status, order.terms, order.check_ins = Status.ISSUED, self.terms, self.check_ins
+        order.duties = order.duties.issued(self.reassess_by, self.notify_expiry_at)
 
 
 class Served(Event):
@@ -97,7 +105,7 @@ class Served(Event):
         order.served_at = self.served_at
 
 
-class InspectionVisitRecorded(SetsNextCheckIn):
+class InspectionVisitRecorded(SetsDeadlines):
     """An inspector reported a visit to the protected person."""
 
     visit: Visit
@@ -109,7 +117,7 @@ class InspectionVisitRecorded(SetsNextCheckIn):
         order.visits.append(self.visit)
 
 
-class CheckInMissed(SetsNextCheckIn):
+class CheckInMissed(SetsDeadlines):
     """A check-in window passed its deadline with no report recorded for it."""
 
     window: int
@@ -154,19 +162,24 @@ class FindingReviewed(Event):
         order.scrutiny = order.scrutiny.with_review(self.finding_id, Decision(self.decision))
 
 
-class BreachReported(Event):
-    """A breach of the order was reported."""
+class BreachReported(SetsDeadlines):
+    """A breach of the order was reported: the police must answer it, the risk be reassessed."""
 
     breach: Breach
+    respond_by: datetime
+    reassess_by: datetime
 
     def apply(self, order: ProtectionOrder) -> None:
         order.breaches[self.breach.breach_id] = self.breach
         order.needs_reassessment = True
+        order.duties = order.duties.breach_reported(
+            self.breach.breach_id, self.respond_by, self.reassess_by
+        )
         incident = Incident("breach", self.breach.occurred_at, self.timestamp)
         order.scrutiny = order.scrutiny.with_incident(incident)
 
 
-class BreachResponded(Event):
+class BreachResponded(SetsDeadlines):
     """The police answered a breach."""
 
     breach_id: UUID
@@ -177,9 +190,10 @@ class BreachResponded(Event):
     def apply(self, order: ProtectionOrder) -> None:
         breach = order.breaches[self.breach_id]
         order.breaches[self.breach_id] = replace(breach, responded=True)
+        order.duties = order.duties.done(AlertKind.BREACH_UNANSWERED, str(self.breach_id))
 
 
-class Escalated(Event):
+class Escalated(SetsDeadlines):
     """The order was escalated to a supervisor, prosecutor or court."""
 
     escalation: Escalation
@@ -190,7 +204,7 @@ class Escalated(Event):
         order.scrutiny = order.scrutiny.with_incident(incident)
 
 
-class EscalationAcknowledged(Event):
+class EscalationAcknowledged(SetsDeadlines):
     """An escalation was received and taken up."""
 
     escalation_id: UUID
@@ -200,17 +214,19 @@ class EscalationAcknowledged(Event):
         order.escalations[self.escalation_id] = replace(escalation, acknowledged=True)
 
 
-class Extended(SetsNextCheckIn):
+class Extended(SetsDeadlines):
     """The order now runs until a later time."""
 
     valid_until: datetime
     reason: str
     policy_version: str
     check_ins: CheckIns
+    notify_expiry_at: datetime | None
 
     def apply(self, order: ProtectionOrder) -> None:
         order.terms = order.issued_terms.with_valid_until(self.valid_until)
         order.check_ins = self.check_ins
+        order.duties = order.duties.extended(self.notify_expiry_at)
 
 
 class Modified(Event):
@@ -227,7 +243,7 @@ class Modified(Event):
         )
 
 
-class Revoked(SetsNextCheckIn):
+class Revoked(SetsDeadlines):
     """The order was ended before its time."""
 
     reason: str
@@ -235,13 +251,120 @@ class Revoked(SetsNextCheckIn):
 
     def apply(self, order: ProtectionOrder) -> None:
         order.status, order.ended_at = Status.REVOKED, self.timestamp
+        order.duties = order.duties.ended()
         order.check_ins = self.check_ins
 
 
-class Expired(Event):
+class Expired(SetsDeadlines):
     """The order ran to the end of its validity."""
 
     valid_until: datetime
 
     def apply(self, order: ProtectionOrder) -> None:
         order.status, order.ended_at = Status.EXPIRED, self.valid_until
+        order.duties = order.duties.ended()
+
+
+# Alerts and duties (orders.alerting)
+
+
+class AlertRaised(SetsDeadlines):
+    """A duty lapsed: the alert goes to the first rung of its kind's ladder."""
+
+    alert_id: UUID
+    kind: AlertKind
+    subject: str  # what it is about: a window number, a breach or escalation id, a due time
+    due_at: datetime  # when the lapsed duty fell due
+    ladder: tuple[Rung, ...]
+    acknowledge_by: datetime
+    district: str
+    inspector_id: str | None
+
+    @property
+    def addressee(self) -> Addressee:
+        return self.ladder[0].notify
+
+    def apply(self, order: ProtectionOrder) -> None:
+        alert = OpenAlert(
+            self.alert_id,
+            AlertKind(self.kind),
+            self.subject,
+            self.timestamp,
+            self.ladder,
+            0,
+            self.acknowledge_by,
+        )
+        order.duties = order.duties.raised(alert)
+
+
+class AlertClimbed(SetsDeadlines):
+    """Nobody acknowledged an alert in time: it now tells the next rung."""
+
+    alert_id: UUID
+    kind: AlertKind
+    rung: int
+    addressee: Addressee
+    acknowledge_by: datetime
+    district: str
+    inspector_id: str | None
+
+    def apply(self, order: ProtectionOrder) -> None:
+        order.duties = order.duties.climbed(self.alert_id)
+
+
+class AlertAcknowledged(SetsDeadlines):
+    """Someone at the alert's rung or above took it up, saying what they will do."""
+
+    alert_id: UUID
+    kind: AlertKind
+    note: str
+    told: tuple[Addressee, ...]  # everyone the alert had reached, who now hear it is taken up
+    district: str
+    inspector_id: str | None
+
+    def apply(self, order: ProtectionOrder) -> None:
+        order.duties = order.duties.closed(self.alert_id)
+
+
+class AlertResolved(SetsDeadlines):
+    """What the alert waited for was done (a breach answered, a reassessment made)."""
+
+    alert_id: UUID
+    kind: AlertKind
+    reason: str
+    told: tuple[Addressee, ...]
+    district: str
+    inspector_id: str | None
+
+    def apply(self, order: ProtectionOrder) -> None:
+        order.duties = order.duties.closed(self.alert_id)
+
+
+class ExpiryApproaching(SetsDeadlines):
+    """The order ends soon: those who asked to be told are told."""
+
+    valid_until: datetime
+
+    def apply(self, order: ProtectionOrder) -> None:
+        order.duties = order.duties.done(EXPIRY_NOTICE)
+
+
+# A protected person's consent to be told (orders.alerting.Contact)
+
+
+class ContactRegistered(Event):
+    """A protected person consented to be told about her order, and said where."""
+
+    contact: Contact
+
+    def apply(self, order: ProtectionOrder) -> None:
+        order.contacts[self.contact.contact_id] = self.contact
+
+
+class ContactWithdrawn(Event):
+    """A protected person withdrew her consent: nothing more is sent to that contact."""
+
+    contact_id: UUID
+
+    def apply(self, order: ProtectionOrder) -> None:
+        order.contacts.pop(self.contact_id, None)

@@ -12,6 +12,8 @@ from typing import Any
 from uuid import UUID, uuid4
 
 from orders import errors, events, guards
+from orders.alerting import Addressee, AlertKind
+from orders.alerts import AlertDecisions
 from orders.policy import Policy
 from orders.scrutiny import Scrutiny
 from orders.values import (
@@ -27,7 +29,7 @@ from orders.values import (
 )
 
 
-class IncidentDecisions:
+class IncidentDecisions(AlertDecisions):
     """The order's commands about breaches, escalations, deaths and detectors' findings."""
 
     id: UUID
@@ -97,7 +99,18 @@ class IncidentDecisions:
         guards.within(terms, occurred_at, field="occurred_at", ended_at=self.ended_at)
         enforceable = self.served_at is not None and self.served_at <= occurred_at
         breach = Breach(uuid4(), occurred_at, description, enforceable)
-        self.trigger_event(events.BreachReported, timestamp=at, actor=by, breach=breach)
+        respond_by = at + policy.breach_response_within
+        reassess_by = at + policy.reassess_after_breach
+        duties = self.duties.breach_reported(breach.breach_id, respond_by, reassess_by)
+        self.trigger_event(
+            events.BreachReported,
+            timestamp=at,
+            actor=by,
+            breach=breach,
+            respond_by=respond_by,
+            reassess_by=reassess_by,
+            **self._deadlines(duties=duties),
+        )
         return breach.breach_id
 
     def respond_to_breach(
@@ -127,12 +140,34 @@ class IncidentDecisions:
             response=response,
             responded_at=responded_at,
             notes=notes,
+            **self._deadlines(duties=self.duties.done(AlertKind.BREACH_UNANSWERED, str(breach_id))),
+        )
+        self.resolve_alerts(
+            AlertKind.BREACH_UNANSWERED, str(breach_id), reason="the police answered", by=by, at=at
         )
 
-    def escalate(self, *, target: EscalationTarget, reason: str, by: Actor, at: datetime) -> UUID:
+    def escalate(
+        self, *, target: EscalationTarget, reason: str, by: Actor, at: datetime, policy: Policy
+    ) -> UUID:
+        """Escalate the order; the escalation is an alert on its ladder, starting at the rung
+        of its target (a court's escalation starts with the prosecutor)."""
         guards.says_why(reason, "an escalation")
         escalation = Escalation(uuid4(), target, reason)
-        self.trigger_event(events.Escalated, timestamp=at, actor=by, escalation=escalation)
+        self.trigger_event(
+            events.Escalated, timestamp=at, actor=by, escalation=escalation, **self._deadlines()
+        )
+        starts = (
+            Addressee.SUPERVISOR if target is EscalationTarget.SUPERVISOR else Addressee.PROSECUTOR
+        )
+        self.raise_alert(
+            AlertKind.ESCALATION,
+            str(escalation.escalation_id),
+            due_at=at,
+            by=by,
+            at=at,
+            policy=policy,
+            starts_at=starts,
+        )
         return escalation.escalation_id
 
     def acknowledge_escalation(self, escalation_id: UUID, *, by: Actor, at: datetime) -> None:
@@ -144,5 +179,12 @@ class IncidentDecisions:
                 f"escalation {escalation_id} was acknowledged"
             )
         self.trigger_event(
-            events.EscalationAcknowledged, timestamp=at, actor=by, escalation_id=escalation_id
+            events.EscalationAcknowledged,
+            timestamp=at,
+            actor=by,
+            escalation_id=escalation_id,
+            **self._deadlines(),
+        )
+        self.resolve_alerts(
+            AlertKind.ESCALATION, str(escalation_id), reason="escalation acknowledged", by=by, at=at
         )

@@ -14,6 +14,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from orders.alerting import AlertKind, Rung
 from orders.values import OrderKind, RiskLevel
 
 PositiveDuration = Annotated[timedelta, Field(gt=timedelta(0))]
@@ -76,6 +77,27 @@ class DetectorRules(_Frozen):
     far_from_location_km: Annotated[float, Field(gt=0)] = 2.0
 
 
+class Ladders(_Frozen):
+    """Per kind of alert, who is told first and the rungs it climbs while unacknowledged."""
+
+    missed_check_in: Annotated[tuple[Rung, ...], Field(min_length=1)]
+    breach_unanswered: Annotated[tuple[Rung, ...], Field(min_length=1)]
+    reassessment_overdue: Annotated[tuple[Rung, ...], Field(min_length=1)]
+    escalation: Annotated[tuple[Rung, ...], Field(min_length=1)]
+
+    def __getitem__(self, kind: AlertKind) -> tuple[Rung, ...]:
+        ladder: tuple[Rung, ...] = getattr(self, kind.value)
+        return ladder
+
+    @model_validator(mode="after")
+    def _rungs_have_time(self) -> Ladders:
+        for kind in AlertKind:
+            for rung in self[kind]:
+                if rung.acknowledge_within <= timedelta(0):
+                    raise ValueError(f"ladders.{kind}: acknowledge_within must be positive")
+        return self
+
+
 class Policy(_Frozen):
     """One version of the rules: durations, cadences, grace, tolerance, risk instrument."""
 
@@ -87,6 +109,10 @@ class Policy(_Frozen):
     reassess_every: PerLevel
     risk_instrument: RiskInstrument
     detectors: DetectorRules = DetectorRules()
+    ladders: Ladders
+    breach_response_within: PositiveDuration
+    reassess_after_breach: PositiveDuration
+    expiry_notice_before: PositiveDuration
 
     @model_validator(mode="after")
     def _check_ins_at_least_as_tight_as_reassessment_when_threat_is_high(self) -> Policy:

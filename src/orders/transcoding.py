@@ -19,6 +19,7 @@ from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import JSONTranscoder, Mapper, StoredEvent, Transcoding
 
 from orders import values
+from orders.alerting import Awaited, Contact, Duties, OpenAlert, Rung
 from orders.checkins import CheckIns
 from orders.scrutiny import Alert, Incident
 
@@ -104,6 +105,11 @@ VALUE_CLASSES = (
     CheckIns,
     Alert,
     Incident,
+    Rung,
+    OpenAlert,
+    Awaited,
+    Duties,
+    Contact,
 )
 
 

@@ -24,9 +24,10 @@ class DeadlinesView(View):
     accepts = (events.Event, events.Requested)
     tables = (
         "CREATE TABLE IF NOT EXISTS deadlines ("
-        "order_id TEXT PRIMARY KEY, check_in_deadline TEXT, expires_at TEXT)",
+        "order_id TEXT PRIMARY KEY, check_in_deadline TEXT, expires_at TEXT, duty_due TEXT)",
         "CREATE INDEX IF NOT EXISTS deadlines_check_in ON deadlines (check_in_deadline)",
         "CREATE INDEX IF NOT EXISTS deadlines_expiry ON deadlines (expires_at)",
+        "CREATE INDEX IF NOT EXISTS deadlines_duty ON deadlines (duty_due)",
     )
 
     @singledispatchmethod
@@ -34,42 +35,47 @@ class DeadlinesView(View):
         pass  # events that move no deadline
 
     @apply.register
-    def _(self, event: events.SetsNextCheckIn, position: int, tx: Transaction) -> None:
+    def _(self, event: events.SetsDeadlines, position: int, tx: Transaction) -> None:
+        self._set_deadlines(event, tx)
+
+    @staticmethod
+    def _set_deadlines(
+        event: events.SetsDeadlines, tx: Transaction, extra: str = "", *values: object
+    ) -> None:
         tx.execute(
-            "UPDATE deadlines SET check_in_deadline = ? WHERE order_id = ?",
-            (iso(event.check_in_deadline), str(event.originator_id)),
+            f"UPDATE deadlines SET check_in_deadline = ?, duty_due = ?{extra} WHERE order_id = ?",
+            (
+                iso(event.check_in_deadline),
+                iso(event.duty_due),
+                *values,
+                str(event.originator_id),
+            ),
         )
 
     @apply.register
     def _(self, event: events.Issued, position: int, tx: Transaction) -> None:
         tx.execute(
-            "INSERT INTO deadlines (order_id, check_in_deadline, expires_at) VALUES (?, ?, ?)",
+            "INSERT INTO deadlines (order_id, check_in_deadline, expires_at, duty_due) "
+            "VALUES (?, ?, ?, ?)",
             (
                 str(event.originator_id),
                 iso(event.check_in_deadline),
                 iso(event.terms.valid_until),
+                iso(event.duty_due),
             ),
         )
 
     @apply.register
     def _(self, event: events.Extended, position: int, tx: Transaction) -> None:
-        tx.execute(
-            "UPDATE deadlines SET expires_at = ?, check_in_deadline = ? WHERE order_id = ?",
-            (iso(event.valid_until), iso(event.check_in_deadline), str(event.originator_id)),
-        )
+        self._set_deadlines(event, tx, ", expires_at = ?", iso(event.valid_until))
 
     @apply.register
     def _(self, event: events.Revoked, position: int, tx: Transaction) -> None:
-        tx.execute(
-            "UPDATE deadlines SET expires_at = NULL, check_in_deadline = ? WHERE order_id = ?",
-            (iso(event.check_in_deadline), str(event.originator_id)),
-        )
+        self._set_deadlines(event, tx, ", expires_at = NULL")
 
     @apply.register
     def _(self, event: events.Expired, position: int, tx: Transaction) -> None:
-        tx.execute(
-            "UPDATE deadlines SET expires_at = NULL WHERE order_id = ?", (str(event.originator_id),)
-        )
+        self._set_deadlines(event, tx, ", expires_at = NULL")
 
 
 class Deadlines:
@@ -82,6 +88,14 @@ class Deadlines:
         rows = self.db.query(
             "SELECT order_id FROM deadlines WHERE check_in_deadline < ? "
             "ORDER BY check_in_deadline LIMIT ?",
+            (iso(now), limit),
+        )
+        return [UUID(row["order_id"]) for row in rows]
+
+    def duties_due(self, now: datetime, limit: int = 1000) -> list[UUID]:
+        """Orders with a duty lapsed or an alert due to climb by `now`."""
+        rows = self.db.query(
+            "SELECT order_id FROM deadlines WHERE duty_due <= ? ORDER BY duty_due LIMIT ?",
             (iso(now), limit),
         )
         return [UUID(row["order_id"]) for row in rows]

@@ -173,6 +173,56 @@ def _(event: events.Expired) -> str:
     return f"expired at {iso(event.valid_until)}"
 
 
+@summary.register
+def _(event: events.AlertRaised) -> str:
+    return (
+        f"{_kind(event.kind)} alert {event.alert_id} raised (fell due {iso(event.due_at)}): "
+        f"tells the {event.addressee}, to be acknowledged by {iso(event.acknowledge_by)}"
+    )
+
+
+@summary.register
+def _(event: events.AlertClimbed) -> str:
+    return (
+        f"{_kind(event.kind)} alert {event.alert_id} unacknowledged: climbed to rung "
+        f"{event.rung + 1}, the {event.addressee}, to be acknowledged by "
+        f"{iso(event.acknowledge_by)}"
+    )
+
+
+@summary.register
+def _(event: events.AlertAcknowledged) -> str:
+    return f"{_kind(event.kind)} alert {event.alert_id} acknowledged by the {event.actor.role}"
+
+
+@summary.register
+def _(event: events.AlertResolved) -> str:
+    return f"{_kind(event.kind)} alert {event.alert_id} resolved: {event.reason}"
+
+
+@summary.register
+def _(event: events.ExpiryApproaching) -> str:
+    return f"ends at {iso(event.valid_until)}: those who asked to be told are told"
+
+
+@summary.register
+def _(event: events.ContactRegistered) -> str:
+    contact = event.contact
+    return (
+        f"protected person {contact.person_id} consented to be told by {contact.channel} "
+        f"(contact {contact.contact_id})"
+    )
+
+
+@summary.register
+def _(event: events.ContactWithdrawn) -> str:
+    return f"contact {event.contact_id} withdrawn: nothing more is sent to it"
+
+
+def _kind(kind: str) -> str:
+    return kind.replace("_", " ")
+
+
 def _hours(span: timedelta) -> str:
     hours = span / timedelta(hours=1)
     return f"{hours:g} h" if hours < 72 or hours % 24 else f"{hours / 24:g} days"

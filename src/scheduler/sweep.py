@@ -8,7 +8,7 @@ from uuid import UUID
 
 from orders import errors
 from orders.application import Orders
-from orders.commands import Command, ExpireOrder, RecordMissedCheckIns
+from orders.commands import AttendToDuties, Command, ExpireOrder, RecordMissedCheckIns
 from orders.values import SYSTEM_ACTOR
 from projections.deadlines import Deadlines
 from projections.follower import Follower
@@ -26,6 +26,7 @@ class SweepResult:
     missed_check_ins: int
     expired: int
     failed: int = 0
+    alerted: int = 0  # alerts raised and climbed, and notices, for lapsed duties
 
 
 def sweep(orders: Orders, views: Follower, deadlines: Deadlines) -> SweepResult:
@@ -37,7 +38,7 @@ def sweep(orders: Orders, views: Follower, deadlines: Deadlines) -> SweepResult:
     One order that fails is logged and skipped; it never holds back the others' alerts.
     The deadlines view is read once it has reached the log's head (or the sweep's own writes).
     """
-    now, missed, expired, failed = orders.now(), 0, 0, 0
+    now, missed, expired, alerted, failed = orders.now(), 0, 0, 0, 0
     reached = views.head()
     while True:
         if not views.wait(reached, projection="deadlines", timeout=VIEW_WAIT_SECONDS):
@@ -46,18 +47,24 @@ def sweep(orders: Orders, views: Follower, deadlines: Deadlines) -> SweepResult:
         ending = deadlines.expiries_due(now, limit=BATCH)
         m, f1, p1 = _each(orders, overdue, RecordMissedCheckIns())
         e, f2, p2 = _each(orders, ending, ExpireOrder())
-        missed, expired, failed = missed + m, expired + e, failed + f1 + f2
-        reached = max(reached, p1, p2)
-        if (len(overdue) < BATCH and len(ending) < BATCH) or m + e == 0:
+        lapsed = deadlines.duties_due(now, limit=BATCH)
+        a, f3, p3 = _each(orders, lapsed, AttendToDuties())
+        missed, expired, alerted = missed + m, expired + e, alerted + a
+        failed += f1 + f2 + f3
+        reached = max(reached, p1, p2, p3)
+        batches = (overdue, ending, lapsed)
+        if all(len(b) < BATCH for b in batches) or m + e + a == 0:
             break
-    if missed or expired or failed:
+    if missed or expired or alerted or failed:
         log.info(
-            "sweep recorded %d missed check-in(s), %d expiry(ies); %d order(s) failed",
+            "sweep recorded %d missed check-in(s), %d expiry(ies), %d alert step(s); "
+            "%d order(s) failed",
             missed,
             expired,
+            alerted,
             failed,
         )
-    return SweepResult(missed, expired, failed)
+    return SweepResult(missed, expired, failed, alerted)
 
 
 def _each(orders: Orders, order_ids: list[UUID], command: Command) -> tuple[int, int, int]:

@@ -46,6 +46,9 @@ ALLOWED: dict[tuple[str, str], set[Role]] = {
     ("post", "/orders/{order_id}/revocation"): {SUP, PROS},
     ("post", "/orders/{order_id}/deaths"): {SW, INSP, SUP, PROS},
     ("post", "/orders/{order_id}/findings/{finding_id}/review"): {SUP},
+    ("post", "/orders/{order_id}/alerts/{alert_id}/acknowledgement"): {INSP, SUP, PROS},
+    ("post", "/orders/{order_id}/contacts"): {SW, INSP, SUP},
+    ("post", "/orders/{order_id}/contacts/{contact_id}/withdrawal"): {SW, INSP, SUP},
     ("get", "/audit"): {SUP, PROS},
 }
 PUBLIC = {("get", "/health")}

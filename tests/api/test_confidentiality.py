@@ -61,11 +61,18 @@ def case(client: TestClient, clock: SimulatedClock) -> dict[str, str]:
         {"occurred_at": clock().isoformat(), "description": f"breach {CANARY}"},
     )
     escalation = post(client, o + "/escalations", {"target": "supervisor", "reason": "x"})
+    contact = post(
+        client,
+        o + "/contacts",
+        {"person_id": "p1", "channel": "email", "address": f"{CANARY}@example.org"},
+    )
     return {
         "order_id": order_id,
         "breach_id": breach["breach_id"],
         "escalation_id": escalation["escalation_id"],
         "finding_id": "no-such-finding",
+        "alert_id": "00000000-0000-0000-0000-000000000000",
+        "contact_id": contact["contact_id"],
     }
 
 

@@ -240,8 +240,9 @@ def test_an_order_lives_its_whole_life_through_the_generated_client(
         timeline = answered(
             op["get_timeline"].sync(order_id, client=supervisor), m.PageTimelineEntryOut
         )
-        assert [entry.event_type for entry in timeline.items][-2:] == [
+        assert [entry.event_type for entry in timeline.items][-3:] == [
             "EscalationAcknowledged",
+            "AlertResolved",
             "Extended",
         ]
 

@@ -79,7 +79,9 @@ def test_an_order_lives_its_whole_life_through_the_api(
         "BreachReported",
         "BreachResponded",
         "Escalated",
+        "AlertRaised",  # an escalation is an alert on its ladder, until acknowledged
         "EscalationAcknowledged",
+        "AlertResolved",
         "Extended",
         "Modified",
         "Revoked",
@@ -87,7 +89,7 @@ def test_an_order_lives_its_whole_life_through_the_api(
     assert timeline[-1]["actor_role"] == "supervisor"
     listed = client.get("/orders", params={"status": "revoked"}, headers=SUPERVISOR).json()["items"]
     assert [row["order_id"] for row in listed] == [order_id]
-    assert client.get(o, headers=SUPERVISOR).json()["version"] == 12
+    assert client.get(o, headers=SUPERVISOR).json()["version"] == 14
 
 
 def test_overdue_orders_can_be_listed(client: TestClient, clock: SimulatedClock) -> None:
@@ -121,7 +123,7 @@ def test_the_openapi_document_describes_every_command_and_its_refusals(
         for method, op in ops.items()
         if method == "post"
     ]
-    assert len(commands) == 14
+    assert len(commands) == 17
     for path, op in commands:
         assert {"201", "422"} <= set(op["responses"]), path
         assert op.get("description") or op.get("summary"), path

@@ -48,7 +48,7 @@ def test_the_scheduler_logs_what_its_jobs_did_and_how_one_failed_each_by_name(
     assert (
         "INFO",
         "scheduler.sweep",
-        "sweep recorded 1 missed check-in(s), 0 expiry(ies); 0 order(s) failed",
+        "sweep recorded 1 missed check-in(s), 0 expiry(ies), 0 alert step(s); 0 order(s) failed",
     ) in said
     assert any(
         (level, name) == ("INFO", "scheduler.jobs")

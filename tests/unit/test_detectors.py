@@ -134,7 +134,7 @@ ALERTED = T0 + WEEK + 3 * HOUR  # after the first window's deadline (due + 2 h g
 def an_order_whose_first_check_in_was_missed() -> ProtectionOrder:
     order = an_order(level=RiskLevel.HIGH)
     assert order.scheduled.due == T0 + WEEK
-    order.record_missed_check_in(by=SYSTEM_ACTOR, at=ALERTED)
+    order.record_missed_check_in(by=SYSTEM_ACTOR, at=ALERTED, policy=POLICY)
     return order
 
 
@@ -233,6 +233,7 @@ def test_a_visit_claimed_before_an_escalation_but_filed_after_it_is_flagged() ->
         reason="No visit for a week",
         by=SOCIAL_WORKER,
         at=escalated_at,
+        policy=POLICY,
     )
     report = filed(order, a_visit(escalated_at - 30 * MINUTE), at=escalated_at + HOUR)
     evidence = claims_before_incident(report, seen(order))

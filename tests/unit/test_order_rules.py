@@ -288,7 +288,11 @@ def test_an_order_is_served_only_once() -> None:
 def test_an_escalation_is_acknowledged_once() -> None:
     order = issued()
     escalation_id = order.escalate(
-        target=EscalationTarget.PROSECUTOR, reason="inaction", by=SOCIAL_WORKER, at=T0
+        target=EscalationTarget.PROSECUTOR,
+        reason="inaction",
+        by=SOCIAL_WORKER,
+        at=T0,
+        policy=POLICY,
     )
     order.acknowledge_escalation(escalation_id, by=SUPERVISOR, at=T0 + HOUR)
     refused(
@@ -310,7 +314,9 @@ def test_a_missed_check_in_is_refused_before_the_deadline_has_passed() -> None:
     refused(
         order,
         errors.CheckInNotOverdue,
-        lambda: order.record_missed_check_in(by=SYSTEM_ACTOR, at=due + POLICY.check_in_grace),
+        lambda: order.record_missed_check_in(
+            by=SYSTEM_ACTOR, at=due + POLICY.check_in_grace, policy=POLICY
+        ),
     )
 
 
@@ -322,7 +328,7 @@ def test_a_late_report_does_not_satisfy_the_window_whose_deadline_passed() -> No
     late = T0 + 3 * DAY + POLICY.check_in_grace + HOUR
     order.record_visit(a_visit(T0 + 2 * DAY), by=INSPECTOR, at=late, policy=POLICY)  # backdated
     assert check_in_due(order) == T0 + 3 * DAY  # window 1 is still unmet
-    order.record_missed_check_in(by=SYSTEM_ACTOR, at=late)
+    order.record_missed_check_in(by=SYSTEM_ACTOR, at=late, policy=POLICY)
     assert check_in_due(order) == T0 + 9 * DAY  # window 2 was met by the late report
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from orders.alerting import ContactChannel
 from orders.domain import ProtectionOrder
 from orders.policy import load_policy
 from orders.values import (
@@ -68,6 +69,8 @@ SENSITIVE = {
     "extension reason": "CANARY-extension: he was released early",
     "modification reason": "CANARY-modification: the child moved to her aunt",
     "revocation reason": "CANARY-revocation: court set it aside",
+    "acknowledgement note": "CANARY-ack: I will visit her at the shelter tonight",
+    "contact address": "canary-contact@example.org",
     "mother's birth date": "1994-04-02",
     "child's birth date": "2019-08-15",
     "respondent's birth date": "1988-11-23",
@@ -126,10 +129,12 @@ class Life:
         self.all: list[Any] = []
 
     def took(self, order: ProtectionOrder) -> Any:
-        (event,) = order.collect_events()
-        self.events[type(event).__name__] = event
-        self.all.append(event)
-        return event
+        """Collect what the last command recorded; returns its first event."""
+        taken = order.collect_events()
+        for event in taken:
+            self.events.setdefault(type(event).__name__, event)
+            self.all.append(event)
+        return taken[0]
 
 
 def the_first_order_issued_served_visited_breached_and_revoked(life: Life) -> None:
@@ -189,11 +194,34 @@ def the_first_order_issued_served_visited_breached_and_revoked(life: Life) -> No
         reason=SENSITIVE["escalation reason"],
         by=SOCIAL_WORKER,
         at=T0 + 5 * DAY,
+        policy=POLICY,
     )
     life.took(order)
     order.acknowledge_escalation(escalation_id, by=SUPERVISOR, at=T0 + 5 * DAY + HOUR)
     life.took(order)
-    order.record_missed_check_in(by=SYSTEM_ACTOR, at=ISSUED_AT + 6 * DAY + 3 * HOUR)  # window 2
+    order.record_missed_check_in(
+        by=SYSTEM_ACTOR, at=ISSUED_AT + 6 * DAY + 3 * HOUR, policy=POLICY
+    )  # window 2
+    life.took(order)
+    (alert,) = [a for a in order.duties.alerts if a.kind == "missed_check_in"]
+    order.attend_to_duties(by=SYSTEM_ACTOR, at=alert.acknowledge_by + HOUR, policy=POLICY)
+    life.took(order)  # climbed to the supervisor
+    order.acknowledge_alert(
+        alert.alert_id,
+        note=SENSITIVE["acknowledgement note"],
+        by=SUPERVISOR,
+        at=T0 + 6 * DAY + 9 * HOUR,
+    )
+    life.took(order)
+    contact_id = order.register_contact(
+        "p1",
+        channel=ContactChannel.EMAIL,
+        address=SENSITIVE["contact address"],
+        by=SOCIAL_WORKER,
+        at=T0 + 6 * DAY + 10 * HOUR,
+    )
+    life.took(order)
+    order.withdraw_contact(contact_id, by=SOCIAL_WORKER, at=T0 + 6 * DAY + 11 * HOUR)
     life.took(order)
     order.flag_report(
         rule="backdated",
@@ -292,6 +320,12 @@ EVERY_EVENT_TYPE = [
     "ReportFlagged",
     "FindingReviewed",
     "Expired",
+    "AlertRaised",
+    "AlertClimbed",
+    "AlertAcknowledged",
+    "AlertResolved",
+    "ContactRegistered",
+    "ContactWithdrawn",
 ]
 
 

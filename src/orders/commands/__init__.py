@@ -9,6 +9,7 @@ command to the order, which checks the rules of its life and records what it dec
 
 from __future__ import annotations
 
+from orders.commands.alerts import AcknowledgeAlert, RegisterContact, WithdrawContact
 from orders.commands.base import Command, Context, Declared, OpeningCommand
 from orders.commands.incidents import (
     AcknowledgeEscalation,
@@ -28,7 +29,12 @@ from orders.commands.lifecycle import (
     RequestOrder,
     RevokeOrder,
 )
-from orders.commands.system import ExpireOrder, FlagReport, RecordMissedCheckIns
+from orders.commands.system import (
+    AttendToDuties,
+    ExpireOrder,
+    FlagReport,
+    RecordMissedCheckIns,
+)
 
 
 def _declared(base: type[Declared]) -> list[type[Declared]]:
@@ -37,7 +43,8 @@ def _declared(base: type[Declared]) -> list[type[Declared]]:
 
 def _place(command: type[Declared]) -> tuple[bool, bool]:
     """Opening first, then the order's life, then what happens around it."""
-    return not issubclass(command, OpeningCommand), command.__module__.endswith(".incidents")
+    around = command.__module__.endswith((".incidents", ".alerts"))
+    return not issubclass(command, OpeningCommand), around
 
 
 OFFERED: tuple[type[Command] | type[OpeningCommand], ...] = tuple(
@@ -55,8 +62,10 @@ OFFERED: tuple[type[Command] | type[OpeningCommand], ...] = tuple(
 
 __all__ = [
     "OFFERED",
+    "AcknowledgeAlert",
     "AcknowledgeEscalation",
     "AssessRisk",
+    "AttendToDuties",
     "Command",
     "Context",
     "Escalate",
@@ -69,10 +78,12 @@ __all__ = [
     "RecordMissedCheckIns",
     "RecordService",
     "RecordVisit",
+    "RegisterContact",
     "ReportBreach",
     "ReportDeath",
     "RequestOrder",
     "RespondToBreach",
     "ReviewFinding",
     "RevokeOrder",
+    "WithdrawContact",
 ]

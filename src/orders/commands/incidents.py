@@ -69,7 +69,9 @@ class Escalate(Command):
     reason: Reason
 
     def decide(self, order: ProtectionOrder, c: Context) -> UUID:
-        return order.escalate(target=self.target, reason=self.reason, by=c.by, at=c.at)
+        return order.escalate(
+            target=self.target, reason=self.reason, by=c.by, at=c.at, policy=c.policy
+        )
 
 
 class AcknowledgeEscalation(Command):

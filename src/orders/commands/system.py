@@ -8,16 +8,28 @@ from orders.values import Role
 
 
 class RecordMissedCheckIns(Command):
-    """Alert every check-in window whose deadline has passed with no report; returns how many."""
+    """Alert every check-in window whose deadline has passed with no report, and climb the
+    alerts already late by now; returns how many windows were missed."""
 
     may = frozenset({Role.SYSTEM})
 
     def decide(self, order: ProtectionOrder, c: Context) -> int:
         raised = 0
         while order.check_ins is not None and order.check_ins.overdue_at(c.at):
-            order.record_missed_check_in(by=c.by, at=c.at)
+            order.record_missed_check_in(by=c.by, at=c.at, policy=c.policy)
             raised += 1
+        order.attend_to_duties(by=c.by, at=c.at, policy=c.policy)
         return raised
+
+
+class AttendToDuties(Command):
+    """Raise an alert for every duty lapsed undone and climb every alert left unacknowledged;
+    returns how many events that took."""
+
+    may = frozenset({Role.SYSTEM})
+
+    def decide(self, order: ProtectionOrder, c: Context) -> int:
+        return order.attend_to_duties(by=c.by, at=c.at, policy=c.policy)
 
 
 class ExpireOrder(Command):
