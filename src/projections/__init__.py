@@ -8,6 +8,7 @@ from typing import Any
 from eventsourcing.application import Application
 
 from projections.activity import ActivityView, Audit
+from projections.alerts import Alerts, AlertsView
 from projections.deadlines import Deadlines, DeadlinesView
 from projections.disclosures import Disclosures, DisclosuresView
 from projections.follower import Follower
@@ -18,7 +19,15 @@ from projections.timeline import Timelines, TimelineView
 def order_views(app: Application[Any]) -> Follower:
     """A follower keeping every read model of the Orders application."""
     return Follower(
-        app, [OrderStateView(), TimelineView(), DeadlinesView(), DisclosuresView(), ActivityView()]
+        app,
+        [
+            OrderStateView(),
+            TimelineView(),
+            DeadlinesView(),
+            DisclosuresView(),
+            ActivityView(),
+            AlertsView(),
+        ],
     )
 
 
@@ -32,8 +41,17 @@ class Queries:
     deadlines: Deadlines
     disclosures: Disclosures
     audit: Audit
+    alerts: Alerts
 
     @classmethod
     def over(cls, views: Follower) -> Queries:
         db = views.db
-        return cls(views, OrderStates(db), Timelines(db), Deadlines(db), Disclosures(db), Audit(db))
+        return cls(
+            views,
+            OrderStates(db),
+            Timelines(db),
+            Deadlines(db),
+            Disclosures(db),
+            Audit(db),
+            Alerts(db),
+        )

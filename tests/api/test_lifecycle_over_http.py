@@ -110,6 +110,7 @@ def test_health_reports_the_database_the_policy_and_the_lag(client: TestClient) 
         "deadlines",
         "disclosures",
         "activity",
+        "alerts",
     }
 
 

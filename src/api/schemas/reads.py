@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 
 from api.schemas.orders import Out
 from orders import values as v
+from orders.alerting import Addressee, AlertKind
 
 T = TypeVar("T", bound=BaseModel)
 
@@ -112,3 +113,22 @@ class HealthOut(Out):
     database: str
     policy_version: str
     views: list[LagOut]
+
+
+class AlertOut(Out):
+    """An open alert in a work queue: what it is about, where it stands on its ladder, and
+    how long it has waited."""
+
+    alert_id: UUID
+    order_id: UUID
+    kind: AlertKind
+    subject: str
+    district: str
+    inspector_id: str | None
+    due_at: datetime = Field(description="When the duty it is about fell due undone.")
+    raised_at: datetime
+    rung: int = Field(description="Its rung on the ladder, counting from 1.")
+    addressee: Addressee = Field(description="Who it tells now.")
+    acknowledge_by: datetime
+    waited_hours: float = Field(description="Hours since its duty fell due.")
+    late_to_acknowledge: bool = Field(description="Whether its rung's deadline has passed.")
