@@ -109,11 +109,14 @@ class InspectionVisitRecorded(SetsDeadlines):
     """An inspector reported a visit to the protected person."""
 
     visit: Visit
-    window: int  # the window it counts for: the one open when it was recorded
-    claimed_window: int  # the window its claimed time falls in; an earlier one means late
+    window: int | None  # the window it met: the one it claims, if recorded by its deadline
+    claimed_window: int | None  # the window its claimed time lies in (None: in no window)
+    late: bool = False  # recorded after the deadline of the window it claims: it met none
 
     def apply(self, order: ProtectionOrder) -> None:
-        order.check_ins = order.scheduled.cover(self.window)
+        if self.window is not None:
+            order.check_ins = order.scheduled.cover(self.window)
+        order.late_reports += int(self.late)
         order.visits.append(self.visit)
 
 

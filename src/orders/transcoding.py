@@ -20,7 +20,7 @@ from eventsourcing.persistence import JSONTranscoder, Mapper, StoredEvent, Trans
 
 from orders import values
 from orders.alerting import Awaited, Contact, Duties, OpenAlert, Rung
-from orders.checkins import CheckIns
+from orders.checkins import CheckIns, Segment
 from orders.scrutiny import Alert, Incident
 
 
@@ -103,6 +103,7 @@ VALUE_CLASSES = (
     values.Escalation,
     values.Finding,
     CheckIns,
+    Segment,
     Alert,
     Incident,
     Rung,

@@ -92,7 +92,7 @@ def _(event: events.Issued) -> str:
     t = event.terms
     return (
         f"{t.kind} order issued, valid {iso(t.valid_from)} to {iso(t.valid_until)}; "
-        f"check-ins every {_hours(event.check_ins.every)}; inspector {t.inspector_id}"
+        f"{_cadence(event.check_ins.every)}; inspector {t.inspector_id}"
     )
 
 
@@ -105,7 +105,14 @@ def _(event: events.Served) -> str:
 def _(event: events.InspectionVisitRecorded) -> str:
     v = event.visit
     proof = "code" if v.proof_code else "position" if v.position else "none"
-    return f"inspection visit: {v.outcome}; proof: {proof}; counts for window {event.window}"
+    if event.window is not None:
+        meets = f"meets window {event.window}"
+    elif event.late:
+        claimed = "" if event.claimed_window is None else f" for window {event.claimed_window}"
+        meets = f"late{claimed}: meets no window"
+    else:
+        meets = "in no check-in window"
+    return f"inspection visit: {v.outcome}; proof: {proof}; {meets}"
 
 
 @summary.register
@@ -221,6 +228,10 @@ def _(event: events.ContactWithdrawn) -> str:
 
 def _kind(kind: str) -> str:
     return kind.replace("_", " ")
+
+
+def _cadence(every: timedelta | None) -> str:
+    return "no required check-ins" if every is None else f"check-ins every {_hours(every)}"
 
 
 def _hours(span: timedelta) -> str:

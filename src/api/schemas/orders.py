@@ -76,6 +76,7 @@ class OrderOut(Out):
     check_in_due: datetime | None
     check_in_deadline: datetime | None
     missed_check_ins: int
+    late_reports: int
     breaches: list[BreachOut]
     escalations: list[EscalationOut]
     findings: list[FindingOut]
@@ -106,6 +107,7 @@ class OrderOut(Out):
             check_in_due=None if check_ins is None else check_ins.due,
             check_in_deadline=None if check_ins is None else check_ins.deadline,
             missed_check_ins=order.missed_check_ins,
+            late_reports=order.late_reports,
             breaches=[
                 BreachOut(
                     breach_id=b.breach_id,

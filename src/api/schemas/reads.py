@@ -64,6 +64,7 @@ class OrderSummaryOut(Out):
     check_in_deadline: datetime | None
     missed_check_ins: int
     missed_since_visit: int
+    late_reports: int
     last_visit_recorded_at: datetime | None
     open_breaches: int
     open_escalations: int
