@@ -17,7 +17,9 @@ from orders import errors, events, guards
 from orders.alerting import REASSESSMENT, RISK, AlertKind, Contact, Duties
 from orders.checkins import CheckIns
 from orders.incidents import IncidentDecisions
+from orders.lowering import LoweringDecisions
 from orders.policy import Policy
+from orders.proposals import Lowering
 from orders.scrutiny import Scrutiny
 from orders.values import (
     Actor,
@@ -33,7 +35,7 @@ from orders.values import (
 )
 
 
-class ProtectionOrder(IncidentDecisions, Aggregate):
+class ProtectionOrder(IncidentDecisions, LoweringDecisions, Aggregate):
     """A protection order, from the request until it ends."""
 
     # Its events (orders.events), named as parts of the order
@@ -63,6 +65,9 @@ class ProtectionOrder(IncidentDecisions, Aggregate):
     ExpiryApproaching = events.ExpiryApproaching
     ContactRegistered = events.ContactRegistered
     ContactWithdrawn = events.ContactWithdrawn
+    RiskLoweringProposed = events.RiskLoweringProposed
+    RiskLoweringApproved = events.RiskLoweringApproved
+    RiskLoweringRejected = events.RiskLoweringRejected
 
     def __init__(self, actor: Actor, request: Request) -> None:
         self.requested_by = actor
@@ -83,6 +88,7 @@ class ProtectionOrder(IncidentDecisions, Aggregate):
         self.ended_at: datetime | None = None
         self.duties = Duties()
         self.contacts: dict[UUID, Contact] = {}
+        self.lowering: Lowering | None = None
 
     # Queries
 
@@ -171,6 +177,17 @@ class ProtectionOrder(IncidentDecisions, Aggregate):
             )
         if final.rank > computed.rank and not reason.strip():
             raise errors.InvalidInput("reason", f"required when raising {computed} to {final}")
+        assessment = {
+            "instrument": instrument.name,
+            "answers": dict(answers),
+            "computed_level": computed,
+            "final_level": final,
+            "reason": reason,
+            "policy_version": policy.version,
+        }
+        if self._lowers(final):
+            self.propose_lowering(assessment, by=by, at=at, policy=policy)
+            return
         tighter, reassess_by = None, None
         if self.status is Status.ISSUED and self.check_ins is not None:
             tighter = self.check_ins.tightened(policy.check_in_every[final], at=at)
@@ -180,12 +197,7 @@ class ProtectionOrder(IncidentDecisions, Aggregate):
             self.RiskAssessed,
             timestamp=at,
             actor=by,
-            instrument=instrument.name,
-            answers=dict(answers),
-            computed_level=computed,
-            final_level=final,
-            reason=reason,
-            policy_version=policy.version,
+            **assessment,
             check_ins=tighter,
             reassess_by=reassess_by,
             **self._deadlines(tighter, self.duties.reassessed(reassess_by)),

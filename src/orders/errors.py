@@ -131,3 +131,15 @@ class AlertAboveYourRung(RuleBroken):
 
 class ContactNotFound(RuleBroken):
     """The order has no registered contact with that id (it may have been withdrawn)."""
+
+
+class LoweringNeedsAnotherPerson(RuleBroken):
+    """A lower risk level takes effect only once a supervisor other than its proposer approves."""
+
+
+class LoweringForbiddenAfterBreach(RuleBroken):
+    """The policy forbids lowering the risk level for a period after a breach."""
+
+
+class NoLoweringPending(RuleBroken):
+    """The order has no pending proposal with that id to lower its risk level."""

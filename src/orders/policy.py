@@ -129,6 +129,7 @@ class Policy(_Frozen):
     breach_response_within: PositiveDuration
     reassess_after_breach: PositiveDuration
     expiry_notice_before: PositiveDuration
+    no_lowering_after_breach: Annotated[timedelta, Field(ge=timedelta(0))] = timedelta(0)
 
     @model_validator(mode="after")
     def _check_ins_at_least_as_tight_as_reassessment_when_threat_is_high(self) -> Policy:

@@ -21,6 +21,7 @@ from eventsourcing.persistence import JSONTranscoder, Mapper, StoredEvent, Trans
 from orders import values
 from orders.alerting import Awaited, Contact, Duties, OpenAlert, Rung
 from orders.checkins import CheckIns, Segment
+from orders.proposals import Lowering
 from orders.scrutiny import Alert, Incident
 
 
@@ -111,6 +112,7 @@ VALUE_CLASSES = (
     Awaited,
     Duties,
     Contact,
+    Lowering,
 )
 
 

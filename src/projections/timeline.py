@@ -226,6 +226,25 @@ def _(event: events.ContactWithdrawn) -> str:
     return f"contact {event.contact_id} withdrawn: nothing more is sent to it"
 
 
+@summary.register
+def _(event: events.RiskLoweringProposed) -> str:
+    return (
+        f"reassessed with {event.instrument}: computed {event.computed_level}, final "
+        f"{event.final_level}, lower than {event.in_force} in force: proposal "
+        f"{event.proposal_id} awaits a second supervisor; {event.in_force} stays in force"
+    )
+
+
+@summary.register
+def _(event: events.RiskLoweringApproved) -> str:
+    return f"lowering {event.proposal_id} approved: {event.final_level} in force from now"
+
+
+@summary.register
+def _(event: events.RiskLoweringRejected) -> str:
+    return f"lowering {event.proposal_id} rejected: the level in force stays"
+
+
 def _kind(kind: str) -> str:
     return kind.replace("_", " ")
 

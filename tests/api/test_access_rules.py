@@ -49,6 +49,8 @@ ALLOWED: dict[tuple[str, str], set[Role]] = {
     ("post", "/orders/{order_id}/alerts/{alert_id}/acknowledgement"): {INSP, SUP, PROS},
     ("post", "/orders/{order_id}/contacts"): {SW, INSP, SUP},
     ("post", "/orders/{order_id}/contacts/{contact_id}/withdrawal"): {SW, INSP, SUP},
+    ("post", "/orders/{order_id}/risk-lowerings/{proposal_id}/approval"): {SUP},
+    ("post", "/orders/{order_id}/risk-lowerings/{proposal_id}/rejection"): {SUP, PROS},
     ("get", "/audit"): {SUP, PROS},
     ("get", "/alerts"): {INSP, SUP, PROS},
 }

@@ -124,7 +124,7 @@ def test_the_openapi_document_describes_every_command_and_its_refusals(
         for method, op in ops.items()
         if method == "post"
     ]
-    assert len(commands) == 17
+    assert len(commands) == 19
     for path, op in commands:
         assert {"201", "422"} <= set(op["responses"]), path
         assert op.get("description") or op.get("summary"), path
