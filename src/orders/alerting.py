@@ -167,8 +167,10 @@ class Duties:
         return rest.awaiting(EXPIRY_NOTICE, "", notify_expiry_at)
 
     def ended(self) -> Duties:
-        """The order ended: nothing more is awaited; open alerts stay until acknowledged."""
-        return replace(self, awaited=())
+        """The order ended: no more reassessments or notices; a breach that happened while it
+        was in force still awaits its response, and open alerts stay until acknowledged."""
+        kept = tuple(a for a in self.awaited if a.kind == AlertKind.BREACH_UNANSWERED)
+        return replace(self, awaited=kept)
 
     def due_at(self, now: datetime) -> list[Awaited]:
         """The duties whose deadline has passed at `now`, earliest first."""

@@ -28,6 +28,9 @@ from orders.checkins import CheckIns
 from orders.policy import Policy
 from orders.values import Actor, Request, Status, Terms
 
+OWN_LAPSES = (AlertKind.MISSED_CHECK_IN, AlertKind.REASSESSMENT_OVERDUE)
+"""Alerts about the assigned inspector's own duty: told to him first, never silenced by him."""
+
 
 class AlertDecisions:
     """The order's commands about its duties, its alerts and who is told."""
@@ -141,6 +144,11 @@ class AlertDecisions:
                 f"alert {alert_id} is now with the {alert.addressee}; a {by.role} cannot "
                 "acknowledge it"
             )
+        if alert.kind in OWN_LAPSES and self._assigned(by):
+            raise errors.AlertAboutYourOwnLapse(
+                f"alert {alert_id} is about the assigned inspector's own {alert.kind}: it climbs "
+                "until someone above acknowledges it"
+            )
         self.trigger_event(
             events.AlertAcknowledged,
             timestamp=at,
@@ -160,6 +168,9 @@ class AlertDecisions:
                 escalation_id=UUID(alert.subject),
                 **self._deadlines(),
             )
+
+    def _assigned(self, by: Actor) -> bool:
+        return self.terms is not None and by.id == self.terms.inspector_id
 
     def resolve_alerts(
         self, kind: AlertKind, subject: str, *, reason: str, by: Actor, at: datetime

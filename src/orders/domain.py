@@ -219,7 +219,8 @@ class ProtectionOrder(IncidentDecisions, LoweringDecisions, Aggregate):
             at_end=policy.check_in_at_end,
         )
         assert self.last_assessed_at is not None
-        reassess_by = self.last_assessed_at + policy.reassess_every[self.risk_level]
+        # A stale assessment falls due at issue, not in the past: its alert climbs from now.
+        reassess_by = max(self.last_assessed_at + policy.reassess_every[self.risk_level], at)
         notify_expiry_at = _notice_before(valid_until, at, policy)
         self.trigger_event(
             self.Issued,

@@ -129,6 +129,10 @@ class AlertAboveYourRung(RuleBroken):
     """The alert has climbed past the caller's rung: someone higher must acknowledge it."""
 
 
+class AlertAboutYourOwnLapse(RuleBroken):
+    """The assigned inspector cannot acknowledge an alert about his own missed duty."""
+
+
 class ContactNotFound(RuleBroken):
     """The order has no registered contact with that id (it may have been withdrawn)."""
 

@@ -125,8 +125,7 @@ class IncidentDecisions(AlertDecisions):
         policy: Policy,
     ) -> None:
         guards.not_in_future(responded_at, at, policy, field="responded_at")
-        if self.status is not Status.ISSUED:
-            raise errors.OrderNotInForce(f"order {self.id} is {self.status}, not in force")
+        # A breach of an order in force is answered even after the order ended.
         breach = self.breaches.get(breach_id)
         if breach is None:
             raise errors.BreachNotFound(f"order {self.id} has no breach {breach_id}")
@@ -178,13 +177,14 @@ class IncidentDecisions(AlertDecisions):
             raise errors.EscalationAlreadyAcknowledged(
                 f"escalation {escalation_id} was acknowledged"
             )
+        for alert in self.duties.alerts_about(AlertKind.ESCALATION, str(escalation_id)):
+            # The ladder's rule holds here too: acknowledged at its rung or above.
+            self.acknowledge_alert(alert.alert_id, note="escalation acknowledged", by=by, at=at)
+            return
         self.trigger_event(
             events.EscalationAcknowledged,
             timestamp=at,
             actor=by,
             escalation_id=escalation_id,
             **self._deadlines(),
-        )
-        self.resolve_alerts(
-            AlertKind.ESCALATION, str(escalation_id), reason="escalation acknowledged", by=by, at=at
         )

@@ -1,4 +1,4 @@
-"""The next deadline of every order in force: its pending check-in and its expiry.
+"""The next deadlines of every order: its pending check-in, its next duty, its expiry.
 
 The scheduler reads this view to find work; the order itself decides what is due, so a
 stale row can only cause a look that finds nothing to do, never a wrong alert.
@@ -53,17 +53,13 @@ class DeadlinesView(View):
         )
 
     @apply.register
+    def _(self, event: events.Requested, position: int, tx: Transaction) -> None:
+        # From its request: an order not yet issued can have duties (an escalation's alert).
+        tx.execute("INSERT INTO deadlines (order_id) VALUES (?)", (str(event.originator_id),))
+
+    @apply.register
     def _(self, event: events.Issued, position: int, tx: Transaction) -> None:
-        tx.execute(
-            "INSERT INTO deadlines (order_id, check_in_deadline, expires_at, duty_due) "
-            "VALUES (?, ?, ?, ?)",
-            (
-                str(event.originator_id),
-                iso(event.check_in_deadline),
-                iso(event.terms.valid_until),
-                iso(event.duty_due),
-            ),
-        )
+        self._set_deadlines(event, tx, ", expires_at = ?", iso(event.terms.valid_until))
 
     @apply.register
     def _(self, event: events.Extended, position: int, tx: Transaction) -> None:

@@ -223,7 +223,7 @@ def test_an_order_lives_its_whole_life_through_the_generated_client(
         )
         answered(responded, m.OrderOut)
 
-        target = m.EscalateBody(target=m.EscalationTarget.PROSECUTOR, reason="repeat")
+        target = m.EscalateBody(target=m.EscalationTarget.SUPERVISOR, reason="repeat")
         escalation = op["escalate"].sync(order_id, client=social_worker, body=target)
         escalation_id = answered(escalation, m.EscalateOut).escalation_id
         assert isinstance(escalation_id, UUID)
@@ -241,8 +241,8 @@ def test_an_order_lives_its_whole_life_through_the_generated_client(
             op["get_timeline"].sync(order_id, client=supervisor), m.PageTimelineEntryOut
         )
         assert [entry.event_type for entry in timeline.items][-3:] == [
+            "AlertAcknowledged",  # the escalation's alert, at its rung
             "EscalationAcknowledged",
-            "AlertResolved",
             "Extended",
         ]
 

@@ -43,7 +43,7 @@ def test_an_order_lives_its_whole_life_through_the_api(
         {"response": "offence_protocol", "responded_at": clock().isoformat()},
     )
     escalation = post(
-        client, o + "/escalations", {"target": "prosecutor", "reason": "repeat"}, SOCIAL_WORKER
+        client, o + "/escalations", {"target": "supervisor", "reason": "repeat"}, SOCIAL_WORKER
     )
     acked = post(
         client, f"{o}/escalations/{escalation['escalation_id']}/acknowledgement", headers=SUPERVISOR
@@ -80,8 +80,8 @@ def test_an_order_lives_its_whole_life_through_the_api(
         "BreachResponded",
         "Escalated",
         "AlertRaised",  # an escalation is an alert on its ladder, until acknowledged
+        "AlertAcknowledged",
         "EscalationAcknowledged",
-        "AlertResolved",
         "Extended",
         "Modified",
         "Revoked",

@@ -225,3 +225,19 @@ def test_a_reassessment_not_made_on_the_cadence_or_after_a_breach_raises_its_ale
     next_due = order.duties.waiting_for(AlertKind.REASSESSMENT_OVERDUE)
     assert next_due is not None and next_due.due_at == clock() + WEEK
     assert assessed + WEEK < next_due.due_at
+
+
+def test_the_inspector_is_told_first_of_his_own_missed_check_in_but_cannot_silence_it(
+    service: Service, clock: SimulatedClock
+) -> None:
+    order_id = issued_order(service.orders, kind=OrderKind.COURT)
+    clock.advance(WEEK + GRACE + MINUTE)
+    run_sweep(service)  # raised: it tells the inspector
+    missed = alert_id(service, order_id, AlertKind.MISSED_CHECK_IN)
+    with pytest.raises(errors.AlertAboutYourOwnLapse):
+        service.orders.handle(
+            AcknowledgeAlert(alert_id=missed, note="all fine"), order_id, by=INSPECTOR
+        )
+    clock.advance(RUNGS[0])
+    run_sweep(service)
+    assert steps(service, order_id, AlertKind.MISSED_CHECK_IN)[-1][3] == Addressee.SUPERVISOR

@@ -330,7 +330,7 @@ def test_an_order_is_served_only_once() -> None:
 def test_an_escalation_is_acknowledged_once() -> None:
     order = issued()
     escalation_id = order.escalate(
-        target=EscalationTarget.PROSECUTOR,
+        target=EscalationTarget.SUPERVISOR,
         reason="inaction",
         by=SOCIAL_WORKER,
         at=T0,

@@ -20,6 +20,7 @@ from orders.domain import ProtectionOrder
 from orders.policy import load_policy
 from orders.values import (
     SYSTEM_ACTOR,
+    Actor,
     BreachResponseKind,
     Condition,
     Decision,
@@ -31,6 +32,7 @@ from orders.values import (
     ProtectedPerson,
     Request,
     RiskLevel,
+    Role,
     ServiceMethod,
     Sex,
 )
@@ -47,6 +49,7 @@ from tests.factories import (
 )
 
 POLICY = load_policy()
+PROSECUTOR = Actor("pros-region", Role.PROSECUTOR)
 ANY_TIME_AFTER_BREACH = POLICY.model_copy(update={"no_lowering_after_breach": timedelta(0)})
 T0 = datetime(2026, 3, 2, 9, tzinfo=UTC)
 MINUTE, HOUR, DAY = timedelta(minutes=1), timedelta(hours=1), timedelta(days=1)
@@ -201,7 +204,7 @@ def the_first_order_issued_served_visited_breached_and_revoked(life: Life) -> No
         policy=POLICY,
     )
     life.took(order)
-    order.acknowledge_escalation(escalation_id, by=SUPERVISOR, at=T0 + 5 * DAY + HOUR)
+    order.acknowledge_escalation(escalation_id, by=PROSECUTOR, at=T0 + 5 * DAY + HOUR)
     life.took(order)
     order.record_missed_check_in(
         by=SYSTEM_ACTOR, at=ISSUED_AT + 6 * DAY + 3 * HOUR, policy=POLICY
