@@ -120,3 +120,14 @@ class AlertAboveYourRung(RuleBroken):
 
 class ContactNotFound(RuleBroken):
     """The order has no registered contact with that id (it may have been withdrawn)."""
+
+
+class StaffMemberNotFound(DomainError):
+    """The staff directory has no member with this id (HTTP 404)."""
+
+    def __init__(self, staff_id: str) -> None:
+        super().__init__(f"no member of staff with id {staff_id}")
+
+
+class StaffMemberAlreadyEnrolled(RuleBroken):
+    """A member of staff is enrolled once; change their entry instead."""
