@@ -7,18 +7,31 @@ from typing import Any
 
 from eventsourcing.application import Application
 
+from orders.clock import Clock, system_clock
 from projections.activity import ActivityView, Audit
 from projections.deadlines import Deadlines, DeadlinesView
 from projections.disclosures import Disclosures, DisclosuresView
 from projections.follower import Follower
+from projections.notifications import NotificationsView
 from projections.order_state import OrderStates, OrderStateView
+from projections.outbox import Outbox
+from projections.staff import Staff
 from projections.timeline import Timelines, TimelineView
 
 
-def order_views(app: Application[Any]) -> Follower:
-    """A follower keeping every read model of the Orders application."""
+def order_views(app: Application[Any], *, clock: Clock = system_clock) -> Follower:
+    """A follower keeping every read model of the Orders application; `clock` tells the
+    outbox how old the news it is given is."""
     return Follower(
-        app, [OrderStateView(), TimelineView(), DeadlinesView(), DisclosuresView(), ActivityView()]
+        app,
+        [
+            OrderStateView(),
+            TimelineView(),
+            DeadlinesView(),
+            DisclosuresView(),
+            ActivityView(),
+            NotificationsView(clock),
+        ],
     )
 
 
@@ -32,8 +45,19 @@ class Queries:
     deadlines: Deadlines
     disclosures: Disclosures
     audit: Audit
+    staff: Staff
+    outbox: Outbox
 
     @classmethod
     def over(cls, views: Follower) -> Queries:
         db = views.db
-        return cls(views, OrderStates(db), Timelines(db), Deadlines(db), Disclosures(db), Audit(db))
+        return cls(
+            views,
+            OrderStates(db),
+            Timelines(db),
+            Deadlines(db),
+            Disclosures(db),
+            Audit(db),
+            Staff(db),
+            Outbox(db),
+        )
