@@ -28,7 +28,7 @@ from orders.alerting import Contact
 from orders.application import Orders
 from orders.errors import OrderNotFound
 from projections.database import Row
-from projections.outbox import Channel, Outbox, Status
+from projections.outbox import DeliveryChannel, DeliveryStatus, Outbox
 from projections.staff import Staff
 
 log = logging.getLogger(__name__)
@@ -84,7 +84,7 @@ class Report:
 class Unreachable(Exception):
     """No address to send to: the message is settled as `status`, with `error` as the cause."""
 
-    def __init__(self, status: Status, error: str) -> None:
+    def __init__(self, status: DeliveryStatus, error: str) -> None:
         super().__init__(error)
         self.status, self.error = status, error
 
@@ -104,7 +104,7 @@ class Delivery:
         clock: Callable[[], datetime] | None = None,
     ) -> None:
         self.orders, self.outbox, self.staff = orders, outbox, staff
-        self.channels = {Channel.EMAIL: email, Channel.WEBHOOK: webhook}
+        self.channels = {DeliveryChannel.EMAIL: email, DeliveryChannel.WEBHOOK: webhook}
         self.backoff = backoff
         self.clock = clock or orders.now
 
@@ -124,11 +124,11 @@ class Delivery:
 
     def _deliver(self, rows: list[Row], report: Report) -> None:
         orders_seen: dict[str, dict[UUID, Contact]] = {}
-        down: dict[Channel, str] = {}  # channels that failed as a whole in this batch
+        down: dict[DeliveryChannel, str] = {}  # channels that failed as a whole in this batch
         with ExitStack() as sessions:
-            opened: dict[Channel, Send] = {}
+            opened: dict[DeliveryChannel, Send] = {}
             for row in rows:
-                channel = Channel(row["channel"])
+                channel = DeliveryChannel(row["channel"])
                 try:
                     envelope = self._envelope(row, channel, orders_seen)
                 except Unreachable as e:
@@ -146,20 +146,20 @@ class Delivery:
                         down[channel] = e.error
                         opened.pop(channel, None)
                     if e.permanent:
-                        self._settle(row, Status.UNDELIVERABLE, report, error=e.error)
+                        self._settle(row, DeliveryStatus.UNDELIVERABLE, report, error=e.error)
                     else:
                         self._retry(row, e.error, report)
                     continue
-                self._settle(row, Status.DELIVERED, report)
+                self._settle(row, DeliveryStatus.DELIVERED, report)
 
-    def _open(self, channel: Channel, sessions: ExitStack) -> Send:
+    def _open(self, channel: DeliveryChannel, sessions: ExitStack) -> Send:
         sender = self.channels[channel]
         if sender is None:
             raise Failed(NOT_CONFIGURED, channel_down=True)
         return sessions.enter_context(sender.session())
 
     def _envelope(
-        self, row: Row, channel: Channel, orders_seen: dict[str, dict[UUID, Contact]]
+        self, row: Row, channel: DeliveryChannel, orders_seen: dict[str, dict[UUID, Contact]]
     ) -> Envelope:
         kind, _, ident = str(row["recipient"]).partition(":")
         if kind == "staff":
@@ -167,7 +167,7 @@ class Delivery:
         elif kind == "contact":
             address = self._contact_address(row["order_id"], UUID(ident), orders_seen)
         else:
-            raise Unreachable(Status.UNDELIVERABLE, "UnknownRecipient")
+            raise Unreachable(DeliveryStatus.UNDELIVERABLE, "UnknownRecipient")
         payload = row["payload"]
         return Envelope(
             key=row["key"],
@@ -177,13 +177,13 @@ class Delivery:
             payload=payload,
         )
 
-    def _staff_address(self, staff_id: str, channel: Channel) -> str:
+    def _staff_address(self, staff_id: str, channel: DeliveryChannel) -> str:
         member = self.staff.get(staff_id)
         address = None
         if member is not None:
-            address = member["email"] if channel is Channel.EMAIL else member["phone"]
+            address = member["email"] if channel is DeliveryChannel.EMAIL else member["phone"]
         if not address:
-            raise Unreachable(Status.UNDELIVERABLE, "NoAddress")
+            raise Unreachable(DeliveryStatus.UNDELIVERABLE, "NoAddress")
         return str(address)
 
     def _contact_address(
@@ -197,19 +197,19 @@ class Delivery:
                 orders_seen[order_id] = {}
         contact = orders_seen[order_id].get(contact_id)
         if contact is None:
-            raise Unreachable(Status.WITHDRAWN, "ConsentWithdrawn")
+            raise Unreachable(DeliveryStatus.WITHDRAWN, "ConsentWithdrawn")
         if not contact.address:
-            raise Unreachable(Status.UNDELIVERABLE, "NoAddress")
+            raise Unreachable(DeliveryStatus.UNDELIVERABLE, "NoAddress")
         return contact.address
 
     def _settle(
-        self, row: Row, status: Status, report: Report, *, error: str | None = None
+        self, row: Row, status: DeliveryStatus, report: Report, *, error: str | None = None
     ) -> None:
         if not self.outbox.settle(row, status=status, now=self.clock(), error=error):
             log.warning("delivery: the claim on %s ran out before it was settled", row["key"])
-        if status is Status.DELIVERED:
+        if status is DeliveryStatus.DELIVERED:
             report.delivered += 1
-        elif status is Status.WITHDRAWN:
+        elif status is DeliveryStatus.WITHDRAWN:
             report.withdrawn += 1
         else:
             report.undeliverable += 1
@@ -219,6 +219,7 @@ class Delivery:
         attempts = int(row["attempts"]) + 1
         now = self.clock()
         retry_at = now + self.backoff.after(attempts)
-        self.outbox.settle(row, status=Status.PENDING, now=now, error=error, retry_at=retry_at)
+        pending = DeliveryStatus.PENDING
+        self.outbox.settle(row, status=pending, now=now, error=error, retry_at=retry_at)
         report.retrying += 1
         report.errors[error] = report.errors.get(error, 0) + 1

@@ -25,7 +25,7 @@ from orders.staff import StaffMember
 from projections import outbox, staff
 from projections.database import Row, Transaction, iso
 from projections.follower import View
-from projections.outbox import Channel, Message, Status
+from projections.outbox import DeliveryChannel, DeliveryStatus, Message
 
 STALE_AFTER = timedelta(days=2)
 """News older than this when the outbox first sees it is recorded as stale and never sent:
@@ -160,13 +160,14 @@ class NotificationsView(View):
             members = _members(tx, Addressee(addressee), event)
             if not members:
                 why = NOBODY if addressee is not Addressee.INSPECTOR else NOT_IN_DIRECTORY
-                self._record(tx, base, f"{addressee}", None, status=Status.UNDELIVERABLE, why=why)
+                nobody = DeliveryStatus.UNDELIVERABLE
+                self._record(tx, base, f"{addressee}", None, status=nobody, why=why)
             for member in members:
                 recipient = f"staff:{member['staff_id']}"
                 if member["email"]:
-                    self._record(tx, base, recipient, Channel.EMAIL)
+                    self._record(tx, base, recipient, DeliveryChannel.EMAIL)
                 if member["phone"]:
-                    self._record(tx, base, recipient, Channel.WEBHOOK)
+                    self._record(tx, base, recipient, DeliveryChannel.WEBHOOK)
 
     def _to_persons(
         self, tx: Transaction, event: Any, position: int, topic: str, dates: dict[str, Any]
@@ -183,7 +184,7 @@ class NotificationsView(View):
         base = self._base(event, position, topic, said)
         for contact in contacts:
             by_email = contact["channel"] == ContactChannel.EMAIL.value
-            channel = Channel.EMAIL if by_email else Channel.WEBHOOK
+            channel = DeliveryChannel.EMAIL if by_email else DeliveryChannel.WEBHOOK
             self._record(tx, base, f"contact:{contact['contact_id']}", channel)
 
     def _base(self, event: Any, position: int, topic: str, said: dict[str, Any]) -> Message:
@@ -198,7 +199,7 @@ class NotificationsView(View):
             channel=None,
             payload={"topic": topic, "recorded_at": iso(event.timestamp)} | said,
             created_at=event.timestamp,
-            status=Status.STALE if stale else Status.PENDING,
+            status=DeliveryStatus.STALE if stale else DeliveryStatus.PENDING,
             reason=STALE if stale else None,
         )
 
@@ -207,13 +208,13 @@ class NotificationsView(View):
         tx: Transaction,
         base: Message,
         recipient: str,
-        channel: Channel | None,
+        channel: DeliveryChannel | None,
         *,
-        status: Status = Status.PENDING,
+        status: DeliveryStatus = DeliveryStatus.PENDING,
         why: str | None = None,
     ) -> None:
         key = f"{base.key}:{recipient}" + ("" if channel is None else f":{channel}")
-        if base.status is Status.STALE:
+        if base.status is DeliveryStatus.STALE:
             status, why = base.status, base.reason
         message = Message(
             key=key,

@@ -32,7 +32,7 @@ TABLES = (
 )
 
 
-class Status(StrEnum):
+class DeliveryStatus(StrEnum):
     """Where a message stands: waiting (or retrying), or settled one way or another."""
 
     PENDING = "pending"
@@ -42,7 +42,7 @@ class Status(StrEnum):
     STALE = "stale"  # news older than the outbox when it first saw it: never sent
 
 
-class Channel(StrEnum):
+class DeliveryChannel(StrEnum):
     """How a message leaves: by e-mail, or through the signed webhook (SMS, dispatch)."""
 
     EMAIL = "email"
@@ -59,16 +59,16 @@ class Message:
     topic: str
     kind: str | None
     recipient: str
-    channel: Channel | None
+    channel: DeliveryChannel | None
     payload: dict[str, Any]
     created_at: datetime
-    status: Status = Status.PENDING
+    status: DeliveryStatus = DeliveryStatus.PENDING
     reason: str | None = None  # why it is settled from the start (undeliverable, stale)
 
 
 def record(tx: Transaction, message: Message) -> None:
     """Add a message unless its key is already there (a rebuild, a replayed batch)."""
-    settled = message.status is not Status.PENDING
+    settled = message.status is not DeliveryStatus.PENDING
     tx.execute(
         "INSERT INTO outbox (key, position, order_id, topic, kind, recipient, channel, payload, "
         "status, next_attempt_at, last_error, created_at, settled_at) "
@@ -134,7 +134,7 @@ class Outbox:
         self,
         row: Row,
         *,
-        status: Status,
+        status: DeliveryStatus,
         now: datetime,
         error: str | None = None,
         retry_at: datetime | None = None,
@@ -142,7 +142,7 @@ class Outbox:
         """Record one attempt on a claimed message: settled as `status`, or (pending) to be
         tried again at `retry_at`. Returns False if the claim had run out and another worker
         took the message over (it will try again: at least once, maybe twice)."""
-        pending = status is Status.PENDING
+        pending = status is DeliveryStatus.PENDING
         with self.db.transaction() as tx:
             tx.execute(
                 "UPDATE outbox SET status = ?, attempts = attempts + 1, last_error = ?, "
@@ -163,7 +163,9 @@ class Outbox:
         rows = self.db.query("SELECT * FROM outbox WHERE key = ?", (key,))
         return _typed(rows[0]) if rows else None
 
-    def page(self, *, status: Status | None, limit: int, offset: int) -> tuple[list[Row], int]:
+    def page(
+        self, *, status: DeliveryStatus | None, limit: int, offset: int
+    ) -> tuple[list[Row], int]:
         """One page of messages, newest first, and how many there are in all."""
         where, params = ("WHERE status = ?", [status.value]) if status is not None else ("", [])
         total = self.db.query(f"SELECT COUNT(*) AS n FROM outbox {where}", params)[0]["n"]
@@ -180,16 +182,16 @@ class Outbox:
         )
         by = {row["status"]: row for row in rows}
 
-        def count(status: Status) -> int:
+        def count(status: DeliveryStatus) -> int:
             return int(by[status]["n"]) if status in by else 0
 
-        pending = by.get(Status.PENDING)
+        pending = by.get(DeliveryStatus.PENDING)
         return Backlog(
-            pending=count(Status.PENDING),
+            pending=count(DeliveryStatus.PENDING),
             failing=int(pending["tried"] or 0) if pending else 0,
-            undeliverable=count(Status.UNDELIVERABLE),
-            withdrawn=count(Status.WITHDRAWN),
-            stale=count(Status.STALE),
+            undeliverable=count(DeliveryStatus.UNDELIVERABLE),
+            withdrawn=count(DeliveryStatus.WITHDRAWN),
+            stale=count(DeliveryStatus.STALE),
             oldest_pending_at=parse_iso(pending["oldest"]) if pending else None,
         )
 

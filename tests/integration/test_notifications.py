@@ -141,7 +141,7 @@ def test_a_missed_check_in_reaches_the_inspector_climbs_to_the_supervisor_and_it
         h.body["message"]["topic"]
         for h in webhook.received
         if h.body["message"]["kind"] == "missed_check_in"
-    ] == [  # noqa: E501
+    ] == [
         "alert_climbed",
         "alert_acknowledged",
     ]
