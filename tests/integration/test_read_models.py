@@ -142,6 +142,7 @@ def test_rebuild_from_zero_gives_the_same_rows_and_lag_is_reported(
         "deadlines": 9,
         "disclosures": 9,
         "activity": 9,
+        "notifications": 9,
     }
     service.views.catch_up()
     before = [
