@@ -83,13 +83,15 @@ class EmailChannel:
         message.set_content(envelope.text)
         try:
             smtp.send_message(message)
-        except smtplib.SMTPRecipientsRefused:
-            raise Failed("SMTPRecipientsRefused", permanent=True) from None
+        except (smtplib.SMTPRecipientsRefused, smtplib.SMTPNotSupportedError) as e:
+            raise Failed(type(e).__name__, permanent=True) from None  # this address, for good
         except smtplib.SMTPResponseException as e:
             permanent = 500 <= e.smtp_code < 600
             raise Failed(f"{type(e).__name__} {e.smtp_code}", permanent=permanent) from None
-        except (OSError, smtplib.SMTPException) as e:
+        except (OSError, smtplib.SMTPServerDisconnected) as e:
             raise Failed(type(e).__name__, channel_down=True) from None
+        except smtplib.SMTPException as e:
+            raise Failed(type(e).__name__) from None
 
 
 def message_id(key: str) -> str:

@@ -150,6 +150,10 @@ class Delivery:
                     else:
                         self._retry(row, e.error, report)
                     continue
+                except Exception as e:  # a fault of ours: this message waits, the rest go on
+                    log.error("delivery: %s failed with %s", row["key"], type(e).__name__)
+                    self._retry(row, type(e).__name__, report)  # never str(e): it may quote
+                    continue
                 self._settle(row, DeliveryStatus.DELIVERED, report)
 
     def _open(self, channel: DeliveryChannel, sessions: ExitStack) -> Send:
