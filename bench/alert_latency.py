@@ -98,6 +98,7 @@ def main() -> None:
                 issue = issue_order(orders.now(), kind=OrderKind.COURT)
                 orders.handle(issue, order.id, by=INSPECTOR)
             time.sleep(min(20.0, max(ends - time.monotonic(), 0)))
+        time.sleep(2 * settings.deliver_seconds + 1)  # the last sweep's alerts go out too
         scheduler.shutdown(wait=True)
         service.views.stop()
         service.views.catch_up()
