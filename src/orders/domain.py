@@ -17,7 +17,9 @@ from orders import errors, events, guards
 from orders.alerting import REASSESSMENT, RISK, AlertKind, Contact, Duties
 from orders.checkins import CheckIns
 from orders.incidents import IncidentDecisions
+from orders.lowering import LoweringDecisions
 from orders.policy import Policy
+from orders.proposals import Lowering
 from orders.scrutiny import Scrutiny
 from orders.values import (
     Actor,
@@ -33,7 +35,7 @@ from orders.values import (
 )
 
 
-class ProtectionOrder(IncidentDecisions, Aggregate):
+class ProtectionOrder(IncidentDecisions, LoweringDecisions, Aggregate):
     """A protection order, from the request until it ends."""
 
     # Its events (orders.events), named as parts of the order
@@ -63,6 +65,9 @@ class ProtectionOrder(IncidentDecisions, Aggregate):
     ExpiryApproaching = events.ExpiryApproaching
     ContactRegistered = events.ContactRegistered
     ContactWithdrawn = events.ContactWithdrawn
+    RiskLoweringProposed = events.RiskLoweringProposed
+    RiskLoweringApproved = events.RiskLoweringApproved
+    RiskLoweringRejected = events.RiskLoweringRejected
 
     def __init__(self, actor: Actor, request: Request) -> None:
         self.requested_by = actor
@@ -74,6 +79,7 @@ class ProtectionOrder(IncidentDecisions, Aggregate):
         self.terms: Terms | None = None
         self.check_ins: CheckIns | None = None
         self.missed_check_ins = 0
+        self.late_reports = 0
         self.visits: list[Visit] = []
         self.scrutiny = Scrutiny()
         self.served_at: datetime | None = None
@@ -82,6 +88,7 @@ class ProtectionOrder(IncidentDecisions, Aggregate):
         self.ended_at: datetime | None = None
         self.duties = Duties()
         self.contacts: dict[UUID, Contact] = {}
+        self.lowering: Lowering | None = None
 
     # Queries
 
@@ -101,6 +108,17 @@ class ProtectionOrder(IncidentDecisions, Aggregate):
     @property
     def person_ids(self) -> set[str]:
         return {p.person_id for p in self.request.protected_persons}
+
+    def _reportable(self, claimed: datetime, at: datetime, policy: Policy) -> CheckIns:
+        """The check-ins a report claiming `claimed`, recorded `at`, is weighed against: it must
+        claim a time in the order's validity, and an order that ended takes reports only for
+        the policy's reporting period after its end."""
+        check_ins = self.scheduled
+        guards.within(self.issued_terms, claimed, field="visited_at", ended_at=self.ended_at)
+        until = check_ins.ends_at + policy.late_report_period
+        if at > until:
+            raise errors.ReportingPeriodOver(self.id, until=until)
+        return check_ins
 
     def _in_force_at(self, at: datetime, *, field: str) -> Terms:
         if self.status is not Status.ISSUED:
@@ -159,6 +177,17 @@ class ProtectionOrder(IncidentDecisions, Aggregate):
             )
         if final.rank > computed.rank and not reason.strip():
             raise errors.InvalidInput("reason", f"required when raising {computed} to {final}")
+        assessment = {
+            "instrument": instrument.name,
+            "answers": dict(answers),
+            "computed_level": computed,
+            "final_level": final,
+            "reason": reason,
+            "policy_version": policy.version,
+        }
+        if self._lowers(final):
+            self.propose_lowering(assessment, by=by, at=at, policy=policy)
+            return
         tighter, reassess_by = None, None
         if self.status is Status.ISSUED and self.check_ins is not None:
             tighter = self.check_ins.tightened(policy.check_in_every[final], at=at)
@@ -168,12 +197,7 @@ class ProtectionOrder(IncidentDecisions, Aggregate):
             self.RiskAssessed,
             timestamp=at,
             actor=by,
-            instrument=instrument.name,
-            answers=dict(answers),
-            computed_level=computed,
-            final_level=final,
-            reason=reason,
-            policy_version=policy.version,
+            **assessment,
             check_ins=tighter,
             reassess_by=reassess_by,
             **self._deadlines(tighter, self.duties.reassessed(reassess_by)),
@@ -192,6 +216,7 @@ class ProtectionOrder(IncidentDecisions, Aggregate):
             every=policy.check_in_every[self.risk_level],
             grace=policy.check_in_grace,
             ends_at=valid_until,
+            at_end=policy.check_in_at_end,
         )
         assert self.last_assessed_at is not None
         reassess_by = self.last_assessed_at + policy.reassess_every[self.risk_level]
@@ -227,17 +252,20 @@ class ProtectionOrder(IncidentDecisions, Aggregate):
         )
 
     def record_visit(self, visit: Visit, *, by: Actor, at: datetime, policy: Policy) -> None:
+        """Record a report of a visit: it meets the window its claimed time lies in if recorded
+        by that window's deadline; recorded later, it is kept and counted late."""
         guards.not_in_future(visit.visited_at, at, policy, field="visited_at")
-        self._in_force_at(visit.visited_at, field="visited_at")
-        window = self.scheduled.window_for(at)
+        check_ins = self._reportable(visit.visited_at, at, policy)
+        window = check_ins.counts_for(visit.visited_at, at)
         self.trigger_event(
             self.InspectionVisitRecorded,
             timestamp=at,
             actor=by,
             visit=visit,
             window=window,
-            claimed_window=self.scheduled.window_containing(visit.visited_at),
-            **self._deadlines(self.scheduled.cover(window)),
+            claimed_window=check_ins.window_containing(visit.visited_at),
+            late=check_ins.is_late(visit.visited_at, at),
+            **self._deadlines(check_ins if window is None else check_ins.cover(window)),
         )
 
     def record_missed_check_in(self, *, by: Actor, at: datetime, policy: Policy) -> None:

@@ -54,6 +54,17 @@ class OrderNotInForce(RuleBroken):
     """The command needs an issued order that has not expired or been revoked."""
 
 
+class ReportingPeriodOver(RuleBroken):
+    """The order ended, and the policy's period for reporting visits made while it was in force
+    is over; says until when reports were accepted."""
+
+    def __init__(self, order_id: UUID, *, until: datetime) -> None:
+        super().__init__(
+            f"order {order_id} has ended; reports of visits were accepted until {until.isoformat()}"
+        )
+        self.until = until
+
+
 class OrderAlreadyServed(RuleBroken):
     """The respondent was already served with this order."""
 
@@ -120,6 +131,18 @@ class AlertAboveYourRung(RuleBroken):
 
 class ContactNotFound(RuleBroken):
     """The order has no registered contact with that id (it may have been withdrawn)."""
+
+
+class LoweringNeedsAnotherPerson(RuleBroken):
+    """A lower risk level takes effect only once a supervisor other than its proposer approves."""
+
+
+class LoweringForbiddenAfterBreach(RuleBroken):
+    """The policy forbids lowering the risk level for a period after a breach."""
+
+
+class NoLoweringPending(RuleBroken):
+    """The order has no pending proposal with that id to lower its risk level."""
 
 
 class StaffMemberNotFound(DomainError):

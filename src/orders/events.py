@@ -17,6 +17,7 @@ from eventsourcing.domain import Aggregate
 
 from orders.alerting import EXPIRY_NOTICE, Addressee, AlertKind, Contact, OpenAlert, Rung
 from orders.checkins import CheckIns
+from orders.proposals import Lowering
 from orders.scrutiny import Alert, Incident
 from orders.values import (
     Actor,
@@ -78,6 +79,7 @@ class RiskAssessed(SetsDeadlines):
         order.needs_reassessment = False
         order.check_ins = self.check_ins or order.check_ins
         order.duties = order.duties.reassessed(self.reassess_by)
+        order.lowering = None  # a new assessment supersedes any proposal to lower
 
 
 class Issued(SetsDeadlines):
@@ -109,11 +111,14 @@ class InspectionVisitRecorded(SetsDeadlines):
     """An inspector reported a visit to the protected person."""
 
     visit: Visit
-    window: int  # the window it counts for: the one open when it was recorded
-    claimed_window: int  # the window its claimed time falls in; an earlier one means late
+    window: int | None  # the window it met: the one it claims, if recorded by its deadline
+    claimed_window: int | None  # the window its claimed time lies in (None: in no window)
+    late: bool = False  # recorded after the deadline of the window it claims: it met none
 
     def apply(self, order: ProtectionOrder) -> None:
-        order.check_ins = order.scheduled.cover(self.window)
+        if self.window is not None:
+            order.check_ins = order.scheduled.cover(self.window)
+        order.late_reports += int(self.late)
         order.visits.append(self.visit)
 
 
@@ -368,3 +373,56 @@ class ContactWithdrawn(Event):
 
     def apply(self, order: ProtectionOrder) -> None:
         order.contacts.pop(self.contact_id, None)
+
+
+# Lowering a threat takes two people (orders.lowering)
+
+
+class RiskLoweringProposed(SetsDeadlines):
+    """A reassessment would lower the level in force: a proposal until a second person
+    approves it; the level in force and its cadence stay meanwhile."""
+
+    proposal_id: UUID
+    in_force: RiskLevel
+    instrument: str
+    answers: dict[str, bool]
+    computed_level: RiskLevel
+    final_level: RiskLevel
+    reason: str
+    policy_version: str
+    reassess_by: datetime | None
+
+    def apply(self, order: ProtectionOrder) -> None:
+        order.lowering = Lowering(
+            self.proposal_id, RiskLevel(self.final_level), self.actor.id, self.timestamp
+        )
+        order.last_assessed_at = self.timestamp
+        order.needs_reassessment = False
+        order.duties = order.duties.reassessed(self.reassess_by)
+
+
+class RiskLoweringApproved(SetsDeadlines):
+    """A second supervisor approved the lower level: it is in force from now."""
+
+    proposal_id: UUID
+    final_level: RiskLevel
+    check_ins: CheckIns | None  # the looser cadence of the lower level
+    reassess_by: datetime | None
+    policy_version: str
+
+    def apply(self, order: ProtectionOrder) -> None:
+        order.risk_level = RiskLevel(self.final_level)
+        order.lowering = None
+        order.check_ins = self.check_ins or order.check_ins
+        if self.reassess_by is not None:
+            order.duties = order.duties.reassessed(self.reassess_by)
+
+
+class RiskLoweringRejected(Event):
+    """The proposed lower level was rejected: the level in force stays."""
+
+    proposal_id: UUID
+    reason: str
+
+    def apply(self, order: ProtectionOrder) -> None:
+        order.lowering = None

@@ -44,6 +44,20 @@ class PerLevel(_Frozen):
         return value
 
 
+class CheckInCadence(_Frozen):
+    """How often an inspector must check in, per risk level; a level left out has no required
+    check-ins."""
+
+    low: PositiveDuration | None = None
+    medium: PositiveDuration | None = None
+    high: PositiveDuration | None = None
+    extreme: PositiveDuration | None = None
+
+    def __getitem__(self, level: RiskLevel) -> timedelta | None:
+        value: timedelta | None = getattr(self, level.value)
+        return value
+
+
 class Thresholds(_Frozen):
     """The least score that reaches each level above low."""
 
@@ -104,8 +118,10 @@ class Policy(_Frozen):
     version: str
     future_tolerance: timedelta
     check_in_grace: timedelta
+    check_in_at_end: bool
+    late_report_period: PositiveDuration
     kinds: dict[OrderKind, KindRules]
-    check_in_every: PerLevel
+    check_in_every: CheckInCadence
     reassess_every: PerLevel
     risk_instrument: RiskInstrument
     detectors: DetectorRules = DetectorRules()
@@ -113,11 +129,15 @@ class Policy(_Frozen):
     breach_response_within: PositiveDuration
     reassess_after_breach: PositiveDuration
     expiry_notice_before: PositiveDuration
+    no_lowering_after_breach: Annotated[timedelta, Field(ge=timedelta(0))] = timedelta(0)
 
     @model_validator(mode="after")
     def _check_ins_at_least_as_tight_as_reassessment_when_threat_is_high(self) -> Policy:
         for level in (RiskLevel.HIGH, RiskLevel.EXTREME):
-            if self.check_in_every[level] > self.reassess_every[level]:
+            every = self.check_in_every[level]
+            if every is None:
+                raise ValueError(f"check_in_every.{level} is required: {level} threat needs them")
+            if every > self.reassess_every[level]:
                 raise ValueError(f"check_in_every.{level} must not exceed reassess_every.{level}")
         missing = set(OrderKind) - set(self.kinds)
         if missing:

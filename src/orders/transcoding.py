@@ -20,7 +20,8 @@ from eventsourcing.persistence import JSONTranscoder, Mapper, StoredEvent, Trans
 
 from orders import values
 from orders.alerting import Awaited, Contact, Duties, OpenAlert, Rung
-from orders.checkins import CheckIns
+from orders.checkins import CheckIns, Segment
+from orders.proposals import Lowering
 from orders.scrutiny import Alert, Incident
 
 
@@ -103,6 +104,7 @@ VALUE_CLASSES = (
     values.Escalation,
     values.Finding,
     CheckIns,
+    Segment,
     Alert,
     Incident,
     Rung,
@@ -110,6 +112,7 @@ VALUE_CLASSES = (
     Awaited,
     Duties,
     Contact,
+    Lowering,
 )
 
 

@@ -9,6 +9,7 @@ from eventsourcing.application import Application
 
 from orders.clock import Clock, system_clock
 from projections.activity import ActivityView, Audit
+from projections.alerts import Alerts, AlertsView
 from projections.deadlines import Deadlines, DeadlinesView
 from projections.disclosures import Disclosures, DisclosuresView
 from projections.follower import Follower
@@ -30,6 +31,7 @@ def order_views(app: Application[Any], *, clock: Clock = system_clock) -> Follow
             DeadlinesView(),
             DisclosuresView(),
             ActivityView(),
+            AlertsView(),
             NotificationsView(clock),
         ],
     )
@@ -45,6 +47,7 @@ class Queries:
     deadlines: Deadlines
     disclosures: Disclosures
     audit: Audit
+    alerts: Alerts
     staff: Staff
     outbox: Outbox
 
@@ -58,6 +61,7 @@ class Queries:
             Deadlines(db),
             Disclosures(db),
             Audit(db),
+            Alerts(db),
             Staff(db),
             Outbox(db),
         )

@@ -54,7 +54,6 @@ class ActivityView(View):
     @apply.register
     def _(self, event: events.InspectionVisitRecorded, position: int, tx: Transaction) -> None:
         delay = (event.timestamp - event.visit.visited_at) // SECOND
-        late = 0 < event.claimed_window < event.window
         self._row(
             tx,
             position,
@@ -62,7 +61,7 @@ class ActivityView(View):
             event,
             event.timestamp,
             window=event.window,
-            late=late,
+            late=event.late,
             delay=delay,
         )
 
@@ -121,10 +120,11 @@ class Audit:
         """Visits due, on time, late, missed, flagged, median delay, open alerts; per group.
 
         Visits due: check-in windows met by a report recorded in the range, or whose missed
-        check-in fell due in it. On time: windows met by a report claiming a time inside them.
-        Late: reports claiming a time in an earlier window than the one they were recorded in.
-        Median delay: between the visit time claimed and the time recorded.
-        Open alerts: orders in force whose inspector has not visited since a missed check-in.
+        check-in fell due in it. On time: windows met by a report (claiming a time inside them,
+        recorded by their deadline). Late: reports recorded after the deadline of the window
+        they claim; they meet no window. Median delay: between the visit time claimed and the
+        time recorded. Open alerts: orders in force with a missed check-in that no report has
+        met a later window since.
         """
         assert by in ("inspector_id", "district")
         rows = self.db.query(
@@ -143,7 +143,8 @@ class Audit:
     def _open_alerts(self, by: str) -> dict[str, int]:
         rows = self.db.query(
             f"SELECT {by} AS k, COUNT(*) AS n FROM order_state "
-            "WHERE missed_since_visit > 0 AND status = 'issued' GROUP BY " + by
+            "WHERE COALESCE(last_missed_window, 0) > COALESCE(last_met_window, 0) "
+            "AND status = 'issued' GROUP BY " + by
         )
         return {str(r["k"]): int(r["n"]) for r in rows}
 
@@ -151,13 +152,13 @@ class Audit:
 def _summary(key: str, rows: list[Row], open_alerts: int) -> Row:
     visits = [r for r in rows if r["kind"] == "visit"]
     missed = [r for r in rows if r["kind"] == "missed"]
-    windows = {(r["order_id"], r["check_in_window"]) for r in visits + missed}
-    on_time = {(r["order_id"], r["check_in_window"]) for r in visits if not r["late"]}
+    met = {(r["order_id"], r["check_in_window"]) for r in visits if r["check_in_window"]}
+    windows = met | {(r["order_id"], r["check_in_window"]) for r in missed}
     delays = [int(r["delay_seconds"]) for r in visits]
     return {
         "group": key,
         "visits_due": len(windows),
-        "made_on_time": len(on_time),
+        "made_on_time": len(met),
         "made_late": sum(int(r["late"]) for r in visits),
         "missed": len(missed),
         "flagged": sum(r["kind"] == "flagged" for r in rows),

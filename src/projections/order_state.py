@@ -30,6 +30,8 @@ class OrderStateView(View):
         "check_in_due TEXT, check_in_deadline TEXT, "
         "missed_check_ins INTEGER NOT NULL DEFAULT 0, "
         "missed_since_visit INTEGER NOT NULL DEFAULT 0, last_visit_recorded_at TEXT, "
+        "late_reports INTEGER NOT NULL DEFAULT 0, last_missed_window INTEGER, "
+        "last_met_window INTEGER, "
         "open_breaches INTEGER NOT NULL DEFAULT 0, open_escalations INTEGER NOT NULL DEFAULT 0, "
         "version INTEGER NOT NULL, updated_at TEXT NOT NULL)",
         "CREATE TABLE IF NOT EXISTS order_state_responded_breaches ("
@@ -95,6 +97,10 @@ class OrderStateView(View):
 
     @apply.register
     def _(self, event: events.InspectionVisitRecorded, position: int, tx: Transaction) -> None:
+        if event.window is not None:
+            self._raise_to(tx, event, "last_met_window", event.window)
+        if event.late:
+            self._bump(tx, event, "late_reports", +1)
         self._set_due(
             tx,
             event,
@@ -109,6 +115,7 @@ class OrderStateView(View):
             "missed_since_visit = missed_since_visit + 1 WHERE order_id = ?",
             (str(event.originator_id),),
         )
+        self._raise_to(tx, event, "last_missed_window", event.window)
         self._set_due(tx, event)
 
     @apply.register
@@ -149,6 +156,15 @@ class OrderStateView(View):
     @apply.register
     def _(self, event: events.Expired, position: int, tx: Transaction) -> None:
         self._set(tx, event, status="expired")
+
+    @staticmethod
+    def _raise_to(tx: Transaction, event: Any, column: str, window: int) -> None:
+        """Set `column` to `window` unless it already holds a later one."""
+        tx.execute(
+            f"UPDATE order_state SET {column} = ? WHERE order_id = ? "
+            f"AND ({column} IS NULL OR {column} < ?)",
+            (window, str(event.originator_id), window),
+        )
 
     @staticmethod
     def _bump(tx: Transaction, event: Any, column: str, by: int) -> None:
@@ -212,8 +228,9 @@ class OrderStates:
         if where.assigned_to_or_unassigned is not None:
             clauses.append("(inspector_id = ? OR inspector_id IS NULL)")
             params.append(where.assigned_to_or_unassigned)
-        overdue = (
-            "(missed_since_visit > 0 OR (check_in_deadline IS NOT NULL AND check_in_deadline < ?))"
+        overdue = (  # a missed window no report has met a later one since, or a deadline past
+            "(COALESCE(last_missed_window, 0) > COALESCE(last_met_window, 0) "
+            "OR (check_in_deadline IS NOT NULL AND check_in_deadline < ?))"
         )
         if where.overdue is not None:
             clauses.append(overdue if where.overdue else f"NOT {overdue}")

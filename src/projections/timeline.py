@@ -92,7 +92,7 @@ def _(event: events.Issued) -> str:
     t = event.terms
     return (
         f"{t.kind} order issued, valid {iso(t.valid_from)} to {iso(t.valid_until)}; "
-        f"check-ins every {_hours(event.check_ins.every)}; inspector {t.inspector_id}"
+        f"{_cadence(event.check_ins.every)}; inspector {t.inspector_id}"
     )
 
 
@@ -105,7 +105,14 @@ def _(event: events.Served) -> str:
 def _(event: events.InspectionVisitRecorded) -> str:
     v = event.visit
     proof = "code" if v.proof_code else "position" if v.position else "none"
-    return f"inspection visit: {v.outcome}; proof: {proof}; counts for window {event.window}"
+    if event.window is not None:
+        meets = f"meets window {event.window}"
+    elif event.late:
+        claimed = "" if event.claimed_window is None else f" for window {event.claimed_window}"
+        meets = f"late{claimed}: meets no window"
+    else:
+        meets = "in no check-in window"
+    return f"inspection visit: {v.outcome}; proof: {proof}; {meets}"
 
 
 @summary.register
@@ -219,8 +226,31 @@ def _(event: events.ContactWithdrawn) -> str:
     return f"contact {event.contact_id} withdrawn: nothing more is sent to it"
 
 
+@summary.register
+def _(event: events.RiskLoweringProposed) -> str:
+    return (
+        f"reassessed with {event.instrument}: computed {event.computed_level}, final "
+        f"{event.final_level}, lower than {event.in_force} in force: proposal "
+        f"{event.proposal_id} awaits a second supervisor; {event.in_force} stays in force"
+    )
+
+
+@summary.register
+def _(event: events.RiskLoweringApproved) -> str:
+    return f"lowering {event.proposal_id} approved: {event.final_level} in force from now"
+
+
+@summary.register
+def _(event: events.RiskLoweringRejected) -> str:
+    return f"lowering {event.proposal_id} rejected: the level in force stays"
+
+
 def _kind(kind: str) -> str:
     return kind.replace("_", " ")
+
+
+def _cadence(every: timedelta | None) -> str:
+    return "no required check-ins" if every is None else f"check-ins every {_hours(every)}"
 
 
 def _hours(span: timedelta) -> str:

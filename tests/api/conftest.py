@@ -128,6 +128,7 @@ def case(client: TestClient, clock: SimulatedClock) -> dict[str, str]:
         "escalation_id": escalation["escalation_id"],
         "finding_id": "no-such-finding",
         "alert_id": "00000000-0000-0000-0000-000000000000",
+        "proposal_id": "00000000-0000-0000-0000-000000000000",
         "contact_id": "00000000-0000-0000-0000-000000000000",
         "staff_id": "insp-bakyt",
     }

@@ -49,7 +49,10 @@ ALLOWED: dict[tuple[str, str], set[Role]] = {
     ("post", "/orders/{order_id}/alerts/{alert_id}/acknowledgement"): {INSP, SUP, PROS},
     ("post", "/orders/{order_id}/contacts"): {SW, INSP, SUP},
     ("post", "/orders/{order_id}/contacts/{contact_id}/withdrawal"): {SW, INSP, SUP},
+    ("post", "/orders/{order_id}/risk-lowerings/{proposal_id}/approval"): {SUP},
+    ("post", "/orders/{order_id}/risk-lowerings/{proposal_id}/rejection"): {SUP, PROS},
     ("get", "/audit"): {SUP, PROS},
+    ("get", "/alerts"): {INSP, SUP, PROS},
     ("post", "/staff"): {ADMIN},
     ("get", "/staff"): {ADMIN},
     ("get", "/staff/{staff_id}"): {ADMIN},
@@ -130,7 +133,7 @@ def _as_expected(
         return status not in (401, 403)
     if (method, path) == ("get", "/orders"):  # a list shows only what is in scope
         return status == 200 and case["order_id"] not in response.text
-    if (method, path) == ("get", "/audit"):  # a report over the caller's own districts
+    if (method, path) in (("get", "/audit"), ("get", "/alerts")):  # over the caller's scope
         return status not in (401, 403)
     if path in UNSCOPED:
         return status not in (401, 403)

@@ -110,6 +110,7 @@ def test_health_reports_the_database_the_policy_and_the_lag(client: TestClient) 
         "deadlines",
         "disclosures",
         "activity",
+        "alerts",
         "notifications",
     }
 
@@ -124,7 +125,7 @@ def test_the_openapi_document_describes_every_command_and_its_refusals(
         for method, op in ops.items()
         if method == "post" and path.startswith("/orders")
     ]
-    assert len(commands) == 17
+    assert len(commands) == 19
     for path, op in commands:
         assert {"201", "422"} <= set(op["responses"]), path
         assert op.get("description") or op.get("summary"), path

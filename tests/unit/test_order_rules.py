@@ -165,13 +165,55 @@ def test_no_visit_is_recorded_on_an_order_that_is_not_in_force() -> None:
         errors.OrderNotInForce,
         lambda: order.record_visit(a_visit(T0), by=INSPECTOR, at=T0, policy=POLICY),
     )
+
+
+def test_a_report_after_the_order_ended_is_taken_as_late_for_the_reporting_period() -> None:
+    order = issued()  # temporary: ends after three days, its only window due then
+    end = T0 + 3 * DAY
+    order.expire(by=SYSTEM_ACTOR, at=end)
+    until = end + POLICY.late_report_period
+    order.record_visit(a_visit(end - HOUR), by=INSPECTOR, at=until, policy=POLICY)
+    visit = order.pending_events[-1]
+    assert isinstance(visit, ProtectionOrder.InspectionVisitRecorded)
+    assert (visit.window, visit.claimed_window, visit.late) == (None, 1, True)
+    assert order.late_reports == 1
+    refused(
+        order,
+        errors.ReportingPeriodOver,
+        lambda: order.record_visit(
+            a_visit(end - HOUR), by=INSPECTOR, at=until + timedelta(seconds=1), policy=POLICY
+        ),
+    )
+
+
+def test_a_report_within_the_grace_after_the_end_still_meets_the_last_window() -> None:
     order = issued()
     end = T0 + 3 * DAY
     order.expire(by=SYSTEM_ACTOR, at=end)
+    order.record_visit(a_visit(end - HOUR), by=INSPECTOR, at=end + HOUR, policy=POLICY)
+    visit = order.pending_events[-1]
+    assert isinstance(visit, ProtectionOrder.InspectionVisitRecorded)
+    assert (visit.window, visit.late) == (1, False)
+
+
+def test_a_report_on_a_revoked_order_must_claim_a_time_before_the_revocation() -> None:
+    order = issued()
+    order.revoke(reason="court set it aside", by=SUPERVISOR, at=T0 + DAY)
     refused(
         order,
-        errors.OrderNotInForce,
-        lambda: order.record_visit(a_visit(end - HOUR), by=INSPECTOR, at=end, policy=POLICY),
+        errors.ClaimedTimeOutOfRange,
+        lambda: order.record_visit(
+            a_visit(T0 + DAY + HOUR), by=INSPECTOR, at=T0 + 2 * DAY, policy=POLICY
+        ),
+    )
+    order.record_visit(a_visit(T0 + DAY - HOUR), by=INSPECTOR, at=T0 + 2 * DAY, policy=POLICY)
+    assert order.late_reports == 1
+    refused(
+        order,
+        errors.ReportingPeriodOver,
+        lambda: order.record_visit(
+            a_visit(T0 + HOUR), by=INSPECTOR, at=T0 + 5 * DAY, policy=POLICY
+        ),
     )
 
 
@@ -327,9 +369,13 @@ def test_a_late_report_does_not_satisfy_the_window_whose_deadline_passed() -> No
     order.extend(valid_until=T0 + 9 * DAY, reason="x", by=INSPECTOR, at=T0 + HOUR, policy=POLICY)
     late = T0 + 3 * DAY + POLICY.check_in_grace + HOUR
     order.record_visit(a_visit(T0 + 2 * DAY), by=INSPECTOR, at=late, policy=POLICY)  # backdated
+    visit = order.pending_events[-1]
+    assert isinstance(visit, ProtectionOrder.InspectionVisitRecorded)
+    assert (visit.window, visit.claimed_window, visit.late) == (None, 1, True)
     assert check_in_due(order) == T0 + 3 * DAY  # window 1 is still unmet
     order.record_missed_check_in(by=SYSTEM_ACTOR, at=late, policy=POLICY)
-    assert check_in_due(order) == T0 + 9 * DAY  # window 2 was met by the late report
+    assert check_in_due(order) == T0 + 6 * DAY  # nor does the late report meet window 2
+    assert order.late_reports == 1
 
 
 def test_revoking_ends_the_order_and_its_check_ins() -> None:
@@ -346,7 +392,8 @@ def test_revoking_ends_the_order_and_its_check_ins() -> None:
 
 def test_a_reassessment_to_a_higher_level_tightens_the_check_ins() -> None:
     order = issued(answers=LOW_RISK_ANSWERS, kind=OrderKind.COURT)
-    assert check_in_due(order) == T0 + POLICY.check_in_every[RiskLevel.LOW]
+    assert POLICY.check_in_every[RiskLevel.LOW] is None
+    assert order.check_ins is not None and order.check_ins.windows() == []  # none required
     order.assess_risk(
         HIGH_RISK_ANSWERS,
         final_level=RiskLevel.EXTREME,

@@ -16,6 +16,9 @@ def test_the_default_policy_follows_the_design_brief() -> None:
     assert policy.check_in_every[RiskLevel.EXTREME] == timedelta(hours=72)
     assert policy.check_in_every[RiskLevel.HIGH] == timedelta(days=7)
     assert policy.kinds[OrderKind.TEMPORARY].max_duration == timedelta(days=30)
+    assert policy.check_in_every[RiskLevel.LOW] is None  # low risk: no required check-ins
+    assert policy.check_in_at_end
+    assert policy.late_report_period == timedelta(days=3)
 
 
 def test_a_drill_policy_runs_the_cycle_in_seconds() -> None:
@@ -38,6 +41,13 @@ def test_a_policy_with_check_ins_looser_than_reassessment_for_high_threat_is_ref
     loose.write_text(DRILL.read_text().replace('high = "PT2S"', 'high = "PT1H"', 1))
     with pytest.raises(PolicyFileError, match="must not exceed"):
         load_policy(loose)
+
+
+def test_a_policy_without_check_ins_for_high_threat_is_refused(tmp_path: Path) -> None:
+    without = tmp_path / "policy.toml"
+    without.write_text(DRILL.read_text().replace('high = "PT2S"\n', "", 1))
+    with pytest.raises(PolicyFileError, match=r"check_in_every\.high is required"):
+        load_policy(without)
 
 
 def test_a_missing_policy_file_is_named(tmp_path: Path) -> None:

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from orders import events
 from orders.alerting import ContactChannel
 from orders.domain import ProtectionOrder
 from orders.policy import load_policy
@@ -46,6 +47,7 @@ from tests.factories import (
 )
 
 POLICY = load_policy()
+ANY_TIME_AFTER_BREACH = POLICY.model_copy(update={"no_lowering_after_breach": timedelta(0)})
 T0 = datetime(2026, 3, 2, 9, tzinfo=UTC)
 MINUTE, HOUR, DAY = timedelta(minutes=1), timedelta(hours=1), timedelta(days=1)
 
@@ -69,6 +71,8 @@ SENSITIVE = {
     "extension reason": "CANARY-extension: he was released early",
     "modification reason": "CANARY-modification: the child moved to her aunt",
     "revocation reason": "CANARY-revocation: court set it aside",
+    "lowering reason": "CANARY-lowering: he moved to Russia",
+    "rejection reason": "CANARY-rejection: he is back in town",
     "acknowledgement note": "CANARY-ack: I will visit her at the shelter tonight",
     "contact address": "canary-contact@example.org",
     "mother's birth date": "1994-04-02",
@@ -256,6 +260,30 @@ def the_first_order_issued_served_visited_breached_and_revoked(life: Life) -> No
         at=T0 + 7 * DAY + HOUR,
     )
     life.took(order)
+    for approve in (False, True):
+        order.assess_risk(
+            LOW_RISK_ANSWERS,
+            final_level=None,
+            reason=SENSITIVE["lowering reason"],
+            by=INSPECTOR,
+            at=T0 + 7 * DAY + 2 * HOUR,
+            policy=ANY_TIME_AFTER_BREACH,
+        )
+        assert order.lowering is not None
+        proposal = order.lowering.proposal_id
+        life.took(order)
+        if approve:
+            order.approve_lowering(
+                proposal, by=SUPERVISOR, at=T0 + 7 * DAY + 3 * HOUR, policy=ANY_TIME_AFTER_BREACH
+            )
+        else:
+            order.reject_lowering(
+                proposal,
+                reason=SENSITIVE["rejection reason"],
+                by=SUPERVISOR,
+                at=T0 + 7 * DAY + 3 * HOUR,
+            )
+        life.took(order)
     order.revoke(reason=SENSITIVE["revocation reason"], by=SUPERVISOR, at=T0 + 8 * DAY)
     life.took(order)
 
@@ -277,6 +305,8 @@ def the_second_order_never_served_in_which_a_person_died_and_which_expired(life:
     life.all.append(order.collect_events()[0])  # a breach before service: kept apart below
     order.report_death("p2", died_at=DIED_AT, by=INSPECTOR, at=DIED_AT + 3 * HOUR, policy=POLICY)
     life.took(order)
+    order.attend_to_duties(by=SYSTEM_ACTOR, at=SECOND_ORDER_ENDS - HOUR, policy=POLICY)
+    life.took(order)  # its notice before expiry, among the alerts of lapsed duties
     order.expire(by=SYSTEM_ACTOR, at=SECOND_ORDER_ENDS)
     life.took(order)
 
@@ -326,7 +356,21 @@ EVERY_EVENT_TYPE = [
     "AlertResolved",
     "ContactRegistered",
     "ContactWithdrawn",
+    "RiskLoweringProposed",
+    "RiskLoweringRejected",
+    "RiskLoweringApproved",
+    "ExpiryApproaching",
 ]
+
+
+def test_every_event_the_order_records_is_in_this_life() -> None:
+    declared = {
+        name
+        for name, cls in vars(events).items()
+        if isinstance(cls, type) and issubclass(cls, (events.Event, events.Requested))
+        if (cls.__module__ == events.__name__ and hasattr(cls, "apply")) or name == "Requested"
+    }
+    assert declared - {"Event", "SetsDeadlines"} == set(EVERY_EVENT_TYPE)
 
 
 # Each summary names its fact

@@ -51,6 +51,15 @@ class FindingOut(Out):
     decision: v.Decision | None
 
 
+class LoweringOut(Out):
+    """A proposed lower risk level awaiting a second supervisor's approval."""
+
+    proposal_id: UUID
+    level: v.RiskLevel
+    proposed_by: str
+    proposed_at: datetime
+
+
 class PersonOut(Out):
     person_id: str
     name: str
@@ -76,9 +85,13 @@ class OrderOut(Out):
     check_in_due: datetime | None
     check_in_deadline: datetime | None
     missed_check_ins: int
+    late_reports: int
     breaches: list[BreachOut]
     escalations: list[EscalationOut]
     findings: list[FindingOut]
+    risk_lowering: LoweringOut | None = Field(
+        None, description="A lower level proposed and not yet approved; not in force."
+    )
     requested_at: datetime
     updated_at: datetime
     redacted: list[str] = Field(
@@ -106,6 +119,7 @@ class OrderOut(Out):
             check_in_due=None if check_ins is None else check_ins.due,
             check_in_deadline=None if check_ins is None else check_ins.deadline,
             missed_check_ins=order.missed_check_ins,
+            late_reports=order.late_reports,
             breaches=[
                 BreachOut(
                     breach_id=b.breach_id,
@@ -117,6 +131,9 @@ class OrderOut(Out):
             ],
             escalations=[EscalationOut.model_validate(e) for e in order.escalations.values()],
             findings=[FindingOut.model_validate(f) for f in order.scrutiny.findings],
+            risk_lowering=None
+            if order.lowering is None
+            else LoweringOut.model_validate(order.lowering),
             requested_at=order.created_on,
             updated_at=order.modified_on,
         )

@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 from api.schemas.notifications import DeliveriesOut
 from api.schemas.orders import Out
 from orders import values as v
+from orders.alerting import Addressee, AlertKind
 
 T = TypeVar("T", bound=BaseModel)
 
@@ -64,6 +65,7 @@ class OrderSummaryOut(Out):
     check_in_deadline: datetime | None
     missed_check_ins: int
     missed_since_visit: int
+    late_reports: int
     last_visit_recorded_at: datetime | None
     open_breaches: int
     open_escalations: int
@@ -115,3 +117,22 @@ class HealthOut(Out):
     policy_version: str
     views: list[LagOut]
     deliveries: DeliveriesOut
+
+
+class AlertOut(Out):
+    """An open alert in a work queue: what it is about, where it stands on its ladder, and
+    how long it has waited."""
+
+    alert_id: UUID
+    order_id: UUID
+    kind: AlertKind
+    subject: str
+    district: str
+    inspector_id: str | None
+    due_at: datetime = Field(description="When the duty it is about fell due undone.")
+    raised_at: datetime
+    rung: int = Field(description="Its rung on the ladder, counting from 1.")
+    addressee: Addressee = Field(description="Who it tells now.")
+    acknowledge_by: datetime
+    waited_hours: float = Field(description="Hours since its duty fell due.")
+    late_to_acknowledge: bool = Field(description="Whether its rung's deadline has passed.")

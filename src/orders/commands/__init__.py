@@ -29,6 +29,7 @@ from orders.commands.lifecycle import (
     RequestOrder,
     RevokeOrder,
 )
+from orders.commands.risk import ApproveRiskLowering, RejectRiskLowering
 from orders.commands.system import (
     AttendToDuties,
     ExpireOrder,
@@ -64,6 +65,7 @@ __all__ = [
     "OFFERED",
     "AcknowledgeAlert",
     "AcknowledgeEscalation",
+    "ApproveRiskLowering",
     "AssessRisk",
     "AttendToDuties",
     "Command",
@@ -79,6 +81,7 @@ __all__ = [
     "RecordService",
     "RecordVisit",
     "RegisterContact",
+    "RejectRiskLowering",
     "ReportBreach",
     "ReportDeath",
     "RequestOrder",

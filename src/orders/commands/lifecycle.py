@@ -130,7 +130,7 @@ class RecordService(Command):
 
 
 class RecordVisit(Command):
-    """Record an inspection visit; it counts for the check-in window open when it is recorded."""
+    """Record an inspection visit; it meets the check-in window it claims if recorded in time."""
 
     may = frozenset({INSP})
     path = "/visits"
