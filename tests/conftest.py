@@ -13,6 +13,7 @@ from orders.clock import SimulatedClock
 from service.bootstrap import Service, bootstrap
 from service.settings import Settings
 from tests.pg_cluster import REQUIRED, Cluster, PostgresUnavailable
+from tests.receivers import mail, webhook  # noqa: F401 (fixtures: the notifications' receivers)
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 

@@ -49,6 +49,10 @@ def install(app: FastAPI) -> None:
     async def not_found(request: Request, exc: errors.OrderNotFound) -> JSONResponse:
         return problem(404, type(exc).__name__, str(exc))
 
+    @app.exception_handler(errors.StaffMemberNotFound)
+    async def no_such_member(request: Request, exc: errors.StaffMemberNotFound) -> JSONResponse:
+        return problem(404, type(exc).__name__, str(exc))
+
     @app.exception_handler(errors.InvalidInput)
     async def invalid_input(request: Request, exc: errors.InvalidInput) -> JSONResponse:
         where = "header" if exc.field[:1].isupper() else "body"

@@ -90,6 +90,8 @@ class Orders(Application[UUID]):
             order: ProtectionOrder = self.repository.get(order_id)
         except AggregateNotFoundError:
             raise errors.OrderNotFound(order_id) from None
+        if not isinstance(order, ProtectionOrder):  # a disclosure's or staff member's id
+            raise errors.OrderNotFound(order_id)
         return order
 
     def as_of(self, order_id: UUID, moment: datetime) -> ProtectionOrder:

@@ -147,3 +147,14 @@ class LoweringForbiddenAfterBreach(RuleBroken):
 
 class NoLoweringPending(RuleBroken):
     """The order has no pending proposal with that id to lower its risk level."""
+
+
+class StaffMemberNotFound(DomainError):
+    """The staff directory has no member with this id (HTTP 404)."""
+
+    def __init__(self, staff_id: str) -> None:
+        super().__init__(f"no member of staff with id {staff_id}")
+
+
+class StaffMemberAlreadyEnrolled(RuleBroken):
+    """A member of staff is enrolled once; change their entry instead."""

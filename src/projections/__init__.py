@@ -7,17 +7,22 @@ from typing import Any
 
 from eventsourcing.application import Application
 
+from orders.clock import Clock, system_clock
 from projections.activity import ActivityView, Audit
 from projections.alerts import Alerts, AlertsView
 from projections.deadlines import Deadlines, DeadlinesView
 from projections.disclosures import Disclosures, DisclosuresView
 from projections.follower import Follower
+from projections.notifications import NotificationsView
 from projections.order_state import OrderStates, OrderStateView
+from projections.outbox import Outbox
+from projections.staff import Staff
 from projections.timeline import Timelines, TimelineView
 
 
-def order_views(app: Application[Any]) -> Follower:
-    """A follower keeping every read model of the Orders application."""
+def order_views(app: Application[Any], *, clock: Clock = system_clock) -> Follower:
+    """A follower keeping every read model of the Orders application; `clock` tells the
+    outbox how old the news it is given is."""
     return Follower(
         app,
         [
@@ -27,6 +32,7 @@ def order_views(app: Application[Any]) -> Follower:
             DisclosuresView(),
             ActivityView(),
             AlertsView(),
+            NotificationsView(clock),
         ],
     )
 
@@ -42,6 +48,8 @@ class Queries:
     disclosures: Disclosures
     audit: Audit
     alerts: Alerts
+    staff: Staff
+    outbox: Outbox
 
     @classmethod
     def over(cls, views: Follower) -> Queries:
@@ -54,4 +62,6 @@ class Queries:
             Disclosures(db),
             Audit(db),
             Alerts(db),
+            Staff(db),
+            Outbox(db),
         )

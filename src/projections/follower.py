@@ -53,6 +53,10 @@ class Projection(ABC):
     """CREATE TABLE / CREATE INDEX statements, each IF NOT EXISTS, portable SQL."""
     accepts: tuple[type, ...] = (object,)
     """The event classes this projection reads; others pass by it."""
+    kept: Sequence[str] = ()
+    """Tables a rebuild leaves as they are: state the log alone cannot give again, such as
+    which messages were delivered. The projection writes them so that applying an event
+    again changes nothing (INSERT ... ON CONFLICT DO NOTHING)."""
     in_transaction: bool = True
     """False for a projection whose effects are written elsewhere (by the application) and
     are idempotent: it sees each batch before the follower moves its position, so after a
@@ -65,6 +69,10 @@ class Projection(ABC):
     def table_names(self) -> list[str]:
         prefix = "CREATE TABLE IF NOT EXISTS "
         return [s.removeprefix(prefix).split()[0] for s in self.tables if s.startswith(prefix)]
+
+    def rebuilt_tables(self) -> list[str]:
+        """The tables a rebuild empties: all but the kept ones."""
+        return [t for t in self.table_names() if t not in self.kept]
 
 
 @dataclass(frozen=True)
@@ -188,10 +196,10 @@ class Follower:
         return True
 
     def rebuild(self, progress: Progress | None = None) -> int:
-        """Empty every read model and apply the whole log again."""
+        """Empty every read model (but its kept tables) and apply the whole log again."""
         with self.db.transaction() as tx:
             for projection in self.projections:
-                for table in projection.table_names():
+                for table in projection.rebuilt_tables():
                     tx.execute(f"DELETE FROM {table}")
                 tx.execute(
                     "UPDATE projection_tracking SET position = 0 WHERE view = ?",

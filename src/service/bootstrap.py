@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from eventsourcing.postgres import PostgresFactory
 
 from api.tokens import Tokens
+from notifications.channels import EmailChannel, WebhookChannel
+from notifications.worker import Backoff, Delivery
 from orders.application import Orders
 from orders.clock import Clock, system_clock
 from orders.policy import load_policy
@@ -17,6 +19,8 @@ from projections.deadlines import Deadlines
 from projections.disclosures import Disclosures
 from projections.follower import Follower
 from projections.order_state import OrderStates
+from projections.outbox import Outbox
+from projections.staff import Staff
 from projections.timeline import Timelines
 from service.settings import Settings
 
@@ -29,6 +33,7 @@ class Service:
     orders: Orders
     queries: Queries
     tokens: Tokens
+    delivery: Delivery
 
     @property
     def views(self) -> Follower:
@@ -53,6 +58,14 @@ class Service:
     @property
     def audit(self) -> Audit:
         return self.queries.audit
+
+    @property
+    def staff(self) -> Staff:
+        return self.queries.staff
+
+    @property
+    def outbox(self) -> Outbox:
+        return self.queries.outbox
 
     def close(self) -> None:
         self.views.stop()
@@ -86,7 +99,35 @@ def bootstrap(settings: Settings, *, clock: Clock = system_clock) -> Service:
     )
     if clock is system_clock and isinstance(orders.factory, PostgresFactory):
         orders.clock = database_clock(orders)
-    views = order_views(orders)
+    views = order_views(orders, clock=clock)
+    queries = Queries.over(views)
     return Service(
-        settings, orders, Queries.over(views), Tokens(settings.token_key.get_secret_value())
+        settings,
+        orders,
+        queries,
+        Tokens(settings.token_key.get_secret_value()),
+        delivery(settings, orders, queries),
+    )
+
+
+def delivery(settings: Settings, orders: Orders, queries: Queries) -> Delivery:
+    """The delivery worker, with the channels the settings configure (no webhook without a
+    URL: its messages wait, failing as ChannelNotConfigured, until one is set)."""
+    webhook = None
+    if settings.webhook_url is not None and settings.webhook_secret is not None:
+        webhook = WebhookChannel(
+            settings.webhook_url.get_secret_value(),
+            settings.webhook_secret.get_secret_value().encode(),
+            clock=orders.now,
+        )
+    return Delivery(
+        orders,
+        queries.outbox,
+        queries.staff,
+        email=EmailChannel(settings.smtp_host, settings.smtp_port, settings.smtp_sender),
+        webhook=webhook,
+        backoff=Backoff(
+            timedelta(seconds=settings.deliver_retry_seconds),
+            timedelta(seconds=settings.deliver_retry_max_seconds),
+        ),
     )

@@ -23,7 +23,7 @@ from service.serving import Part
 from service.session import caught_up, opened
 from service.settings import Settings, SettingsError
 from service.terminal import screen
-from service.work import detect_now, sweep_now
+from service.work import deliver_now, detect_now, sweep_now
 
 AUDIT_COLUMNS = (
     "group",
@@ -180,6 +180,14 @@ def sweep() -> None:
         f"recorded {result.missed_check_ins} missed check-in(s) and {result.expired} "
         f"expiry(ies); {result.failed} order(s) failed"
     )
+
+
+@app.command()
+def deliver() -> None:
+    """Send the notifications that are due now (e-mail, webhook), recording each attempt."""
+    with opened() as service:
+        report = deliver_now(caught_up(service))
+    screen.say(str(report) or "nothing to deliver")
 
 
 @app.command()

@@ -55,6 +55,14 @@ class Settings(BaseSettings):
     signing_key: SecretStr | None = None
     checkpoint_seconds: float = Field(default=300.0, gt=0)
     detect_seconds: float = Field(default=5.0, gt=0)
+    smtp_host: str = "localhost"
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    smtp_sender: str = "protection-orders@localhost"
+    webhook_url: SecretStr | None = None  # may carry credentials: never printed
+    webhook_secret: SecretStr | None = None
+    deliver_seconds: float = Field(default=5.0, gt=0)
+    deliver_retry_seconds: float = Field(default=10.0, gt=0)
+    deliver_retry_max_seconds: float = Field(default=300.0, gt=0)
 
     @model_validator(mode="wrap")
     @classmethod
@@ -100,6 +108,20 @@ class Settings(BaseSettings):
             raise SettingsError(
                 f"in production {PREFIX}TOKEN_KEY must be set to a secret of at least 32 "
                 "characters (e.g. from `python -c 'import secrets; print(secrets.token_hex(32))'`)"
+            )
+        if self.webhook_url is not None:
+            scheme = urlsplit(self.webhook_url.get_secret_value()).scheme
+            if scheme not in ("http", "https"):
+                raise SettingsError(f"{PREFIX}WEBHOOK_URL must be an http:// or https:// URL")
+            secret = self.webhook_secret
+            if secret is None or len(secret.get_secret_value()) < 32:
+                raise SettingsError(
+                    f"{PREFIX}WEBHOOK_SECRET must be set to a secret of at least 32 characters "
+                    "when WEBHOOK_URL is: the receiver checks each message's signature with it"
+                )
+        if self.deliver_retry_max_seconds < self.deliver_retry_seconds:
+            raise SettingsError(
+                f"{PREFIX}DELIVER_RETRY_MAX_SECONDS must be at least DELIVER_RETRY_SECONDS"
             )
         if self.production and self.signing_key is None:
             raise SettingsError(
@@ -173,7 +195,18 @@ def variables() -> dict[str, str]:
     }
 
 
-SHOWN = {"sweep_seconds", "projection_poll_seconds", "checkpoint_seconds", "detect_seconds", "env"}
+SHOWN = {
+    "sweep_seconds",
+    "projection_poll_seconds",
+    "checkpoint_seconds",
+    "detect_seconds",
+    "env",
+    "smtp_host",
+    "smtp_port",
+    "deliver_seconds",
+    "deliver_retry_seconds",
+    "deliver_retry_max_seconds",
+}
 """Settings whose refused value may be echoed; keys and the database URL never are."""
 
 

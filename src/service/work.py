@@ -3,6 +3,7 @@ interval, the command line once on demand."""
 
 from __future__ import annotations
 
+from notifications.worker import Report
 from orders.ledger import Checkpoint
 from scheduler.detection import Detection
 from scheduler.jobs import Job
@@ -28,6 +29,11 @@ def checkpoint_now(service: Service) -> Checkpoint | None:
     return None if latest is not None and made.size == latest.size else made
 
 
+def deliver_now(service: Service) -> Report:
+    """Send every message of the outbox that is due, recording each attempt."""
+    return service.delivery.run()
+
+
 def jobs(service: Service) -> list[Job]:
     """The scheduler's jobs besides the sweep, each saying what it did when it did something."""
 
@@ -39,8 +45,12 @@ def jobs(service: Service) -> list[Job]:
         made = checkpoint_now(service)
         return f"signed a checkpoint over {made.size} events" if made else ""
 
+    def deliver() -> str:
+        return str(deliver_now(service))
+
     settings = service.settings
     return [
         Job("detect", detect, settings.detect_seconds),
         Job("checkpoint", checkpoint, settings.checkpoint_seconds),
+        Job("deliver", deliver, settings.deliver_seconds),
     ]

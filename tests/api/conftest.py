@@ -130,4 +130,5 @@ def case(client: TestClient, clock: SimulatedClock) -> dict[str, str]:
         "alert_id": "00000000-0000-0000-0000-000000000000",
         "proposal_id": "00000000-0000-0000-0000-000000000000",
         "contact_id": "00000000-0000-0000-0000-000000000000",
+        "staff_id": "insp-bakyt",
     }

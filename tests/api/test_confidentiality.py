@@ -74,6 +74,7 @@ def case(client: TestClient, clock: SimulatedClock) -> dict[str, str]:
         "alert_id": "00000000-0000-0000-0000-000000000000",
         "proposal_id": "00000000-0000-0000-0000-000000000000",
         "contact_id": contact["contact_id"],
+        "staff_id": "insp-bakyt",
     }
 
 

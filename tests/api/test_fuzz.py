@@ -24,7 +24,14 @@ from tests.api.conftest import bearer
 from tests.api.test_access_rules import ALLOWED
 
 EXAMPLES_PER_OPERATION = 30
-PREFERENCE = (Role.SUPERVISOR, Role.INSPECTOR, Role.SOCIAL_WORKER, Role.PROSECUTOR, Role.READER)
+PREFERENCE = (
+    Role.SUPERVISOR,
+    Role.INSPECTOR,
+    Role.SOCIAL_WORKER,
+    Role.PROSECUTOR,
+    Role.READER,
+    Role.ADMIN,
+)
 
 
 def caller(method: str, path: str) -> dict[str, str]:

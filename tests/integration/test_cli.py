@@ -11,12 +11,15 @@ from pathlib import Path
 import pytest
 import typer
 
+from orders.commands import RegisterContact
 from orders.values import Status
 from projections.order_state import OrderFilter
 from service.bootstrap import bootstrap
 from service.cli import app, main
 from service.settings import Settings
+from tests.factories import INSPECTOR, SOCIAL_WORKER, an_assessment, issue_order, request_order
 from tests.integration.helpers import issued_order
+from tests.receivers import MailReceiver
 
 COMMANDS = typer.main.get_command(app).commands  # type: ignore[attr-defined]
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -65,6 +68,31 @@ def test_demo_fills_the_store_then_status_reports_the_lag_until_a_rebuild(
     assert f"timeline: position {head} of {head} (0 behind)" in status
     assert main(["sweep"]) == 0
     assert "recorded 0 missed check-in(s)" in capsys.readouterr().err  # demo ends swept
+
+
+def test_deliver_sends_what_is_due_now(
+    database_url: str,
+    mail: MailReceiver,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("PROTECTION_ORDERS_DATABASE_URL", database_url)
+    monkeypatch.setenv("PROTECTION_ORDERS_SMTP_PORT", str(mail.port))
+    assert main(["deliver"]) == 0
+    assert "nothing to deliver" in capsys.readouterr().err
+    service = bootstrap(Settings(database_url=database_url))
+    try:
+        orders = service.orders
+        order_id = orders.handle(request_order(orders.now()), by=SOCIAL_WORKER).order.id
+        contact = RegisterContact(person_id="p1", channel="email", address="her@mail.example")
+        orders.handle(contact, order_id, by=SOCIAL_WORKER)
+        orders.handle(an_assessment(), order_id, by=INSPECTOR)
+        orders.handle(issue_order(orders.now()), order_id, by=INSPECTOR)
+    finally:
+        service.close()
+    assert main(["deliver"]) == 0  # catches the outbox up, then sends her notice of issue
+    assert "delivered 1 message(s)" in capsys.readouterr().err
+    assert [m.to for m in mail.received] == [["her@mail.example"]]
 
 
 def test_a_bad_database_url_is_refused_with_what_to_do(
@@ -241,6 +269,7 @@ def test_every_command_keeps_its_name() -> None:
         "rebuild",
         "sweep",
         "status",
+        "deliver",
     }
 
 

@@ -143,6 +143,7 @@ def test_rebuild_from_zero_gives_the_same_rows_and_lag_is_reported(
         "disclosures": 9,
         "activity": 9,
         "alerts": 9,
+        "notifications": 9,
     }
     service.views.catch_up()
     before = [

@@ -101,3 +101,49 @@ def test_a_refused_key_is_not_echoed() -> None:
         Settings.from_env({"PROTECTION_ORDERS_SIGNING_KEY": "not-a-key-at-all"})
     assert "not-a-key-at-all" not in str(refused.value)
     assert "SIGNING_KEY must be base64 of a 32-byte Ed25519 private key" in str(refused.value)
+
+
+def test_the_notification_channels_are_read_with_the_prefix(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    secret = "w" * 40
+    for name, value in {
+        "SMTP_HOST": "mail.internal",
+        "SMTP_PORT": "2525",
+        "SMTP_SENDER": "alerts@police.example",
+        "WEBHOOK_URL": "https://gateway:pa55@sms.example/hook",
+        "WEBHOOK_SECRET": secret,
+        "DELIVER_SECONDS": "2",
+        "DELIVER_RETRY_SECONDS": "5",
+        "DELIVER_RETRY_MAX_SECONDS": "600",
+    }.items():
+        monkeypatch.setenv(f"PROTECTION_ORDERS_{name}", value)
+    settings = Settings.from_env()
+    assert (settings.smtp_host, settings.smtp_port) == ("mail.internal", 2525)
+    assert settings.smtp_sender == "alerts@police.example"
+    assert (settings.deliver_seconds, settings.deliver_retry_seconds) == (2.0, 5.0)
+    assert settings.deliver_retry_max_seconds == 600.0
+    assert settings.webhook_url is not None and settings.webhook_secret is not None
+    assert settings.webhook_secret.get_secret_value() == secret
+    assert "pa55" not in repr(settings) and secret not in repr(settings)
+
+
+@pytest.mark.parametrize(
+    ("given", "says"),
+    [
+        ({"WEBHOOK_URL": "https://sms.example/hook"}, "WEBHOOK_SECRET must be set"),
+        (
+            {"WEBHOOK_URL": "https://sms.example/hook", "WEBHOOK_SECRET": "short"},
+            "at least 32 characters",
+        ),
+        ({"WEBHOOK_URL": "ftp://x", "WEBHOOK_SECRET": "w" * 40}, "http:// or https://"),
+        ({"DELIVER_RETRY_SECONDS": "60", "DELIVER_RETRY_MAX_SECONDS": "30"}, "at least"),
+        ({"SMTP_PORT": "70000"}, "PROTECTION_ORDERS_SMTP_PORT"),
+    ],
+)
+def test_notification_settings_that_cannot_work_are_refused(
+    given: dict[str, str], says: str
+) -> None:
+    with pytest.raises(SettingsError, match=says) as refused:
+        Settings.from_env({f"PROTECTION_ORDERS_{k}": v for k, v in given.items()})
+    assert "short" not in str(refused.value)  # a secret is never echoed

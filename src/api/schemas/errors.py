@@ -48,7 +48,7 @@ class ErrorOut(BaseModel):
 DESCRIPTIONS = {
     401: "No bearer token, or one not valid",
     403: "The role or the order's scope does not allow it",
-    404: "No such order (or breach, escalation, finding)",
+    404: "No such order (or breach, escalation, finding), or member of staff",
     409: "A rule of the order's life refuses it, or a concurrent write",
     412: "If-Match names an older version of the order",
     413: "The request body is too large",

@@ -8,6 +8,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, Field
 
+from api.schemas.notifications import DeliveriesOut
 from api.schemas.orders import Out
 from orders import values as v
 from orders.alerting import Addressee, AlertKind
@@ -108,12 +109,14 @@ class LagOut(Out):
 
 
 class HealthOut(Out):
-    """Whether the service is up, its database, its policy, and its read models' lag."""
+    """Whether the service is up, its database, its policy, its read models' lag, and how
+    the notifications' deliveries stand."""
 
     status: str
     database: str
     policy_version: str
     views: list[LagOut]
+    deliveries: DeliveriesOut
 
 
 class AlertOut(Out):

@@ -1,0 +1,116 @@
+"""The staff directory as a table: who each member is, what they cover, where to reach them.
+
+Kept by the notifications projection (projections.notifications), in the same transaction
+as the messages it resolves through it, so a message's recipients are the directory as it
+stood at that message's event. Holds staff contact details: they leave this table only to
+the delivery worker and to admins, never to a log or an error.
+"""
+
+from __future__ import annotations
+
+import json
+
+from orders.staff import StaffMember
+from projections.database import Row, Transaction, ViewDatabase, iso, parse_iso
+
+ALL_DISTRICTS = "*"
+
+TABLES = (
+    "CREATE TABLE IF NOT EXISTS staff ("
+    "staff_id TEXT PRIMARY KEY, member_id TEXT NOT NULL, role TEXT NOT NULL, "
+    "districts TEXT NOT NULL, email TEXT, phone TEXT, version INTEGER NOT NULL, "
+    "enrolled_at TEXT NOT NULL, updated_at TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS staff_districts ("
+    "staff_id TEXT NOT NULL, district TEXT NOT NULL, PRIMARY KEY (district, staff_id))",
+    "CREATE UNIQUE INDEX IF NOT EXISTS staff_member ON staff (member_id)",
+)
+
+
+def apply(event: StaffMember.Enrolled | StaffMember.Changed, tx: Transaction) -> None:
+    """Change the directory's rows for one enrolment or change."""
+    when = iso(event.timestamp)
+    if isinstance(event, StaffMember.Enrolled):
+        tx.execute(
+            "INSERT INTO staff (staff_id, member_id, role, districts, email, phone, version, "
+            "enrolled_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                event.staff_id,
+                event.originator_id,
+                event.role,
+                json.dumps(list(event.districts)),
+                event.email,
+                event.phone,
+                event.originator_version,
+                when,
+                when,
+            ),
+        )
+        staff_id = event.staff_id
+    else:
+        tx.execute("SELECT staff_id FROM staff WHERE member_id = ?", (event.originator_id,))
+        found = tx.fetchone()
+        assert found is not None, f"a change to member {event.originator_id}, never enrolled"
+        staff_id = found["staff_id"]
+        tx.execute(
+            "UPDATE staff SET role = ?, districts = ?, email = ?, phone = ?, version = ?, "
+            "updated_at = ? WHERE staff_id = ?",
+            (
+                event.role,
+                json.dumps(list(event.districts)),
+                event.email,
+                event.phone,
+                event.originator_version,
+                when,
+                staff_id,
+            ),
+        )
+        tx.execute("DELETE FROM staff_districts WHERE staff_id = ?", (staff_id,))
+    for district in event.districts:
+        tx.execute(
+            "INSERT INTO staff_districts (staff_id, district) VALUES (?, ?) ON CONFLICT DO NOTHING",
+            (staff_id, district),
+        )
+
+
+class Staff:
+    """Queries over the staff directory."""
+
+    def __init__(self, db: ViewDatabase) -> None:
+        self.db = db
+
+    def get(self, staff_id: str) -> Row | None:
+        rows = self.db.query("SELECT * FROM staff WHERE staff_id = ?", (staff_id,))
+        return _typed(rows[0]) if rows else None
+
+    def page(self, *, role: str | None, limit: int, offset: int) -> tuple[list[Row], int]:
+        """One page of members by id, and how many there are in all."""
+        where, params = ("WHERE role = ?", [role]) if role is not None else ("", [])
+        total = self.db.query(f"SELECT COUNT(*) AS n FROM staff {where}", params)[0]["n"]
+        rows = self.db.query(
+            f"SELECT * FROM staff {where} ORDER BY staff_id LIMIT ? OFFSET ?",
+            (*params, limit, offset),
+        )
+        return [_typed(row) for row in rows], int(total)
+
+
+def covering(tx: Transaction, role: str, district: str) -> list[Row]:
+    """The members in `role` who cover `district` (or every district), by id."""
+    tx.execute(
+        "SELECT DISTINCT s.staff_id, s.email, s.phone FROM staff s "
+        "JOIN staff_districts d ON d.staff_id = s.staff_id "
+        "WHERE s.role = ? AND d.district IN (?, ?) ORDER BY s.staff_id",
+        (role, district, ALL_DISTRICTS),
+    )
+    return tx.fetchall()
+
+
+def member(tx: Transaction, staff_id: str) -> Row | None:
+    tx.execute("SELECT staff_id, email, phone FROM staff WHERE staff_id = ?", (staff_id,))
+    return tx.fetchone()
+
+
+def _typed(row: Row) -> Row:
+    row["districts"] = json.loads(row["districts"])
+    row["enrolled_at"] = parse_iso(row["enrolled_at"])
+    row["updated_at"] = parse_iso(row["updated_at"])
+    return row
