@@ -89,6 +89,12 @@ class Records(Protocol):
     def select_latest_checkpoint(self) -> ledger.Checkpoint | None:
         """The checkpoint over the most events; None before the first is signed."""
 
+    def insert_checkpoint_refusal(self, refused_at: str, reason: str) -> None:
+        """Keep, for good, that a checkpoint was refused and why."""
+
+    def select_checkpoint_refusals(self) -> list[tuple[str, str]]:
+        """Every refusal kept, oldest first, as (refused at, reason)."""
+
     def database_time(self) -> datetime | None:
         """The database server's own clock; None where it has none apart from ours (SQLite)."""
 

@@ -50,16 +50,38 @@ def _plain(orders: Orders, state: bytes) -> bytes:
     return cipher.decrypt(state) if cipher is not None else state
 
 
-def make_checkpoint(orders: Orders, *, now: datetime) -> ledger.Checkpoint:
-    """Sign the Merkle root over every sealed event in log order, and keep it.
+class CheckpointRefused(Exception):
+    """The log did not verify, so nothing was signed; the refusal is kept with its reasons."""
 
-    Nothing new since the latest checkpoint: that one is returned and nothing is signed.
+    def __init__(self, failures: list[Finding]) -> None:
+        shown = "; ".join(str(f) for f in failures[:5])
+        more = f" (and {len(failures) - 5} more)" if len(failures) > 5 else ""
+        super().__init__(
+            f"checkpoint refused: {len(failures)} finding(s) in the log: {shown}{more}. "
+            "Run `protection-orders verify-store` to see them all."
+        )
+        self.failures = failures
+
+
+def make_checkpoint(orders: Orders, *, now: datetime) -> ledger.Checkpoint:
+    """Sign the Merkle root over every sealed event in log order, and keep it; but only after
+    verifying what it signs.
+
+    Each event's digest is recomputed from its stored state and its chain, and must match its
+    seal, and the previous checkpoint must still hold over the log's beginning: a store
+    tampered with and made consistent before the checkpoint is refused, never laundered into a
+    signature. A refusal is kept (with why) and raised as CheckpointRefused. Nothing new since
+    the latest checkpoint: that one is returned and nothing is signed.
     """
-    digests = [seal.digest for _, seal in _sealed(orders)]
     latest = latest_checkpoint(orders)
-    if latest is not None and latest.size == len(digests):
+    if latest is not None and latest.size == len(_sealed(orders)):
         return latest
-    leaves = [ledger.leaf_hash(ledger.unb64(d)) for d in digests]
+    findings, leaves = _verified(orders)
+    failures = [f for f in findings if not f.holds]
+    if failures:
+        refused = CheckpointRefused(failures)
+        orders.records.insert_checkpoint_refusal(iso(now) or "", str(refused))
+        raise refused
     checkpoint = orders.signer.checkpoint(len(leaves), ledger.merkle_root(leaves), iso(now) or "")
     orders.records.insert_checkpoint(checkpoint)
     return checkpoint
@@ -71,6 +93,12 @@ def latest_checkpoint(orders: Orders) -> ledger.Checkpoint | None:
 
 def verify_store(orders: Orders) -> list[Finding]:
     """Check every stored event's seal and chain, and the log against the latest checkpoint."""
+    findings, _ = _verified(orders)
+    return findings
+
+
+def _verified(orders: Orders) -> tuple[list[Finding], list[bytes]]:
+    """What holds or fails in the store, and the leaves recomputed from the stored events."""
     findings: list[Finding] = []
     previous: dict[UUID, tuple[int, bytes]] = {}
     leaves: list[bytes] = []
@@ -98,7 +126,7 @@ def verify_store(orders: Orders) -> list[Finding]:
         findings.append(_seal_finding(orders, subject, seal, digest))
     findings.extend(_removed(seals, previous))
     findings.append(_checkpoint_finding(orders, leaves))
-    return findings
+    return findings, leaves
 
 
 def _seal_finding(orders: Orders, subject: str, seal: Seal | None, digest: bytes) -> Finding:

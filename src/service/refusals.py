@@ -19,6 +19,7 @@ from typer.core import TyperGroup
 
 from orders.errors import DomainError, OrderNotFound
 from orders.policy import PolicyFileError
+from service.integrity import CheckpointRefused
 from service.settings import PREFIX, SettingsError
 from service.terminal import screen
 
@@ -84,7 +85,7 @@ def refusal(error: BaseException) -> str | None:
         return _policy(error)
     if isinstance(error, OrderNotFound):
         return f"{error}; check the id (GET /orders lists the orders you may see)"
-    if isinstance(error, DomainError):
+    if isinstance(error, DomainError | CheckpointRefused):
         return str(error)
     return _database(error)
 

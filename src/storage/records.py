@@ -88,6 +88,12 @@ class SealedRecords(ABC):
         rows = self._rows(schema.SELECT_LATEST_CHECKPOINT)
         return ledger.Checkpoint.from_json(rows[0]) if rows else None
 
+    def insert_checkpoint_refusal(self, refused_at: str, reason: str) -> None:
+        self._rows(schema.INSERT_REFUSAL, (refused_at, reason), commit=True)
+
+    def select_checkpoint_refusals(self) -> list[tuple[str, str]]:
+        return [(r["refused_at"], r["reason"]) for r in self._rows(schema.SELECT_REFUSALS)]
+
 
 def _write_seals(run: Run, stored_events: Sequence[StoredEvent], sealing: Sealing) -> None:
     previous: dict[str, bytes] = {}

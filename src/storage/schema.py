@@ -6,7 +6,12 @@
   store (the second one's key row conflicts, and its events roll back with it).
 - Seals: every event's chained digest (orders.ledger) and a keyed seal of it. An event written
   around the application has no valid seal; one changed, removed or reordered breaks a chain.
-- Immutability: triggers refuse UPDATE and DELETE of events, seals and checkpoints.
+- Immutability: triggers refuse UPDATE and DELETE of events, seals, checkpoints and refusals,
+  and (PostgreSQL, per statement) TRUNCATE. SQLite has no TRUNCATE: its unqualified DELETE is
+  refused row by row by the same triggers (a table with triggers never takes SQLite's truncate
+  shortcut).
+- Checkpoint refusals: each time a checkpoint was refused because the log did not verify,
+  when and why, kept for good.
 
 Statements are portable: `?` placeholders (PostgreSQL's recorder makes them `%s`), and
 {events} and {position} name the events table and the column that orders the log.
@@ -23,11 +28,13 @@ TABLES = (
     "PRIMARY KEY (originator_id, version))",
     "CREATE TABLE IF NOT EXISTS checkpoints (size BIGINT PRIMARY KEY, root TEXT NOT NULL, "
     "signed_at TEXT NOT NULL, signature TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS checkpoint_refusals (refused_at TEXT NOT NULL, "
+    "reason TEXT NOT NULL)",
 )
 
 
 def _immutable(events_table: str) -> tuple[str, ...]:
-    return (events_table, "event_seals", "checkpoints")
+    return (events_table, "event_seals", "checkpoints", "checkpoint_refusals")
 
 
 def sqlite_triggers(events_table: str) -> tuple[str, ...]:
@@ -48,6 +55,11 @@ def postgres_triggers(events_table: str) -> tuple[str, ...]:
             "FOR EACH ROW EXECUTE FUNCTION refuse_change()"
             for table in _immutable(events_table)
         ),
+        *(
+            f"CREATE OR REPLACE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table} "
+            "FOR EACH STATEMENT EXECUTE FUNCTION refuse_change()"
+            for table in _immutable(events_table)
+        ),
     )
 
 
@@ -61,5 +73,7 @@ SELECT_LOG_EVENTS = (
     "SELECT originator_id, originator_version, topic, state FROM {events} ORDER BY {position}"
 )
 INSERT_CHECKPOINT = "INSERT INTO checkpoints VALUES (?, ?, ?, ?)"
+INSERT_REFUSAL = "INSERT INTO checkpoint_refusals VALUES (?, ?)"
+SELECT_REFUSALS = "SELECT refused_at, reason FROM checkpoint_refusals ORDER BY refused_at"
 SELECT_LATEST_CHECKPOINT = "SELECT * FROM checkpoints ORDER BY size DESC LIMIT 1"
 SELECT_DATABASE_TIME = "SELECT clock_timestamp() AS now"  # PostgreSQL's; SQLite has none

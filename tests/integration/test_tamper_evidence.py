@@ -17,11 +17,19 @@ from uuid import UUID
 
 import psycopg
 import pytest
+from fastapi.testclient import TestClient
 
 from orders.clock import SimulatedClock
 from service.bootstrap import Service
 from service.cli import main
-from service.integrity import export_bundle, make_checkpoint, verify_bundle, verify_store
+from service.integrity import (
+    CheckpointRefused,
+    export_bundle,
+    make_checkpoint,
+    verify_bundle,
+    verify_store,
+)
+from tests.api.conftest import app_of
 from tests.factories import INSPECTOR, a_visit_command
 from tests.integration.helpers import issued_order
 
@@ -201,3 +209,53 @@ def test_export_and_verify_from_the_command_line(
     bundle.write_text(json.dumps(data))
     assert main(["verify", str(bundle)]) == 1
     assert "FAIL event 3 (Issued)" in capsys.readouterr().out
+
+
+def test_truncation_is_refused_on_every_engine(
+    service: Service, case: UUID, database_url: str
+) -> None:
+    tables = [events_table(database_url), "event_seals", "checkpoints"]
+    if not database_url.startswith("sqlite"):  # a statement trigger fires on an empty table too
+        tables.append("checkpoint_refusals")
+    for table in tables:
+        statement = (
+            f"DELETE FROM {table}"  # SQLite's TRUNCATE
+            if database_url.startswith("sqlite")
+            else f"TRUNCATE {table}"
+        )
+        with pytest.raises(Exception, match="immutable"):
+            sql(database_url, statement)
+    assert failures(service) == []
+
+
+def test_a_checkpoint_refuses_to_sign_an_altered_log_and_keeps_why(
+    service: Service,
+    case: UUID,
+    database_url: str,
+    clock: SimulatedClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    bundle = export_bundle(service.orders, service.timelines, case)
+    drop_triggers(database_url)
+    content = json.loads(base64.b64decode(bundle["events"][4]["state"]))
+    content["visit"]["_data_"]["outcome"] = "person_not_found"
+    sql(
+        database_url,
+        f"UPDATE {events_table(database_url)} SET state = %s "
+        "WHERE originator_id = %s AND originator_version = 5",
+        (json.dumps(content).encode(), oid(database_url, case)),
+    )
+    signed = service.orders.records.select_latest_checkpoint()
+    clock.advance(timedelta(hours=1))
+    service.orders.handle(a_visit_command(clock()), case, by=INSPECTOR)  # something new to sign
+    with pytest.raises(CheckpointRefused, match=f"order {case} event 5"):
+        make_checkpoint(service.orders, now=clock())
+    assert service.orders.records.select_latest_checkpoint() == signed  # nothing was signed
+    ((refused_at, reason),) = service.orders.records.select_checkpoint_refusals()
+    assert refused_at.startswith(clock().isoformat()[:16])
+    assert "altered" in reason and "person_not_found" not in reason
+    monkeypatch.setenv("PROTECTION_ORDERS_DATABASE_URL", database_url)
+    assert main(["checkpoint"]) == 2  # the command line says so in one line, and fails
+    assert len(service.orders.records.select_checkpoint_refusals()) == 2
+    with TestClient(app_of(service)) as client:  # and monitoring sees it
+        assert client.get("/health").json()["checkpoint_refusals"] == 2

@@ -38,4 +38,5 @@ def health(parts: PartsDep) -> HealthOut:
         policy_version=parts.orders.policy.version,
         views=lags,
         deliveries=deliveries,
+        checkpoint_refusals=len(parts.orders.records.select_checkpoint_refusals()),
     )

@@ -117,6 +117,9 @@ class HealthOut(Out):
     policy_version: str
     views: list[LagOut]
     deliveries: DeliveriesOut
+    checkpoint_refusals: int = Field(
+        0, description="How many times a checkpoint was refused: the log did not verify."
+    )
 
 
 class AlertOut(Out):
