@@ -90,6 +90,53 @@ def root_from_proof(index: int, size: int, leaf: bytes, proof: list[bytes]) -> b
     return result if sn == 0 else None
 
 
+def consistency_proof(old_size: int, leaves: list[bytes]) -> list[bytes]:
+    """The proof that the tree of the first `old_size` leaves is a prefix of the tree of all
+    `leaves` (RFC 9162, 2.1.4.1)."""
+    if not 0 < old_size <= len(leaves):
+        raise ValueError(f"no consistency proof from {old_size} to {len(leaves)} leaves")
+    return _subproof(old_size, leaves, whole=True)
+
+
+def _subproof(m: int, leaves: list[bytes], *, whole: bool) -> list[bytes]:
+    n = len(leaves)
+    if m == n:
+        return [] if whole else [merkle_root(leaves)]
+    k = _split(n)
+    if m <= k:
+        return [*_subproof(m, leaves[:k], whole=whole), merkle_root(leaves[k:])]
+    return [*_subproof(m - k, leaves[k:], whole=False), merkle_root(leaves[:k])]
+
+
+def consistency_holds(
+    old_size: int, new_size: int, old_root: bytes, new_root: bytes, proof: list[bytes]
+) -> bool:
+    """Whether `proof` shows the tree of `old_size` leaves with `old_root` to be a prefix of
+    the tree of `new_size` leaves with `new_root` (RFC 9162, 2.1.4.2)."""
+    if not 0 < old_size <= new_size:
+        return False
+    if old_size == new_size:
+        return not proof and old_root == new_root
+    if not proof:
+        return False
+    path = [old_root, *proof] if old_size & (old_size - 1) == 0 else list(proof)
+    fn, sn = old_size - 1, new_size - 1
+    while fn % 2 == 1:
+        fn, sn = fn >> 1, sn >> 1
+    fr = sr = path[0]
+    for c in path[1:]:
+        if sn == 0:
+            return False
+        if fn % 2 == 1 or fn == sn:
+            fr, sr = _node(c, fr), _node(c, sr)
+            while fn % 2 == 0 and fn != 0:
+                fn, sn = fn >> 1, sn >> 1
+        else:
+            sr = _node(sr, c)
+        fn, sn = fn >> 1, sn >> 1
+    return fr == old_root and sr == new_root and sn == 0
+
+
 @dataclass(frozen=True)
 class Checkpoint:
     """A signed statement: the log's first `size` events have this Merkle root."""

@@ -89,6 +89,9 @@ class Records(Protocol):
     def select_latest_checkpoint(self) -> ledger.Checkpoint | None:
         """The checkpoint over the most events; None before the first is signed."""
 
+    def select_checkpoints(self) -> list[ledger.Checkpoint]:
+        """Every checkpoint kept, the smallest first."""
+
     def insert_checkpoint_refusal(self, refused_at: str, reason: str) -> None:
         """Keep, for good, that a checkpoint was refused and why."""
 

@@ -125,7 +125,7 @@ def _verified(orders: Orders) -> tuple[list[Finding], list[bytes]]:
             leaves.append(ledger.leaf_hash(digest))
         findings.append(_seal_finding(orders, subject, seal, digest))
     findings.extend(_removed(seals, previous))
-    findings.append(_checkpoint_finding(orders, leaves))
+    findings.extend(_checkpoint_findings(orders, leaves))
     return findings, leaves
 
 
@@ -155,23 +155,52 @@ def _removed(seals: Seals, present: dict[UUID, tuple[int, bytes]]) -> list[Findi
     ]
 
 
-def _checkpoint_finding(orders: Orders, leaves: list[bytes]) -> Finding:
-    checkpoint = latest_checkpoint(orders)
-    if checkpoint is None:
-        return Finding("log", True, "no checkpoint signed yet")
+def _checkpoint_findings(orders: Orders, leaves: list[bytes]) -> list[Finding]:
+    """The whole series of checkpoints against the log as it stands: each signed by this
+    service, each over a prefix of the log, each consistent with the one before it (RFC 9162
+    consistency, which also holds a witness to the series without the log)."""
+    series = orders.records.select_checkpoints()
+    if not series:
+        return [Finding("log", True, "no checkpoint signed yet")]
+    findings, before = [], None
+    for checkpoint in series:
+        subject = f"checkpoint of {checkpoint.size} events signed at {checkpoint.signed_at}"
+        findings.append(_checkpoint_finding(orders, subject, checkpoint, leaves, before))
+        before = checkpoint
+    return findings
+
+
+def _checkpoint_finding(
+    orders: Orders,
+    subject: str,
+    checkpoint: ledger.Checkpoint,
+    leaves: list[bytes],
+    before: ledger.Checkpoint | None,
+) -> Finding:
     if not ledger.signature_holds(orders.signer.public_key(), checkpoint):
-        return Finding("log", False, f"checkpoint of {checkpoint.size} events: bad signature")
+        return Finding(subject, False, "bad signature: not signed by this service's key")
     if len(leaves) < checkpoint.size:
         return Finding(
-            "log", False, f"the signed log held {checkpoint.size} events; only {len(leaves)} remain"
+            subject,
+            False,
+            f"the signed log held {checkpoint.size} events; only {len(leaves)} remain: "
+            "events were removed or an older copy of the database restored",
         )
     if ledger.merkle_root(leaves[: checkpoint.size]) != checkpoint.root:
         return Finding(
-            "log",
+            subject,
             False,
-            f"the first {checkpoint.size} events no longer match the signed checkpoint",
+            f"the first {checkpoint.size} events no longer match the signed checkpoint: the "
+            "log was rewritten, "
+            "reordered or rolled back",
         )
-    return Finding("log", True, f"the first {checkpoint.size} events match the signed checkpoint")
+    if before is not None:
+        proof = ledger.consistency_proof(before.size, leaves[: checkpoint.size])
+        if not ledger.consistency_holds(
+            before.size, checkpoint.size, before.root, checkpoint.root, proof
+        ):
+            return Finding(subject, False, f"not consistent with the checkpoint of {before.size}")
+    return Finding(subject, True, f"the first {checkpoint.size} events match it")
 
 
 def export_bundle(orders: Orders, timelines: Timelines, order_id: UUID) -> dict[str, Any]:

@@ -88,6 +88,9 @@ class SealedRecords(ABC):
         rows = self._rows(schema.SELECT_LATEST_CHECKPOINT)
         return ledger.Checkpoint.from_json(rows[0]) if rows else None
 
+    def select_checkpoints(self) -> list[ledger.Checkpoint]:
+        return [ledger.Checkpoint.from_json(row) for row in self._rows(schema.SELECT_CHECKPOINTS)]
+
     def insert_checkpoint_refusal(self, refused_at: str, reason: str) -> None:
         self._rows(schema.INSERT_REFUSAL, (refused_at, reason), commit=True)
 

@@ -75,5 +75,6 @@ SELECT_LOG_EVENTS = (
 INSERT_CHECKPOINT = "INSERT INTO checkpoints VALUES (?, ?, ?, ?)"
 INSERT_REFUSAL = "INSERT INTO checkpoint_refusals VALUES (?, ?)"
 SELECT_REFUSALS = "SELECT refused_at, reason FROM checkpoint_refusals ORDER BY refused_at"
+SELECT_CHECKPOINTS = "SELECT * FROM checkpoints ORDER BY size"
 SELECT_LATEST_CHECKPOINT = "SELECT * FROM checkpoints ORDER BY size DESC LIMIT 1"
 SELECT_DATABASE_TIME = "SELECT clock_timestamp() AS now"  # PostgreSQL's; SQLite has none

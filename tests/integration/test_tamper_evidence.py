@@ -259,3 +259,32 @@ def test_a_checkpoint_refuses_to_sign_an_altered_log_and_keeps_why(
     assert len(service.orders.records.select_checkpoint_refusals()) == 2
     with TestClient(app_of(service)) as client:  # and monitoring sees it
         assert client.get("/health").json()["checkpoint_refusals"] == 2
+
+
+def test_newest_events_deleted_with_their_seals_are_found_after_new_events_arrive(
+    service: Service, case: UUID, database_url: str, clock: SimulatedClock
+) -> None:
+    drop_triggers(database_url)
+    if database_url.startswith("sqlite"):
+        sql(database_url, "DROP TRIGGER event_seals_no_delete")
+    else:
+        sql(database_url, "DROP TRIGGER event_seals_immutable ON event_seals")
+    for version in (4, 5, 6):  # the last three visits, and their seals
+        sql(
+            database_url,
+            f"DELETE FROM {events_table(database_url)} WHERE originator_id = %s "
+            "AND originator_version = %s",
+            (oid(database_url, case), version),
+        )
+        sql(
+            database_url,
+            "DELETE FROM event_seals WHERE originator_id = %s AND version = %s",
+            (str(case), version),
+        )
+    clock.advance(timedelta(hours=1))
+    for _ in range(4):  # new events take the deleted ones' places in the log's count
+        service.orders.handle(a_visit_command(clock()), case, by=INSPECTOR)
+    found = failures(service)
+    assert any("checkpoint of" in f and "no longer match the signed checkpoint" in f for f in found)
+    with pytest.raises(CheckpointRefused):
+        make_checkpoint(service.orders, now=clock())

@@ -18,6 +18,7 @@ from uuid import UUID
 
 import pytest
 
+from orders import ledger
 from orders.ledger import (
     GENESIS,
     Checkpoint,
@@ -366,3 +367,28 @@ def test_a_checkpoint_survives_its_json_form_and_still_holds() -> None:
 def test_a_checkpoint_whose_json_was_edited_no_longer_holds() -> None:
     edited = signed().as_json() | {"size": 9}
     assert not signature_holds(SERVICE_PUBLIC_KEY, Checkpoint.from_json(edited))
+
+
+def test_every_prefix_is_proven_consistent_and_a_changed_prefix_is_not() -> None:
+    leaves = [ledger.leaf_hash(bytes([i])) for i in range(20)]
+    for n in range(1, len(leaves) + 1):
+        new_root = ledger.merkle_root(leaves[:n])
+        for m in range(1, n + 1):
+            old_root = ledger.merkle_root(leaves[:m])
+            proof = ledger.consistency_proof(m, leaves[:n])
+            assert ledger.consistency_holds(m, n, old_root, new_root, proof), (m, n)
+            altered = ledger.merkle_root([ledger.leaf_hash(b"x"), *leaves[1:m]])
+            assert not ledger.consistency_holds(m, n, altered, new_root, proof), (m, n)
+            if proof:
+                bent = [bytes(32), *proof[1:]]
+                assert not ledger.consistency_holds(m, n, old_root, new_root, bent), (m, n)
+
+
+def test_the_rfc_9162_example_tree_proofs_have_the_published_shapes() -> None:
+    # RFC 9162, 2.1.5: in the 7-leaf tree d0..d6, PROOF(3, D[7]) = [c, d, g, l] (4 hashes),
+    # PROOF(4, D[7]) = [l] (1 hash), PROOF(6, D[7]) = [i, j, k] (3 hashes).
+    leaves = [ledger.leaf_hash(bytes([i])) for i in range(7)]
+    assert len(ledger.consistency_proof(3, leaves)) == 4
+    assert ledger.consistency_proof(4, leaves) == [ledger.merkle_root(leaves[4:])]
+    assert len(ledger.consistency_proof(6, leaves)) == 3
+    assert ledger.consistency_proof(7, leaves) == []
