@@ -53,7 +53,8 @@ class Settings(BaseSettings):
     token_key: SecretStr = SecretStr(DEVELOPMENT_TOKEN_KEY)
     encryption_key: SecretStr | None = None
     signing_key: SecretStr | None = None
-    checkpoint_seconds: float = Field(default=300.0, gt=0)
+    checkpoint_seconds: float = Field(default=60.0, gt=0)  # sign at least this often...
+    checkpoint_events: int = Field(default=1000, gt=0)  # ...or once this many events are new
     detect_seconds: float = Field(default=5.0, gt=0)
     smtp_host: str = "localhost"
     smtp_port: int = Field(default=25, ge=1, le=65535)
@@ -199,6 +200,7 @@ SHOWN = {
     "sweep_seconds",
     "projection_poll_seconds",
     "checkpoint_seconds",
+    "checkpoint_events",
     "detect_seconds",
     "env",
     "smtp_host",

@@ -3,6 +3,8 @@ interval, the command line once on demand."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from notifications.worker import Report
 from orders.ledger import Checkpoint
 from scheduler.detection import Detection
@@ -10,6 +12,8 @@ from scheduler.jobs import Job
 from scheduler.sweep import SweepResult, sweep
 from service.bootstrap import Service
 from service.integrity import latest_checkpoint, make_checkpoint
+
+CHECKPOINT_LOOK_SECONDS = 5.0  # how often the scheduler looks whether a checkpoint is due
 
 
 def sweep_now(service: Service) -> SweepResult:
@@ -29,6 +33,20 @@ def checkpoint_now(service: Service) -> Checkpoint | None:
     return None if latest is not None and made.size == latest.size else made
 
 
+def checkpoint_due(service: Service) -> bool:
+    """Whether a checkpoint is due: the settings' number of events are new since the latest,
+    or its time has passed with anything new. Cheap: the log's head, not the log."""
+    latest = latest_checkpoint(service.orders)
+    new = service.views.head() - (0 if latest is None else latest.size)
+    if new <= 0:
+        return False
+    if latest is None or new >= service.settings.checkpoint_events:
+        return True
+    signed = datetime.fromisoformat(latest.signed_at)
+    waited = (service.orders.now() - signed).total_seconds()
+    return waited >= service.settings.checkpoint_seconds
+
+
 def deliver_now(service: Service) -> Report:
     """Send every message of the outbox that is due, recording each attempt."""
     return service.delivery.run()
@@ -41,8 +59,14 @@ def jobs(service: Service) -> list[Job]:
         found = detect_now(service)
         return f"recorded {found} finding(s)" if found else ""
 
+    looked = {"head": -1}  # the log's head when the last due checkpoint found nothing to sign
+
     def checkpoint() -> str:
+        head = service.views.head()
+        if head == looked["head"] or not checkpoint_due(service):
+            return ""
         made = checkpoint_now(service)
+        looked["head"] = head if made is None else -1  # a gap in the log's positions
         return f"signed a checkpoint over {made.size} events" if made else ""
 
     def deliver() -> str:
@@ -51,6 +75,6 @@ def jobs(service: Service) -> list[Job]:
     settings = service.settings
     return [
         Job("detect", detect, settings.detect_seconds),
-        Job("checkpoint", checkpoint, settings.checkpoint_seconds),
+        Job("checkpoint", checkpoint, min(CHECKPOINT_LOOK_SECONDS, settings.checkpoint_seconds)),
         Job("deliver", deliver, settings.deliver_seconds),
     ]

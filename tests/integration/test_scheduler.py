@@ -14,6 +14,7 @@ from scheduler.jobs import start_scheduler
 from scheduler.sweep import sweep
 from service.bootstrap import Service
 from service.integrity import latest_checkpoint, make_checkpoint
+from service.work import checkpoint_due, checkpoint_now
 from tests.conftest import ServiceFactory
 from tests.factories import INSPECTOR, a_visit_command
 from tests.integration.helpers import issued_order
@@ -149,3 +150,23 @@ def test_the_scheduler_signs_checkpoints_on_its_interval(service: Service) -> No
     checkpoint = latest_checkpoint(service.orders)
     assert checkpoint is not None
     assert checkpoint.size == 3
+
+
+def test_a_checkpoint_falls_due_after_n_events_or_t_seconds_whichever_first(
+    make_service: ServiceFactory, clock: SimulatedClock
+) -> None:
+    service = make_service(checkpoint_events=6, checkpoint_seconds=60)
+    assert not checkpoint_due(service)  # an empty log
+    issued_order(service.orders)  # 3 events: the first checkpoint is due at once
+    assert checkpoint_due(service)
+    assert checkpoint_now(service) is not None
+    assert not checkpoint_due(service)
+    order_id = issued_order(service.orders)  # 3 new events: fewer than 6, within 60 s
+    assert not checkpoint_due(service)
+    clock.advance(timedelta(seconds=61))
+    assert checkpoint_due(service)  # the time has passed, and something is new
+    made = checkpoint_now(service)
+    assert made is not None and made.size == 6
+    for _ in range(6):
+        service.orders.handle(a_visit_command(clock()), order_id, by=INSPECTOR)
+    assert checkpoint_due(service)  # six new events: due at once

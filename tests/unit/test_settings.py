@@ -16,7 +16,8 @@ def test_the_defaults_are_a_local_sqlite_file_in_development() -> None:
     assert settings.database_url == "sqlite:///var/protection-orders.db"
     assert settings.policy_file is None
     assert (settings.sweep_seconds, settings.projection_poll_seconds) == (60.0, 0.5)
-    assert (settings.checkpoint_seconds, settings.detect_seconds) == (300.0, 5.0)
+    assert (settings.checkpoint_seconds, settings.detect_seconds) == (60.0, 5.0)
+    assert settings.checkpoint_events == 1000
     assert not settings.production
     assert settings.token_key.get_secret_value() == DEVELOPMENT_TOKEN_KEY
     assert settings.encryption_key is None
