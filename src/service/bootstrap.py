@@ -22,6 +22,7 @@ from projections.order_state import OrderStates
 from projections.outbox import Outbox
 from projections.staff import Staff
 from projections.timeline import Timelines
+from service.roles import migrate
 from service.settings import Settings
 
 
@@ -91,8 +92,12 @@ def bootstrap(settings: Settings, *, clock: Clock = system_clock) -> Service:
     database server's clock on PostgreSQL.
     """
     settings.check()
+    env = settings.persistence_env()
+    if settings.owner_database_url is not None:
+        migrate(settings)  # as the owner; the service then creates none of the store's tables
+        env |= {"CREATE_TABLE": "false"}
     orders = Orders(
-        settings.persistence_env(),
+        env,
         policy=load_policy(settings.policy_file),
         clock=clock,
         signing_key=settings.signing_key_bytes(),

@@ -53,6 +53,7 @@ class Settings(BaseSettings):
     token_key: SecretStr = SecretStr(DEVELOPMENT_TOKEN_KEY)
     encryption_key: SecretStr | None = None
     signing_key: SecretStr | None = None
+    owner_database_url: SecretStr | None = None  # PostgreSQL: the role that owns the tables
     checkpoint_seconds: float = Field(default=60.0, gt=0)  # sign at least this often...
     checkpoint_events: int = Field(default=1000, gt=0)  # ...or once this many events are new
     detect_seconds: float = Field(default=5.0, gt=0)
@@ -120,6 +121,11 @@ class Settings(BaseSettings):
                     f"{PREFIX}WEBHOOK_SECRET must be set to a secret of at least 32 characters "
                     "when WEBHOOK_URL is: the receiver checks each message's signature with it"
                 )
+        if self.owner_database_url is not None and not self.database_url.startswith("postgres"):
+            raise SettingsError(
+                f"{PREFIX}OWNER_DATABASE_URL is for PostgreSQL only: unset it, or point "
+                f"{PREFIX}DATABASE_URL at PostgreSQL"
+            )
         if self.deliver_retry_max_seconds < self.deliver_retry_seconds:
             raise SettingsError(
                 f"{PREFIX}DELIVER_RETRY_MAX_SECONDS must be at least DELIVER_RETRY_SECONDS"
