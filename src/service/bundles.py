@@ -354,7 +354,9 @@ def _first_difference(expected: Any, got: Any, path: str = "") -> str | None:
 
 
 def _join(path: str, key: str) -> str:
-    return key if not path or key == "_data_" else (path if key == "_data_" else f"{path}.{key}")
+    if key == "_data_":
+        return path
+    return f"{path}.{key}" if path else key
 
 
 def _complete(bundle: dict[str, Any]) -> list[Finding]:
