@@ -45,11 +45,7 @@ def export(
         Role, typer.Option(help="The role in which --by asks for the sensitive fields.")
     ] = Role.PROSECUTOR,
 ) -> None:
-    """Write an order's case bundle for a prosecutor: events, timeline, proofs, checkpoint.
-
-    Sensitive fields are withheld from the readable part unless --with-sensitive (with --by)
-    asks for them, and then the export is recorded as a disclosure before anything is written.
-    """
+    """Write an order's case bundle for a prosecutor; sensitive fields only with --with-sensitive, as a recorded disclosure."""  # noqa: E501
     if with_sensitive and not by:
         raise typer.BadParameter(
             "say who asks for the sensitive fields: --by STAFF_ID (and --role); "
@@ -104,12 +100,7 @@ def verify(
         ),
     ] = None,
 ) -> None:
-    """Check a case bundle offline, with no database, against the keys you trust.
-
-    The first line is the verdict: VERIFIED (exit 0), NOT VERIFIED: <first reason> (exit 1),
-    or UNVERIFIED SIGNER (exit 2: everything holds, but no --trusted-key or --fingerprint was
-    given, so nothing shows who signed). The findings follow.
-    """
+    """Check a case bundle offline against trusted keys; the first line is the verdict: VERIFIED (0), NOT VERIFIED (1), UNVERIFIED SIGNER (2: no trusted key given)."""  # noqa: E501
     try:
         keys = [read_public_key(path.read_bytes()) for path in trusted_key or []]
     except ValueError as e:
@@ -136,11 +127,9 @@ def verify(
 
 
 def public_key() -> None:
-    """Print the service's public key (base64) and its SHA-256 fingerprint, for verifiers.
-
-    Save the first line to a file for `verify --trusted-key FILE`, or give the fingerprint to
-    `verify --fingerprint HEX`; hand either to prosecutors by a channel other than the bundle.
-    """
+    """Print the service's public key (base64) and its SHA-256 fingerprint, for `verify`."""
+    # Save the output to a file for `verify --trusted-key FILE`, or give the fingerprint to
+    # `verify --fingerprint HEX`; hand either to prosecutors by another channel than the bundle.
     with opened() as service:
         key = service.orders.signer.public_key()
     screen.result(ledger.b64(key))
