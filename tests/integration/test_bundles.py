@@ -141,7 +141,12 @@ def test_an_edited_and_a_dropped_timeline_row_are_named(service: Service, case: 
 
 
 def test_a_damaged_state_exports_and_is_named(
-    service: Service, case: UUID, database_url: str
+    service: Service,
+    case: UUID,
+    database_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     drop_triggers(database_url)
     sql(
@@ -159,6 +164,12 @@ def test_a_damaged_state_exports_and_is_named(
         "NOT VERIFIED: event 5 (InspectionVisitRecorded): marked undecodable at export: "
         "its state is not valid UTF-8"
     )
+    monkeypatch.setenv("PROTECTION_ORDERS_DATABASE_URL", database_url)
+    out = tmp_path / "case.json"
+    assert main(["export", str(case), "--out", str(out)]) == 0
+    assert "1 could not be decoded and are marked so" in capsys.readouterr().err
+    assert main(["verify", str(out), "--fingerprint", fingerprint(key_of(service))]) == 1
+    assert capsys.readouterr().out.startswith("NOT VERIFIED: event 5 (InspectionVisitRecorded)")
 
 
 def test_sensitive_fields_leave_only_on_a_recorded_disclosure(service: Service, case: UUID) -> None:
