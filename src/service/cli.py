@@ -202,6 +202,7 @@ def status() -> None:
 
 app.command()(evidence_cli.export)
 app.command()(evidence_cli.verify)
+app.command("public-key")(evidence_cli.public_key)
 app.command()(evidence_cli.checkpoint)
 app.command("verify-store")(evidence_cli.verify_store_command)
 

@@ -10,8 +10,11 @@ from uuid import UUID
 
 import typer
 
+from orders import ledger
+from orders.values import Actor, Role
 from service import arguments
-from service.integrity import Finding, export_bundle, verify_bundle, verify_store
+from service.bundles import export_bundle, fingerprint, read_public_key, verify_bundle
+from service.integrity import Finding, verify_store
 from service.session import caught_up, opened
 from service.terminal import screen
 from service.work import checkpoint_now
@@ -27,16 +30,44 @@ def export(
             callback=arguments.in_a_folder, help="The file to write; - for standard output."
         ),
     ] = Path("-"),
+    with_sensitive: Annotated[
+        bool,
+        typer.Option(
+            "--with-sensitive",
+            help="Put the sensitive fields (addresses, narratives, positions) in the readable "
+            "part; recorded as a disclosure by --by in --role.",
+        ),
+    ] = False,
+    by: Annotated[
+        str | None, typer.Option(help="Who exports with sensitive fields (a staff id).")
+    ] = None,
+    role: Annotated[
+        Role, typer.Option(help="The role in which --by asks for the sensitive fields.")
+    ] = Role.PROSECUTOR,
 ) -> None:
-    """Write an order's case bundle for a prosecutor: events, timeline, proofs, checkpoint."""
+    """Write an order's case bundle for a prosecutor; sensitive fields only with --with-sensitive, as a recorded disclosure."""  # noqa: E501
+    if with_sensitive and not by:
+        raise typer.BadParameter(
+            "say who asks for the sensitive fields: --by STAFF_ID (and --role); "
+            "the export is recorded as a disclosure",
+            param_hint="--by",
+        )
+    actor = Actor(by, role) if with_sensitive and by else None
     with opened() as service:
-        bundle = export_bundle(service.orders, caught_up(service).timelines, order_id)
+        bundle = export_bundle(
+            service.orders, caught_up(service).timelines, order_id, sensitive_for=actor
+        )
     text = json.dumps(bundle, indent=1)
+    damaged = sum(1 for e in bundle["events"] if e.get("undecodable"))
     if str(out) == "-":
         screen.result(text)
     else:
         out.write_text(text, encoding="utf-8")
-        screen.say(f"wrote {len(bundle['events'])} events of order {order_id} to {out}")
+        screen.say(
+            f"wrote {len(bundle['events'])} events of order {order_id} to {out}"
+            + (f"; {damaged} could not be decoded and are marked so" if damaged else "")
+            + ("; sensitive fields included, disclosure recorded" if actor else "")
+        )
 
 
 def verify(
@@ -50,19 +81,59 @@ def verify(
             help="A case bundle written by `export`.",
         ),
     ],
+    trusted_key: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--trusted-key",
+            exists=True,
+            dir_okay=False,
+            readable=True,
+            help="A file holding the service's public key (raw, base64 or hex), as printed by "
+            "`protection-orders public-key`; repeatable.",
+        ),
+    ] = None,
+    fingerprint_: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--fingerprint",
+            help="The SHA-256 (hex) of the service's public key; repeatable.",
+        ),
+    ] = None,
 ) -> None:
-    """Check a case bundle offline, with no database; say per event what holds."""
+    """Check a case bundle offline against trusted keys; the first line is the verdict: VERIFIED (0), NOT VERIFIED (1), UNVERIFIED SIGNER (2: no trusted key given)."""  # noqa: E501
     try:
-        findings = verify_bundle(json.loads(bundle.read_text(encoding="utf-8")))
+        keys = [read_public_key(path.read_bytes()) for path in trusted_key or []]
+    except ValueError as e:
+        raise typer.BadParameter(str(e), param_hint="--trusted-key") from None
+    try:
+        checked = verify_bundle(
+            json.loads(bundle.read_text(encoding="utf-8")),
+            trusted_keys=keys,
+            fingerprints=fingerprint_ or [],
+        )
     except (ValueError, KeyError, TypeError, AttributeError) as e:
         raise typer.BadParameter(
             f"{bundle} cannot be read as a case bundle ({type(e).__name__}); "
             "ask for the file `protection-orders export` wrote",
             param_hint="BUNDLE",
         ) from None
-    for finding in findings:
+    screen.result(checked.verdict, style="bold" if checked.verified else "bold red")
+    for finding in checked.findings:
         screen.result(str(finding), style=None if finding.holds else "bold red")
-    _tally(findings)
+    failed = sum(not f.holds for f in checked.findings)
+    screen.say(f"{len(checked.findings) - failed} hold, {failed} fail")
+    if checked.exit_code:
+        raise typer.Exit(checked.exit_code)
+
+
+def public_key() -> None:
+    """Print the service's public key (base64) and its SHA-256 fingerprint, for `verify`."""
+    # Save the output to a file for `verify --trusted-key FILE`, or give the fingerprint to
+    # `verify --fingerprint HEX`; hand either to prosecutors by another channel than the bundle.
+    with opened() as service:
+        key = service.orders.signer.public_key()
+    screen.result(ledger.b64(key))
+    screen.result(f"sha256 fingerprint: {fingerprint(key)}")
 
 
 def checkpoint() -> None:

@@ -1,19 +1,15 @@
-"""Checkpoints, checks of the whole store, and case bundles a prosecutor verifies offline."""
+"""Checkpoints and checks of the whole store (case bundles: service.bundles)."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 from uuid import UUID
 
 from orders import ledger
 from orders.application import Orders
-from orders.errors import OrderNotFound
 from orders.records import LogEntry, Seal
 from projections.database import iso
-from projections.timeline import Timelines
 
 
 @dataclass(frozen=True)
@@ -201,100 +197,6 @@ def _checkpoint_finding(
         ):
             return Finding(subject, False, f"not consistent with the checkpoint of {before.size}")
     return Finding(subject, True, f"the first {checkpoint.size} events match it")
-
-
-def export_bundle(orders: Orders, timelines: Timelines, order_id: UUID) -> dict[str, Any]:
-    """A self-contained case file: the order's events, timeline, proofs, checkpoint, key."""
-    checkpoint = latest_checkpoint(orders)
-    size = checkpoint.size if checkpoint else 0
-    sealed = _sealed(orders)
-    leaves = [ledger.leaf_hash(ledger.unb64(seal.digest)) for _, seal in sealed[:size]]
-    index = {(entry.order_id, entry.version): i for i, (entry, _) in enumerate(sealed)}
-    stored = orders.recorder.select_events(order_id)  # raw: a damaged order must still export
-    if not stored:
-        raise OrderNotFound(order_id)
-    events = []
-    for event in stored:
-        plain = _plain(orders, event.state)
-        at = index.get((order_id, event.originator_version))
-        events.append(
-            {
-                "version": event.originator_version,
-                "topic": event.topic,
-                "state": ledger.b64(plain),
-                "content": json.loads(plain),
-                "log_index": at,
-                "inclusion_proof": (
-                    None
-                    if at is None or at >= size
-                    else [ledger.b64(p) for p in ledger.inclusion_proof(at, leaves)]
-                ),
-            }
-        )
-    return {
-        "order_id": str(order_id),
-        "events": events,
-        "timeline": [
-            {k: (iso(v) if isinstance(v, datetime) else v) for k, v in entry.items()}
-            for entry in timelines.of(order_id)
-        ],
-        "checkpoint": checkpoint.as_json() if checkpoint else None,
-        "public_key": ledger.b64(orders.signer.public_key()),
-    }
-
-
-def verify_bundle(bundle: dict[str, Any]) -> list[Finding]:
-    """Check a case bundle with nothing but itself: chain, inclusion in the signed log, key."""
-    findings: list[Finding] = []
-    order_id = UUID(bundle["order_id"])
-    checkpoint = (
-        ledger.Checkpoint.from_json(bundle["checkpoint"]) if bundle.get("checkpoint") else None
-    )
-    public_key = ledger.unb64(bundle["public_key"])
-    if checkpoint is None:
-        findings.append(Finding("bundle", False, "has no signed checkpoint"))
-    elif not ledger.signature_holds(public_key, checkpoint):
-        findings.append(Finding("bundle", False, "the checkpoint's signature does not hold"))
-    else:
-        findings.append(
-            Finding(
-                "bundle",
-                True,
-                f"checkpoint of {checkpoint.size} events, signed by the key in the bundle",
-            )
-        )
-    digest, expected = ledger.GENESIS, 1
-    for event in bundle["events"]:
-        version = int(event["version"])
-        subject = f"event {version} ({event_name(str(event['topic']))})"
-        problems = []
-        if version != expected:
-            problems.append(f"expected event {expected}: events are missing or out of order")
-        digest = ledger.event_digest(
-            digest, order_id, version, event["topic"], ledger.unb64(event["state"])
-        )
-        problems.extend(_included(event, digest, checkpoint))
-        findings.append(
-            Finding(
-                subject, not problems, "; ".join(problems) or "content, chain and inclusion hold"
-            )
-        )
-        expected = version + 1
-    return findings
-
-
-def _included(
-    event: dict[str, Any], digest: bytes, checkpoint: ledger.Checkpoint | None
-) -> list[str]:
-    if checkpoint is None or event.get("inclusion_proof") is None:
-        return ["not covered by a signed checkpoint"]
-    proof = [ledger.unb64(p) for p in event["inclusion_proof"]]
-    root = ledger.root_from_proof(
-        int(event["log_index"]), checkpoint.size, ledger.leaf_hash(digest), proof
-    )
-    if root != checkpoint.root:
-        return ["not in the signed log as it stands (altered, moved or inserted)"]
-    return []
 
 
 def event_name(topic: str) -> str:

@@ -19,7 +19,8 @@ from orders.values import Role
 from scheduler.detection import Detection
 from scheduler.sweep import sweep
 from service.bootstrap import Service
-from service.integrity import export_bundle, make_checkpoint, verify_bundle
+from service.bundles import export_bundle, verify_bundle
+from service.integrity import make_checkpoint
 from tests.api.conftest import INSPECTOR, SOCIAL_WORKER, SUPERVISOR, bearer, post
 from tests.factories import request_json
 
@@ -130,7 +131,10 @@ def test_forged_reports_after_a_death_are_flagged_and_the_record_verifies(
     assert reviewed["findings"][0]["decision"] == "confirmed"
     make_checkpoint(service.orders, now=clock())
     service.views.catch_up()
-    findings = verify_bundle(export_bundle(service.orders, service.timelines, UUID(order_id)))
+    findings = verify_bundle(
+        export_bundle(service.orders, service.timelines, UUID(order_id)),
+        trusted_keys=[service.orders.signer.public_key()],
+    ).findings
     assert all(f.holds for f in findings), [str(f) for f in findings if not f.holds]
     assert INSPECTOR  # the forger's own token filed the reports above
 

@@ -262,6 +262,7 @@ def test_every_command_keeps_its_name() -> None:
         "token",
         "export",
         "verify",
+        "public-key",
         "checkpoint",
         "detect",
         "audit",

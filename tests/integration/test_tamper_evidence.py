@@ -21,14 +21,9 @@ from fastapi.testclient import TestClient
 
 from orders.clock import SimulatedClock
 from service.bootstrap import Service
+from service.bundles import export_bundle, verify_bundle
 from service.cli import main
-from service.integrity import (
-    CheckpointRefused,
-    export_bundle,
-    make_checkpoint,
-    verify_bundle,
-    verify_store,
-)
+from service.integrity import CheckpointRefused, make_checkpoint, verify_store
 from tests.api.conftest import app_of
 from tests.factories import INSPECTOR, a_visit_command
 from tests.integration.helpers import issued_order
@@ -80,9 +75,14 @@ def case(service: Service, clock: SimulatedClock) -> UUID:
 
 def test_an_untouched_store_and_its_bundle_verify(service: Service, case: UUID) -> None:
     assert failures(service) == []
-    findings = verify_bundle(export_bundle(service.orders, service.timelines, case))
-    assert [f for f in findings if not f.holds] == []
-    assert len(findings) == 1 + 6  # the checkpoint, and six events of the order
+    key = service.orders.signer.public_key()
+    checked = verify_bundle(
+        export_bundle(service.orders, service.timelines, case), trusted_keys=[key]
+    )
+    assert [f for f in checked.findings if not f.holds] == []
+    assert checked.verdict.startswith(f"VERIFIED: order {case}, 6 events, complete")
+    # the checkpoint, six events, completeness, six timeline rows
+    assert len(checked.findings) == 1 + 6 + 1 + 6
 
 
 def test_the_store_refuses_update_and_delete_of_events(
@@ -112,7 +112,7 @@ def test_altered_bytes_are_found_and_named(service: Service, case: UUID, databas
     assert any(f"order {case} event 5" in f and "altered" in f for f in failures(service))
     assert any("no longer match the signed checkpoint" in f for f in failures(service))
     tampered = export_bundle(service.orders, service.timelines, case)
-    bad = [f.subject for f in verify_bundle(tampered) if not f.holds]
+    bad = [f.subject for f in verify_bundle(tampered).findings if not f.holds]
     assert bad[0] == "event 5 (InspectionVisitRecorded)"
 
 
@@ -131,10 +131,10 @@ def test_a_deleted_event_is_found_and_named(
     assert any("only" in f and "remain" in f for f in found)
     bad = [
         f.detail
-        for f in verify_bundle(export_bundle(service.orders, service.timelines, case))
+        for f in verify_bundle(export_bundle(service.orders, service.timelines, case)).findings
         if not f.holds
     ]
-    assert any("missing or out of order" in d for d in bad)
+    assert any("events 4..4 are missing" in d for d in bad)
 
 
 def test_two_reordered_events_are_found_and_named(
@@ -181,10 +181,13 @@ def test_an_event_inserted_around_the_service_is_found_and_named(
     )
     bad = [
         f
-        for f in verify_bundle(export_bundle(service.orders, service.timelines, case))
+        for f in verify_bundle(export_bundle(service.orders, service.timelines, case)).findings
         if not f.holds
     ]
-    assert [f.subject for f in bad] == ["event 7 (InspectionVisitRecorded)"]
+    assert [f.subject for f in bad] == [
+        "event 7 (InspectionVisitRecorded)",
+        "timeline row for event 7",  # the views never saw it: it was written around them
+    ]
     assert "not covered by a signed checkpoint" in bad[0].detail
 
 
@@ -200,15 +203,20 @@ def test_export_and_verify_from_the_command_line(
     bundle = tmp_path / "case.json"
     assert main(["export", str(case), "--out", str(bundle)]) == 0
     monkeypatch.setenv("PROTECTION_ORDERS_DATABASE_URL", "postgresql://nowhere.invalid/none")
-    assert main(["verify", str(bundle)]) == 0  # offline: no database is touched
+    key = tmp_path / "key.pub"
+    key.write_text(base64.b64encode(service.orders.signer.public_key()).decode())
+    assert main(["verify", str(bundle), "--trusted-key", str(key)]) == 0  # offline
     out = capsys.readouterr().out
-    assert "event 6 (InspectionVisitRecorded): content, chain and inclusion hold" in out
+    assert out.startswith(f"VERIFIED: order {case}, 6 events")
+    assert "event 6 (InspectionVisitRecorded): content, chain, inclusion and readable" in out
     data = json.loads(bundle.read_text())
     data["events"][2]["content"]["note"] = "edited"  # the readable copy is not what is checked
     data["events"][2]["state"] = data["events"][3]["state"]
     bundle.write_text(json.dumps(data))
-    assert main(["verify", str(bundle)]) == 1
-    assert "FAIL event 3 (Issued)" in capsys.readouterr().out
+    assert main(["verify", str(bundle), "--trusted-key", str(key)]) == 1
+    out = capsys.readouterr().out
+    assert out.startswith("NOT VERIFIED: event 3 (Issued)")
+    assert "FAIL event 3 (Issued)" in out
 
 
 def test_truncation_is_refused_on_every_engine(

@@ -1,0 +1,445 @@
+"""Case bundles: an order's evidence exported for a prosecutor, and verified offline.
+
+A bundle carries each event's recorded state (what the signed log hashes), a readable copy of
+it, the order's timeline, an inclusion proof per event, the latest checkpoint and the key that
+signed it. `verify_bundle` trusts none of the readable parts: each is recomputed from the
+verified states and compared, and the signer must be a key the verifier trusts (a file or a
+fingerprint obtained from the service, `protection-orders public-key`), never merely the key
+the bundle carries.
+
+Verdicts, and the command line's exit codes: VERIFIED (0), NOT VERIFIED (1), UNVERIFIED SIGNER
+(2: every check holds, but no trusted key was given, so nothing proves who signed).
+"""
+
+from __future__ import annotations
+
+import binascii
+import hashlib
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.application import Application
+from eventsourcing.persistence import JSONTranscoder, StoredEvent
+
+from orders import ledger
+from orders.application import Orders
+from orders.disclosure import SENSITIVE_FIELDS, Disclosure
+from orders.errors import OrderNotFound
+from orders.transcoding import TypedMapper, register_transcodings
+from orders.values import Actor
+from projections.database import iso
+from projections.timeline import Timelines, claimed_time, summary
+from service.integrity import Finding, _sealed, event_name, latest_checkpoint
+
+FORMAT = "protection-orders case bundle 2"
+WITHHELD = "[withheld: sensitive]"
+TIMELINE_FIELDS = ("event_type", "actor_id", "actor_role", "claimed_at", "recorded_at", "summary")
+
+
+def fingerprint(public_key: bytes) -> str:
+    """The SHA-256 of a raw Ed25519 public key, in hex: what a prosecutor compares."""
+    return hashlib.sha256(public_key).hexdigest()
+
+
+def read_public_key(data: bytes) -> bytes:
+    """A public key from a file's bytes: raw (32 bytes), base64 or hex, as printed by
+    `protection-orders public-key` (whose first line is the base64 key)."""
+    if len(data) == 32:
+        return data
+    text = data.decode("ascii", errors="replace").strip().splitlines()
+    first = text[0].strip() if text else ""
+    for decode in (lambda t: ledger.unb64(t), bytes.fromhex):
+        try:
+            key = decode(first)
+        except (ValueError, binascii.Error):
+            continue
+        if len(key) == 32:
+            return key
+    raise ValueError("not an Ed25519 public key (32 bytes, raw, base64 or hex)")
+
+
+# --- export ------------------------------------------------------------------------------
+
+
+def export_bundle(
+    orders: Orders,
+    timelines: Timelines,
+    order_id: UUID,
+    *,
+    sensitive_for: Actor | None = None,
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    """A self-contained case file. Sensitive fields are withheld from the readable part unless
+    `sensitive_for` names who asks for them; then the export is recorded as a Disclosure first
+    (if that cannot be stored, nothing is exported). Damaged events export as far as they can
+    and are marked `undecodable`."""
+    checkpoint = latest_checkpoint(orders)
+    size = checkpoint.size if checkpoint else 0
+    sealed = _sealed(orders)
+    leaves = [ledger.leaf_hash(ledger.unb64(seal.digest)) for _, seal in sealed[:size]]
+    index = {(entry.order_id, entry.version): i for i, (entry, _) in enumerate(sealed)}
+    stored = orders.recorder.select_events(order_id)  # raw: a damaged order must still export
+    if not stored:
+        raise OrderNotFound(order_id)
+    if sensitive_for is not None:
+        at = now if now is not None else orders.now()
+        orders.save(Disclosure.record(order_id, by=sensitive_for, fields=SENSITIVE_FIELDS, at=at))
+    with_sensitive = sensitive_for is not None
+    events = []
+    for event in stored:
+        at_index = index.get((order_id, event.originator_version))
+        entry: dict[str, Any] = {"version": event.originator_version, "topic": event.topic}
+        try:
+            plain = _plain(orders, event.state)
+        except Exception as e:  # a damaged ciphertext: export the rest
+            entry.update(state=None, undecodable=f"cannot be decrypted ({type(e).__name__})")
+            plain = None
+        if plain is not None:
+            entry["state"] = ledger.b64(plain)
+            content, problem = _readable(plain, with_sensitive)
+            entry["content"] = content
+            if problem:
+                entry["undecodable"] = problem
+        entry["log_index"] = at_index
+        entry["inclusion_proof"] = (
+            None
+            if at_index is None or at_index >= size
+            else [ledger.b64(p) for p in ledger.inclusion_proof(at_index, leaves)]
+        )
+        events.append(entry)
+    covered = [version for (order, version), i in index.items() if order == order_id and i < size]
+    return {
+        "format": FORMAT,
+        "order_id": str(order_id),
+        "sensitive": "included" if with_sensitive else "withheld",
+        "events_at_checkpoint": max(covered, default=0),
+        "events": events,
+        "timeline": [
+            {k: (iso(v) if isinstance(v, datetime) else v) for k, v in row.items()}
+            for row in timelines.of(order_id)
+        ],
+        "checkpoint": checkpoint.as_json() if checkpoint else None,
+        "public_key": ledger.b64(orders.signer.public_key()),
+    }
+
+
+def _plain(orders: Orders, state: bytes) -> bytes:
+    cipher = orders.mapper.cipher
+    return cipher.decrypt(state) if cipher is not None else state
+
+
+def _readable(plain: bytes, with_sensitive: bool) -> tuple[Any, str | None]:
+    """The readable copy of a recorded state, or None and why it cannot be read."""
+    try:
+        content = json.loads(plain.decode("utf-8"))
+    except UnicodeDecodeError:
+        return None, "its state is not valid UTF-8"
+    except ValueError:
+        return None, "its state is not valid JSON"
+    return (content if with_sensitive else redacted(content)), None
+
+
+# --- sensitive fields --------------------------------------------------------------------
+
+
+def _sensitive_keys() -> tuple[set[str], set[tuple[str, str]]]:
+    """SENSITIVE_FIELDS as JSON keys: bare names anywhere, and (container, name) pairs where
+    the container is named as in the order (`visits`) or as in its events (`visit`)."""
+    bare: set[str] = set()
+    pairs: set[tuple[str, str]] = set()
+    for name in SENSITIVE_FIELDS:
+        if "." not in name:
+            bare.add(name)
+            continue
+        container, key = name.rsplit(".", 1)
+        for form in {container, container.removesuffix("es"), container.removesuffix("s")}:
+            pairs.add((form, key))
+    return bare, pairs
+
+
+_BARE, _PAIRS = _sensitive_keys()
+
+
+def redacted(value: Any, within: frozenset[str] = frozenset()) -> Any:
+    """A readable copy of an event's content with every sensitive field withheld."""
+    if isinstance(value, list):
+        return [redacted(v, within) for v in value]
+    if not isinstance(value, dict):
+        return value
+    out: dict[str, Any] = {}
+    for key, v in value.items():
+        if v is not None and (key in _BARE or any((c, key) in _PAIRS for c in within)):
+            out[key] = WITHHELD
+        else:
+            out[key] = redacted(v, within if key.startswith("_") else within | {key})
+    return out
+
+
+# --- verification ------------------------------------------------------------------------
+
+
+@dataclass
+class Verification:
+    """What a bundle's check found: one verdict line first, then the findings."""
+
+    verdict: str
+    findings: list[Finding] = field(default_factory=list)
+    exit_code: int = 0
+
+    @property
+    def verified(self) -> bool:
+        return self.exit_code == 0
+
+
+def verify_bundle(
+    bundle: dict[str, Any],
+    *,
+    trusted_keys: Iterable[bytes] = (),
+    fingerprints: Iterable[str] = (),
+) -> Verification:
+    """Check a case bundle with nothing but itself and the keys the verifier trusts."""
+    order_id = UUID(str(bundle["order_id"]))
+    checkpoint = (
+        ledger.Checkpoint.from_json(bundle["checkpoint"]) if bundle.get("checkpoint") else None
+    )
+    trusted = {fingerprint(k): k for k in trusted_keys}
+    wanted = {f.strip().lower().replace(":", "") for f in fingerprints} | set(trusted)
+    carried = ledger.unb64(str(bundle.get("public_key") or ""))
+    signer, signer_finding = _signer(checkpoint, carried, trusted, wanted)
+    findings = [signer_finding]
+    findings.extend(_events(bundle, order_id, checkpoint))
+    findings.extend(_complete(bundle))
+    findings.extend(_timeline(bundle, order_id))
+    failures = [f for f in findings if not f.holds]
+    count = len(bundle["events"])
+    if failures:
+        first = failures[0]
+        return Verification(f"NOT VERIFIED: {first.subject}: {first.detail}", findings, 1)
+    assert checkpoint is not None  # a missing checkpoint is a failure
+    what = (
+        f"order {order_id}, {count} events, complete up to checkpoint of {checkpoint.size} "
+        f"events signed {checkpoint.signed_at} by key {signer}"
+    )
+    if not wanted:
+        return Verification(
+            f"UNVERIFIED SIGNER: {what} (the key the bundle carries; no trusted key was given, "
+            "so nothing shows the service signed it: pass --trusted-key or --fingerprint)",
+            findings,
+            2,
+        )
+    return Verification(f"VERIFIED: {what}", findings, 0)
+
+
+def _signer(
+    checkpoint: ledger.Checkpoint | None,
+    carried: bytes,
+    trusted: dict[str, bytes],
+    wanted: set[str],
+) -> tuple[str, Finding]:
+    if checkpoint is None:
+        return "", Finding("checkpoint", False, "the bundle has no signed checkpoint")
+    if trusted or wanted:
+        keys = dict(trusted)
+        if fingerprint(carried) in wanted:
+            keys[fingerprint(carried)] = carried
+        for fp, key in keys.items():
+            if ledger.signature_holds(key, checkpoint):
+                return fp, Finding("checkpoint", True, f"signed by trusted key {fp}")
+        by = (
+            f"by key {fingerprint(carried)}"
+            if ledger.signature_holds(carried, checkpoint)
+            else "by no key we know (its signature does not hold for the key it carries)"
+        )
+        return "", Finding(
+            "checkpoint",
+            False,
+            f"signed {by}, which is not a trusted key (trusted: {', '.join(sorted(wanted))})",
+        )
+    fp = fingerprint(carried)
+    if not ledger.signature_holds(carried, checkpoint):
+        return fp, Finding("checkpoint", False, "its signature does not hold")
+    return fp, Finding(
+        "checkpoint",
+        True,
+        f"of {checkpoint.size} events, signed by key {fp} carried in the bundle: "
+        "UNVERIFIED SIGNER, no trusted key given",
+    )
+
+
+def _events(
+    bundle: dict[str, Any], order_id: UUID, checkpoint: ledger.Checkpoint | None
+) -> list[Finding]:
+    findings = []
+    digest, expected = ledger.GENESIS, 1
+    with_sensitive = bundle.get("sensitive") == "included"
+    for event in bundle["events"]:
+        version = int(event["version"])
+        subject = f"event {version} ({event_name(str(event['topic']))})"
+        problems = []
+        if version != expected:
+            problems.append(
+                f"expected event {expected}: events {expected}..{version - 1} are missing"
+                if version > expected
+                else f"expected event {expected}: events are out of order"
+            )
+        if event.get("undecodable"):
+            problems.append(f"marked undecodable at export: {event['undecodable']}")
+        if event.get("state") is None:
+            problems.append("its recorded state is not in the bundle")
+            findings.append(Finding(subject, False, "; ".join(problems)))
+            expected = version + 1
+            continue
+        state = ledger.unb64(str(event["state"]))
+        digest = ledger.event_digest(digest, order_id, version, str(event["topic"]), state)
+        problems.extend(_included(event, digest, checkpoint))
+        if not event.get("undecodable"):
+            problems.extend(_content_matches(event.get("content"), state, with_sensitive))
+        findings.append(
+            Finding(
+                subject,
+                not problems,
+                "; ".join(problems) or "content, chain, inclusion and readable copy hold",
+            )
+        )
+        expected = version + 1
+    return findings
+
+
+def _included(
+    event: dict[str, Any], digest: bytes, checkpoint: ledger.Checkpoint | None
+) -> list[str]:
+    if checkpoint is None or event.get("inclusion_proof") is None:
+        return ["not covered by a signed checkpoint"]
+    proof = [ledger.unb64(p) for p in event["inclusion_proof"]]
+    root = ledger.root_from_proof(
+        int(event["log_index"]), checkpoint.size, ledger.leaf_hash(digest), proof
+    )
+    if root != checkpoint.root:
+        return ["not in the signed log as it stands (altered, moved or inserted)"]
+    return []
+
+
+def _content_matches(content: Any, state: bytes, with_sensitive: bool) -> list[str]:
+    expected, problem = _readable(state, with_sensitive)
+    if problem:
+        return [f"{problem}, yet it is not marked undecodable"]
+    where = _first_difference(expected, content)
+    if where is None:
+        return []
+    return [f"its readable copy differs from its verified state at {where or 'the top'}"]
+
+
+def _first_difference(expected: Any, got: Any, path: str = "") -> str | None:
+    if isinstance(expected, dict) and isinstance(got, dict):
+        for key in [*expected, *(k for k in got if k not in expected)]:
+            if key not in expected or key not in got:
+                return _join(path, key)
+            found = _first_difference(expected[key], got[key], _join(path, key))
+            if found is not None:
+                return found
+        return None
+    if isinstance(expected, list) and isinstance(got, list):
+        if len(expected) != len(got):
+            return path
+        for i, (e, g) in enumerate(zip(expected, got, strict=True)):
+            found = _first_difference(e, g, f"{path}[{i}]")
+            if found is not None:
+                return found
+        return None
+    return None if expected == got and type(expected) is type(got) else path
+
+
+def _join(path: str, key: str) -> str:
+    if key == "_data_":
+        return path
+    return f"{path}.{key}" if path else key
+
+
+def _complete(bundle: dict[str, Any]) -> list[Finding]:
+    """The order's events as of the checkpoint, as the exporter counted them, are all here."""
+    claimed = bundle.get("events_at_checkpoint")
+    if not isinstance(claimed, int):
+        return [Finding("order", False, "the bundle does not say how many events it should hold")]
+    covered = [int(e["version"]) for e in bundle["events"] if e.get("inclusion_proof") is not None]
+    top = max(covered, default=0)
+    if top < claimed:
+        return [
+            Finding(
+                "order",
+                False,
+                f"events {top + 1}..{claimed} missing: the checkpoint covers {claimed} events "
+                f"of the order, the bundle holds {top}",
+            )
+        ]
+    return [Finding("order", True, f"all {claimed} events covered by the checkpoint are here")]
+
+
+def _decoder() -> TypedMapper:
+    transcoder = JSONTranscoder()
+    Application.register_transcodings(None, transcoder)  # type: ignore[arg-type]
+    register_transcodings(transcoder)
+    return TypedMapper(transcoder)
+
+
+def _timeline(bundle: dict[str, Any], order_id: UUID) -> list[Finding]:
+    """Each timeline row recomputed from its event's verified state; none dropped or added."""
+    mapper = _decoder()
+    expected: dict[int, dict[str, Any]] = {}
+    for event in bundle["events"]:
+        if event.get("state") is None or event.get("undecodable"):
+            continue
+        version = int(event["version"])
+        try:
+            decoded: Any = mapper.to_domain_event(
+                StoredEvent(
+                    order_id, version, str(event["topic"]), ledger.unb64(str(event["state"]))
+                )
+            )
+            expected[version] = {
+                "event_type": type(decoded).__name__,
+                "actor_id": decoded.actor.id,
+                "actor_role": str(decoded.actor.role),
+                "claimed_at": iso(claimed_time(decoded)),
+                "recorded_at": iso(decoded.timestamp),
+                "summary": summary(decoded),
+            }
+        except Exception as e:  # a state the code cannot read: say so
+            expected[version] = {"error": f"cannot be decoded ({type(e).__name__})"}
+    findings = []
+    seen: set[int] = set()
+    for row in bundle.get("timeline", []):
+        version = int(row.get("version", 0))
+        subject = f"timeline row for event {version}"
+        if str(row.get("order_id")) != str(order_id):
+            findings.append(Finding(subject, False, "belongs to another order"))
+            continue
+        if version in seen:
+            findings.append(Finding(subject, False, "appears twice"))
+            continue
+        seen.add(version)
+        want = expected.get(version)
+        if want is None:
+            findings.append(Finding(subject, False, "has no verified event in the bundle"))
+        elif "error" in want:
+            findings.append(Finding(subject, False, f"its event {want['error']}"))
+        else:
+            wrong = [k for k in TIMELINE_FIELDS if row.get(k) != want[k]]
+            findings.append(
+                Finding(
+                    subject,
+                    not wrong,
+                    f"{', '.join(wrong)} differ(s) from the verified event"
+                    if wrong
+                    else "matches the verified event",
+                )
+            )
+    findings.extend(
+        Finding(f"timeline row for event {v}", False, "is missing from the timeline")
+        for v in sorted(expected)
+        if v not in seen
+    )
+    return findings
