@@ -95,6 +95,7 @@ def bootstrap(settings: Settings, *, clock: Clock = system_clock) -> Service:
     env = settings.persistence_env()
     if settings.owner_database_url is not None:
         migrate(settings)  # as the owner; the service then creates none of the store's tables
+    if settings.owner_database_url is not None or not settings.create_tables:
         env |= {"CREATE_TABLE": "false"}
     orders = Orders(
         env,

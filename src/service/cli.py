@@ -16,12 +16,12 @@ import typer
 from api.tokens import ALL_DISTRICTS, Tokens, User
 from orders.clock import SimulatedClock
 from orders.values import Role
-from service import arguments, evidence_cli, serving
+from service import arguments, evidence_cli, roles, serving
 from service.demo import Demo
 from service.refusals import Commands
 from service.serving import Part
 from service.session import caught_up, opened
-from service.settings import Settings, SettingsError
+from service.settings import PREFIX, Settings, SettingsError
 from service.terminal import screen
 from service.work import deliver_now, detect_now, sweep_now
 
@@ -169,6 +169,22 @@ def rebuild() -> None:
         with screen.views_progress() as advance:
             applied = service.views.rebuild(advance)
     screen.say(f"done: {applied} event applications")
+
+
+@app.command()
+def migrate() -> None:
+    """As the tables' owner (OWNER_DATABASE_URL), create the event store and grant the service."""
+    settings = Settings()
+    if settings.owner_database_url is None:
+        raise SettingsError(
+            f"{PREFIX}OWNER_DATABASE_URL is not set: migrate runs as the role that owns the "
+            "tables (see docs/deployment.md)"
+        )
+    roles.migrate(settings)
+    screen.say(
+        "migrated as the owner; start the service with only DATABASE_URL and "
+        f"{PREFIX}CREATE_TABLES=false"
+    )
 
 
 @app.command()

@@ -54,6 +54,7 @@ class Settings(BaseSettings):
     encryption_key: SecretStr | None = None
     signing_key: SecretStr | None = None
     owner_database_url: SecretStr | None = None  # PostgreSQL: the role that owns the tables
+    create_tables: bool = True  # false: `migrate` made them, as their owner
     checkpoint_seconds: float = Field(default=60.0, gt=0)  # sign at least this often...
     checkpoint_events: int = Field(default=1000, gt=0)  # ...or once this many events are new
     detect_seconds: float = Field(default=5.0, gt=0)

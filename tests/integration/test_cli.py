@@ -271,6 +271,7 @@ def test_every_command_keeps_its_name() -> None:
         "sweep",
         "status",
         "deliver",
+        "migrate",
     }
 
 

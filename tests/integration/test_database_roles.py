@@ -10,6 +10,7 @@ import pytest
 
 from orders.clock import SimulatedClock
 from service.bootstrap import Service, bootstrap
+from service.cli import main
 from service.settings import Settings, SettingsError
 from tests.integration.helpers import issued_order
 
@@ -63,3 +64,22 @@ def test_the_service_role_owns_nothing_and_cannot_undo_the_triggers(
 def test_the_owner_must_be_another_role(owner_url: str) -> None:
     with pytest.raises(SettingsError, match="other than"):
         bootstrap(Settings(database_url=owner_url, owner_database_url=owner_url))
+
+
+def test_migrate_once_as_the_owner_then_run_without_the_owners_password(
+    owner_url: str, service_url: str, clock: SimulatedClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PROTECTION_ORDERS_DATABASE_URL", service_url)
+    monkeypatch.setenv("PROTECTION_ORDERS_OWNER_DATABASE_URL", owner_url)
+    assert main(["migrate"]) == 0
+    monkeypatch.delenv("PROTECTION_ORDERS_OWNER_DATABASE_URL")
+    service = bootstrap(Settings(database_url=service_url, create_tables=False), clock=clock)
+    try:
+        order_id = issued_order(service.orders)
+        service.views.catch_up()
+        assert service.states.get(order_id) is not None
+    finally:
+        service.close()
+    monkeypatch.setenv("PROTECTION_ORDERS_OWNER_DATABASE_URL", "")
+    monkeypatch.delenv("PROTECTION_ORDERS_OWNER_DATABASE_URL")
+    assert main(["migrate"]) == 2  # without the owner's URL it says what to set
