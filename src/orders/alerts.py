@@ -149,17 +149,7 @@ class AlertDecisions:
                 f"alert {alert_id} is about the assigned inspector's own {alert.kind}: it climbs "
                 "until someone above acknowledges it"
             )
-        self.trigger_event(
-            events.AlertAcknowledged,
-            timestamp=at,
-            actor=by,
-            alert_id=alert_id,
-            kind=alert.kind,
-            note=note,
-            told=alert.told,
-            **self._where,
-            **self._deadlines(duties=self.duties.closed(alert_id)),
-        )
+        self._close(events.AlertAcknowledged, alert, by=by, at=at, note=note)
         if alert.kind is AlertKind.ESCALATION:
             self.trigger_event(
                 events.EscalationAcknowledged,
@@ -177,17 +167,28 @@ class AlertDecisions:
     ) -> None:
         """Close the open alerts of `kind` about `subject`: what they waited for was done."""
         for alert in self.duties.alerts_about(kind, subject):
-            self.trigger_event(
-                events.AlertResolved,
-                timestamp=at,
-                actor=by,
-                alert_id=alert.alert_id,
-                kind=alert.kind,
-                reason=reason,
-                told=alert.told,
-                **self._where,
-                **self._deadlines(duties=self.duties.closed(alert.alert_id)),
-            )
+            self._close(events.AlertResolved, alert, by=by, at=at, reason=reason)
+
+    def _close(
+        self,
+        event: type[events.AlertClosed],
+        alert: OpenAlert,
+        *,
+        by: Actor,
+        at: datetime,
+        **why: str,
+    ) -> None:
+        self.trigger_event(
+            event,
+            timestamp=at,
+            actor=by,
+            alert_id=alert.alert_id,
+            kind=alert.kind,
+            told=alert.told,
+            **why,
+            **self._where,
+            **self._deadlines(duties=self.duties.closed(alert.alert_id)),
+        )
 
     def _open(self, alert_id: UUID) -> OpenAlert:
         alert = self.duties.alert(alert_id)

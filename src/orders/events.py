@@ -317,32 +317,29 @@ class AlertClimbed(SetsDeadlines):
         order.duties = order.duties.climbed(self.alert_id)
 
 
-class AlertAcknowledged(SetsDeadlines):
-    """Someone at the alert's rung or above took it up, saying what they will do."""
+class AlertClosed(SetsDeadlines):
+    """An alert stopped: everyone it had reached (`told`) hears so."""
 
     alert_id: UUID
     kind: AlertKind
-    note: str
-    told: tuple[Addressee, ...]  # everyone the alert had reached, who now hear it is taken up
-    district: str
-    inspector_id: str | None
-
-    def apply(self, order: ProtectionOrder) -> None:
-        order.duties = order.duties.closed(self.alert_id)
-
-
-class AlertResolved(SetsDeadlines):
-    """What the alert waited for was done (a breach answered, a reassessment made)."""
-
-    alert_id: UUID
-    kind: AlertKind
-    reason: str
     told: tuple[Addressee, ...]
     district: str
     inspector_id: str | None
 
     def apply(self, order: ProtectionOrder) -> None:
         order.duties = order.duties.closed(self.alert_id)
+
+
+class AlertAcknowledged(AlertClosed):
+    """Someone at the alert's rung or above took it up, saying what they will do."""
+
+    note: str
+
+
+class AlertResolved(AlertClosed):
+    """What the alert waited for was done (a breach answered, a reassessment made)."""
+
+    reason: str
 
 
 class ExpiryApproaching(SetsDeadlines):
