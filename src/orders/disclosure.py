@@ -19,6 +19,8 @@ SENSITIVE_FIELDS = (
     "visits.position",
     "visits.notes",
     "breaches.description",
+    "contacts.address",
+    "visits.proof_code",
 )
 """The fields that only an audited read returns: the one list, for the whole project."""
 

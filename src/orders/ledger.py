@@ -6,6 +6,10 @@
 - Checkpoints sign (Ed25519) the root of a Merkle tree over every digest in log order, in the
   manner of RFC 9162 (certificate transparency): leaves are hashed with a 0x00 prefix, nodes
   with 0x01, and an inclusion proof shows that one event is in the signed log.
+- They also sign the root of a second tree, of each order's head (its latest event and that
+  event's digest), orders in the order they first appear in the log: its inclusion proof
+  shows how many events an order had at the checkpoint, so a case bundle missing its last
+  events fails.
 Everything here is pure: no database, no clock, so a verifier can run it offline.
 """
 
@@ -139,38 +143,53 @@ def consistency_holds(
 
 @dataclass(frozen=True)
 class Checkpoint:
-    """A signed statement: the log's first `size` events have this Merkle root."""
+    """A signed statement: the log's first `size` events have this Merkle root, and (where
+    `orders_root` is given) each order's latest event among them is the one its head names."""
 
     size: int
     root: bytes
     signed_at: str
     signature: bytes
+    orders_root: bytes | None = None
 
     def statement(self) -> bytes:
-        return _statement(self.size, self.root, self.signed_at)
+        return _statement(self.size, self.root, self.signed_at, self.orders_root)
 
     def as_json(self) -> dict[str, object]:
-        return {
+        data: dict[str, object] = {
             "size": self.size,
             "root": b64(self.root),
             "signed_at": self.signed_at,
             "signature": b64(self.signature),
         }
+        if self.orders_root is not None:
+            data["orders_root"] = b64(self.orders_root)
+        return data
 
     @classmethod
     def from_json(cls, data: dict[str, object]) -> Checkpoint:
+        orders_root = data.get("orders_root")
         return cls(
             int(str(data["size"])),
             unb64(str(data["root"])),
             str(data["signed_at"]),
             unb64(str(data["signature"])),
+            None if orders_root is None else unb64(str(orders_root)),
         )
 
 
-def _statement(size: int, root: bytes, signed_at: str) -> bytes:
-    return json.dumps(
-        {"size": size, "root": b64(root), "signed_at": signed_at}, sort_keys=True
-    ).encode()
+def _statement(size: int, root: bytes, signed_at: str, orders_root: bytes | None) -> bytes:
+    fields: dict[str, object] = {"size": size, "root": b64(root), "signed_at": signed_at}
+    if orders_root is not None:
+        fields["orders_root"] = b64(orders_root)
+    return json.dumps(fields, sort_keys=True).encode()
+
+
+def head_leaf(order_id: UUID, version: int, digest: bytes) -> bytes:
+    """The leaf of the orders tree for one order: its latest event in the log, and that
+    event's digest (which chains every earlier one)."""
+    head = b"protection-orders order head\n" + order_id.bytes + version.to_bytes(8, "big")
+    return leaf_hash(hashlib.sha256(head + digest).digest())
 
 
 class Signer:
@@ -183,8 +202,11 @@ class Signer:
     def public_key(self) -> bytes:
         return self._key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
 
-    def checkpoint(self, size: int, root: bytes, signed_at: str) -> Checkpoint:
-        return Checkpoint(size, root, signed_at, self._key.sign(_statement(size, root, signed_at)))
+    def checkpoint(
+        self, size: int, root: bytes, signed_at: str, orders_root: bytes | None = None
+    ) -> Checkpoint:
+        statement = _statement(size, root, signed_at, orders_root)
+        return Checkpoint(size, root, signed_at, self._key.sign(statement), orders_root)
 
 
 def signature_holds(public_key: bytes, checkpoint: Checkpoint) -> bool:

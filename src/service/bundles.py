@@ -27,13 +27,24 @@ from eventsourcing.persistence import JSONTranscoder, StoredEvent
 
 from orders import ledger
 from orders.application import Orders
+from orders.commitments import commitment, committed, disclosed, replaced, salts, withheld
 from orders.disclosure import SENSITIVE_FIELDS, Disclosure
 from orders.errors import OrderNotFound
+from orders.records import LogEntry, Seal
 from orders.transcoding import TypedMapper, register_transcodings
 from orders.values import Actor
 from projections.database import iso
 from projections.timeline import Timelines, claimed_time, summary
-from service.integrity import Finding, _sealed, event_name, latest_checkpoint
+from service.integrity import (
+    CheckpointRefused,
+    Finding,
+    _sealed,
+    event_name,
+    heads_at,
+    latest_checkpoint,
+    make_checkpoint,
+    plain,
+)
 
 FORMAT = "protection-orders case bundle 2"
 WITHHELD = "[withheld: sensitive]"
@@ -73,50 +84,31 @@ def export_bundle(
     sensitive_for: Actor | None = None,
     now: datetime | None = None,
 ) -> dict[str, Any]:
-    """A self-contained case file. Sensitive fields are withheld from the readable part unless
-    `sensitive_for` names who asks for them; then the export is recorded as a Disclosure first
-    (if that cannot be stored, nothing is exported). Damaged events export as far as they can
-    and are marked `undecodable`."""
-    checkpoint = latest_checkpoint(orders)
+    """A self-contained case file. Each event's state is carried in its committed form, so
+    sensitive values are never in the bundle unless `sensitive_for` names who asks for them;
+    then each is disclosed beside its event with its salt, and the export is recorded as a
+    Disclosure first (if that cannot be stored, nothing is exported). Damaged events export as
+    far as they can and are marked `undecodable`."""
+    stored = orders.recorder.select_events(order_id)  # raw: a damaged order must still export
+    if not stored:
+        raise OrderNotFound(order_id)
+    checkpoint = _covering(orders, order_id, stored[-1].originator_version)
     size = checkpoint.size if checkpoint else 0
     sealed = _sealed(orders)
     leaves = [ledger.leaf_hash(ledger.unb64(seal.digest)) for _, seal in sealed[:size]]
     index = {(entry.order_id, entry.version): i for i, (entry, _) in enumerate(sealed)}
-    stored = orders.recorder.select_events(order_id)  # raw: a damaged order must still export
-    if not stored:
-        raise OrderNotFound(order_id)
     if sensitive_for is not None:
         at = now if now is not None else orders.now()
         orders.save(Disclosure.record(order_id, by=sensitive_for, fields=SENSITIVE_FIELDS, at=at))
-    with_sensitive = sensitive_for is not None
-    events = []
-    for event in stored:
-        at_index = index.get((order_id, event.originator_version))
-        entry: dict[str, Any] = {"version": event.originator_version, "topic": event.topic}
-        try:
-            plain = _plain(orders, event.state)
-        except Exception as e:  # a damaged ciphertext: export the rest
-            entry.update(state=None, undecodable=f"cannot be decrypted ({type(e).__name__})")
-            plain = None
-        if plain is not None:
-            entry["state"] = ledger.b64(plain)
-            content, problem = _readable(plain, with_sensitive)
-            entry["content"] = content
-            if problem:
-                entry["undecodable"] = problem
-        entry["log_index"] = at_index
-        entry["inclusion_proof"] = (
-            None
-            if at_index is None or at_index >= size
-            else [ledger.b64(p) for p in ledger.inclusion_proof(at_index, leaves)]
-        )
-        events.append(entry)
-    covered = [version for (order, version), i in index.items() if order == order_id and i < size]
+    events = [
+        _exported(orders, order_id, event, index, leaves, sensitive_for is not None)
+        for event in stored
+    ]
     return {
         "format": FORMAT,
         "order_id": str(order_id),
-        "sensitive": "included" if with_sensitive else "withheld",
-        "events_at_checkpoint": max(covered, default=0),
+        "sensitive": "included" if sensitive_for is not None else "withheld",
+        "head": _head(order_id, sealed[:size]),
         "events": events,
         "timeline": [
             {k: (iso(v) if isinstance(v, datetime) else v) for k, v in row.items()}
@@ -127,56 +119,84 @@ def export_bundle(
     }
 
 
-def _plain(orders: Orders, state: bytes) -> bytes:
-    cipher = orders.mapper.cipher
-    return cipher.decrypt(state) if cipher is not None else state
-
-
-def _readable(plain: bytes, with_sensitive: bool) -> tuple[Any, str | None]:
-    """The readable copy of a recorded state, or None and why it cannot be read."""
+def _covering(orders: Orders, order_id: UUID, last: int) -> ledger.Checkpoint | None:
+    """The latest checkpoint, signed now if it does not yet cover the order's last event; if
+    the log does not verify, the one before stands (and the events it lacks fail to verify)."""
+    checkpoint = latest_checkpoint(orders)
+    size = checkpoint.size if checkpoint else 0
+    if (order_id, last) in {(e.order_id, e.version) for e, _ in _sealed(orders)[:size]}:
+        return checkpoint
     try:
-        content = json.loads(plain.decode("utf-8"))
+        return make_checkpoint(orders, now=orders.now())
+    except CheckpointRefused:
+        return checkpoint
+
+
+def _exported(
+    orders: Orders,
+    order_id: UUID,
+    event: StoredEvent,
+    index: dict[tuple[UUID, int], int],
+    leaves: list[bytes],
+    with_sensitive: bool,
+) -> dict[str, Any]:
+    version = event.originator_version
+    at_index = index.get((order_id, version))
+    entry: dict[str, Any] = {"version": version, "topic": event.topic}
+    try:
+        recorded = plain(orders, event.state)
+    except Exception as e:  # a damaged ciphertext: export the rest
+        entry.update(state=None, undecodable=f"cannot be decrypted ({type(e).__name__})")
+    else:
+        salt = salts(orders.signer.seal_key, order_id, version)
+        form = committed(recorded, salt)
+        entry["state"] = ledger.b64(form)
+        shown = disclosed(recorded, salt) if with_sensitive else {}
+        if shown:
+            entry["disclosed"] = shown
+        content, problem = _readable(form, shown)
+        entry["content"] = content
+        if problem:
+            entry["undecodable"] = problem
+    entry["log_index"] = at_index
+    entry["inclusion_proof"] = (
+        None
+        if at_index is None or at_index >= len(leaves)
+        else [ledger.b64(p) for p in ledger.inclusion_proof(at_index, leaves)]
+    )
+    return entry
+
+
+def _head(order_id: UUID, sealed: list[tuple[LogEntry, Seal]]) -> dict[str, Any] | None:
+    """The order's head in the checkpoint's orders tree, and its inclusion proof: how many
+    events the order had when the checkpoint was signed."""
+    latest = heads_at(
+        [(e.order_id, e.version, ledger.unb64(s.digest)) for e, s in sealed], len(sealed)
+    )
+    if order_id not in latest:
+        return None
+    tree = [ledger.head_leaf(o, v, d) for o, (v, d) in latest.items()]
+    at = list(latest).index(order_id)
+    return {
+        "events": latest[order_id][0],
+        "index": at,
+        "orders": len(tree),
+        "proof": [ledger.b64(p) for p in ledger.inclusion_proof(at, tree)],
+    }
+
+
+def _readable(form: bytes, shown: dict[str, dict[str, Any]]) -> tuple[Any, str | None]:
+    """The readable copy of a committed form, with what is disclosed in place and every other
+    sensitive value withheld; or None and why it cannot be read."""
+    try:
+        content = json.loads(form.decode("utf-8"))
     except UnicodeDecodeError:
         return None, "its state is not valid UTF-8"
     except ValueError:
         return None, "its state is not valid JSON"
-    return (content if with_sensitive else redacted(content)), None
-
-
-# --- sensitive fields --------------------------------------------------------------------
-
-
-def _sensitive_keys() -> tuple[set[str], set[tuple[str, str]]]:
-    """SENSITIVE_FIELDS as JSON keys: bare names anywhere, and (container, name) pairs where
-    the container is named as in the order (`visits`) or as in its events (`visit`)."""
-    bare: set[str] = set()
-    pairs: set[tuple[str, str]] = set()
-    for name in SENSITIVE_FIELDS:
-        if "." not in name:
-            bare.add(name)
-            continue
-        container, key = name.rsplit(".", 1)
-        for form in {container, container.removesuffix("es"), container.removesuffix("s")}:
-            pairs.add((form, key))
-    return bare, pairs
-
-
-_BARE, _PAIRS = _sensitive_keys()
-
-
-def redacted(value: Any, within: frozenset[str] = frozenset()) -> Any:
-    """A readable copy of an event's content with every sensitive field withheld."""
-    if isinstance(value, list):
-        return [redacted(v, within) for v in value]
-    if not isinstance(value, dict):
-        return value
-    out: dict[str, Any] = {}
-    for key, v in value.items():
-        if v is not None and (key in _BARE or any((c, key) in _PAIRS for c in within)):
-            out[key] = WITHHELD
-        else:
-            out[key] = redacted(v, within if key.startswith("_") else within | {key})
-    return out
+    for place, _ in list(withheld(content)):
+        content = replaced(content, place, shown[place]["value"] if place in shown else WITHHELD)
+    return content, None
 
 
 # --- verification ------------------------------------------------------------------------
@@ -211,8 +231,9 @@ def verify_bundle(
     carried = ledger.unb64(str(bundle.get("public_key") or ""))
     signer, signer_finding = _signer(checkpoint, carried, trusted, wanted)
     findings = [signer_finding]
-    findings.extend(_events(bundle, order_id, checkpoint))
-    findings.extend(_complete(bundle))
+    digests: dict[int, bytes] = {}
+    findings.extend(_events(bundle, order_id, checkpoint, digests))
+    findings.extend(_complete(bundle, order_id, checkpoint, digests))
     findings.extend(_timeline(bundle, order_id))
     failures = [f for f in findings if not f.holds]
     count = len(bundle["events"])
@@ -271,11 +292,14 @@ def _signer(
 
 
 def _events(
-    bundle: dict[str, Any], order_id: UUID, checkpoint: ledger.Checkpoint | None
+    bundle: dict[str, Any],
+    order_id: UUID,
+    checkpoint: ledger.Checkpoint | None,
+    digests: dict[int, bytes],
 ) -> list[Finding]:
+    """Each event's chain, inclusion and readable copy; `digests` gets each chained digest."""
     findings = []
     digest, expected = ledger.GENESIS, 1
-    with_sensitive = bundle.get("sensitive") == "included"
     for event in bundle["events"]:
         version = int(event["version"])
         subject = f"event {version} ({event_name(str(event['topic']))})"
@@ -295,9 +319,10 @@ def _events(
             continue
         state = ledger.unb64(str(event["state"]))
         digest = ledger.event_digest(digest, order_id, version, str(event["topic"]), state)
+        digests.setdefault(version, digest)
         problems.extend(_included(event, digest, checkpoint))
         if not event.get("undecodable"):
-            problems.extend(_content_matches(event.get("content"), state, with_sensitive))
+            problems.extend(_content_matches(event, state))
         findings.append(
             Finding(
                 subject,
@@ -323,14 +348,36 @@ def _included(
     return []
 
 
-def _content_matches(content: Any, state: bytes, with_sensitive: bool) -> list[str]:
-    expected, problem = _readable(state, with_sensitive)
-    if problem:
-        return [f"{problem}, yet it is not marked undecodable"]
-    where = _first_difference(expected, content)
-    if where is None:
-        return []
-    return [f"its readable copy differs from its verified state at {where or 'the top'}"]
+def _content_matches(event: dict[str, Any], form: bytes) -> list[str]:
+    """The readable copy against the verified committed form, and each disclosed value
+    against its commitment (named by its place, never by its value)."""
+    try:
+        commitments = dict(withheld(json.loads(form.decode("utf-8"))))
+    except ValueError:
+        return ["its state is not valid JSON, yet it is not marked undecodable"]
+    problems, shown = [], {}
+    for place, item in dict(event.get("disclosed") or {}).items():
+        if place not in commitments:
+            problems.append(f"discloses {place}, which its verified state does not hold")
+        elif not _discloses(item, commitments[place]):
+            problems.append(f"the value disclosed at {place} is not the one recorded")
+        else:
+            shown[place] = item
+    expected, _ = _readable(form, shown)
+    where = _first_difference(expected, event.get("content"))
+    if where is not None:
+        problems.append(
+            f"its readable copy differs from its verified state at {where or 'the top'}"
+        )
+    return problems
+
+
+def _discloses(item: Any, recorded: str) -> bool:
+    """Whether a disclosed value with its salt is the one committed to."""
+    try:
+        return commitment(ledger.unb64(str(item["salt"])), item["value"]) == recorded
+    except (KeyError, TypeError, ValueError, binascii.Error):
+        return False
 
 
 def _first_difference(expected: Any, got: Any, path: str = "") -> str | None:
@@ -359,23 +406,52 @@ def _join(path: str, key: str) -> str:
     return f"{path}.{key}" if path else key
 
 
-def _complete(bundle: dict[str, Any]) -> list[Finding]:
-    """The order's events as of the checkpoint, as the exporter counted them, are all here."""
-    claimed = bundle.get("events_at_checkpoint")
-    if not isinstance(claimed, int):
-        return [Finding("order", False, "the bundle does not say how many events it should hold")]
-    covered = [int(e["version"]) for e in bundle["events"] if e.get("inclusion_proof") is not None]
-    top = max(covered, default=0)
-    if top < claimed:
+def _complete(
+    bundle: dict[str, Any],
+    order_id: UUID,
+    checkpoint: ledger.Checkpoint | None,
+    digests: dict[int, bytes],
+) -> list[Finding]:
+    """The order's head, as the checkpoint signed it: how many events the order had then; the
+    bundle must hold each of them, the last one's chain ending at the signed head."""
+    if checkpoint is None:
+        return []  # already a failure
+    if checkpoint.orders_root is None:
         return [
             Finding(
                 "order",
                 False,
-                f"events {top + 1}..{claimed} missing: the checkpoint covers {claimed} events "
-                f"of the order, the bundle holds {top}",
+                "its checkpoint was signed before checkpoints named each order's last event, "
+                "so nothing shows the bundle is complete: export it again",
             )
         ]
-    return [Finding("order", True, f"all {claimed} events covered by the checkpoint are here")]
+    head: Any = bundle.get("head")
+    try:
+        count, at, size = int(head["events"]), int(head["index"]), int(head["orders"])
+        proof = [ledger.unb64(str(p)) for p in head["proof"]]
+    except (KeyError, TypeError, ValueError, binascii.Error):
+        return [Finding("order", False, "the bundle does not show the order's signed head")]
+    top = max(digests, default=0)
+    if count not in digests:
+        return [
+            Finding(
+                "order",
+                False,
+                f"events {top + 1}..{count} missing: the checkpoint says the order had {count} "
+                f"events, the bundle holds {top}",
+            )
+        ]
+    leaf = ledger.head_leaf(order_id, count, digests[count])
+    if ledger.root_from_proof(at, size, leaf, proof) != checkpoint.orders_root:
+        return [
+            Finding(
+                "order",
+                False,
+                f"its head (event {count}) is not the one the checkpoint signed: events were "
+                "dropped, altered or the count changed",
+            )
+        ]
+    return [Finding("order", True, f"all {count} events the checkpoint signed for it are here")]
 
 
 def _decoder() -> TypedMapper:

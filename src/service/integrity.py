@@ -8,7 +8,8 @@ from uuid import UUID
 
 from orders import ledger
 from orders.application import Orders
-from orders.records import LogEntry, Seal
+from orders.commitments import committed_state
+from orders.records import LogEntry, LoggedEvent, Seal
 from projections.database import iso
 
 
@@ -41,9 +42,20 @@ def _sealed(orders: Orders) -> list[tuple[LogEntry, Seal]]:
     ]
 
 
-def _plain(orders: Orders, state: bytes) -> bytes:
+def plain(orders: Orders, state: bytes) -> bytes:
+    """A stored state as recorded, decrypted if encryption is on."""
     cipher = orders.mapper.cipher
     return cipher.decrypt(state) if cipher is not None else state
+
+
+def committed_form(orders: Orders, event: LoggedEvent) -> bytes:
+    """What a stored event's digest covers: its state with sensitive values committed to (a
+    state that cannot be decrypted as it stands: so its digest shows it altered)."""
+    try:
+        recorded = plain(orders, event.state)
+    except Exception:  # a damaged ciphertext is a finding, not a crash
+        return event.state
+    return committed_state(orders.signer.seal_key, event.order_id, event.version, recorded)
 
 
 class CheckpointRefused(Exception):
@@ -72,13 +84,18 @@ def make_checkpoint(orders: Orders, *, now: datetime) -> ledger.Checkpoint:
     latest = latest_checkpoint(orders)
     if latest is not None and latest.size == len(_sealed(orders)):
         return latest
-    findings, leaves = _verified(orders)
-    failures = [f for f in findings if not f.holds]
+    log = _verified(orders)
+    failures = [f for f in log.findings if not f.holds]
     if failures:
         refused = CheckpointRefused(failures)
         orders.records.insert_checkpoint_refusal(iso(now) or "", str(refused))
         raise refused
-    checkpoint = orders.signer.checkpoint(len(leaves), ledger.merkle_root(leaves), iso(now) or "")
+    checkpoint = orders.signer.checkpoint(
+        len(log.leaves),
+        ledger.merkle_root(log.leaves),
+        iso(now) or "",
+        orders_root(heads_at(log.heads, len(log.leaves))),
+    )
     orders.records.insert_checkpoint(checkpoint)
     return checkpoint
 
@@ -89,15 +106,39 @@ def latest_checkpoint(orders: Orders) -> ledger.Checkpoint | None:
 
 def verify_store(orders: Orders) -> list[Finding]:
     """Check every stored event's seal and chain, and the log against the latest checkpoint."""
-    findings, _ = _verified(orders)
-    return findings
+    return _verified(orders).findings
 
 
-def _verified(orders: Orders) -> tuple[list[Finding], list[bytes]]:
-    """What holds or fails in the store, and the leaves recomputed from the stored events."""
+Head = tuple[UUID, int, bytes]  # an order, one of its events' versions, and that digest
+
+
+@dataclass
+class _Log:
+    """What holds or fails in the store, and the signed trees' leaves recomputed from it."""
+
+    findings: list[Finding]
+    leaves: list[bytes]  # the log tree's, one per sealed event in log order
+    heads: list[Head]  # beside each leaf: its event, for the orders tree
+
+
+def heads_at(heads: list[Head], size: int) -> dict[UUID, tuple[int, bytes]]:
+    """Each order's latest event among the log's first `size`, orders as they first appear."""
+    latest: dict[UUID, tuple[int, bytes]] = {}
+    for order, version, digest in heads[:size]:
+        latest[order] = (version, digest)
+    return latest
+
+
+def orders_root(latest: dict[UUID, tuple[int, bytes]]) -> bytes:
+    """The root of the orders tree over each order's head."""
+    return ledger.merkle_root([ledger.head_leaf(o, v, d) for o, (v, d) in latest.items()])
+
+
+def _verified(orders: Orders) -> _Log:
     findings: list[Finding] = []
     previous: dict[UUID, tuple[int, bytes]] = {}
     leaves: list[bytes] = []
+    heads: list[Head] = []
     seals = _seals(orders)
     for event in orders.records.select_log_events():
         order, version = event.order_id, event.version
@@ -113,16 +154,17 @@ def _verified(orders: Orders) -> tuple[list[Finding], list[bytes]]:
                 )
             )
         digest = ledger.event_digest(
-            last_digest, order, version, event.topic, _plain(orders, event.state)
+            last_digest, order, version, event.topic, committed_form(orders, event)
         )
         previous[order] = (version, digest)
         seal = seals.get((order, version))
         if seal is not None:  # the signed tree holds sealed events only
             leaves.append(ledger.leaf_hash(digest))
+            heads.append((order, version, digest))
         findings.append(_seal_finding(orders, subject, seal, digest))
     findings.extend(_removed(seals, previous))
-    findings.extend(_checkpoint_findings(orders, leaves))
-    return findings, leaves
+    findings.extend(_checkpoint_findings(orders, leaves, heads))
+    return _Log(findings, leaves, heads)
 
 
 def _seal_finding(orders: Orders, subject: str, seal: Seal | None, digest: bytes) -> Finding:
@@ -151,7 +193,7 @@ def _removed(seals: Seals, present: dict[UUID, tuple[int, bytes]]) -> list[Findi
     ]
 
 
-def _checkpoint_findings(orders: Orders, leaves: list[bytes]) -> list[Finding]:
+def _checkpoint_findings(orders: Orders, leaves: list[bytes], heads: list[Head]) -> list[Finding]:
     """The whole series of checkpoints against the log as it stands: each signed by this
     service, each over a prefix of the log, each consistent with the one before it (RFC 9162
     consistency, which also holds a witness to the series without the log)."""
@@ -161,7 +203,11 @@ def _checkpoint_findings(orders: Orders, leaves: list[bytes]) -> list[Finding]:
     findings, before = [], None
     for checkpoint in series:
         subject = f"checkpoint of {checkpoint.size} events signed at {checkpoint.signed_at}"
-        findings.append(_checkpoint_finding(orders, subject, checkpoint, leaves, before))
+        found = _checkpoint_finding(orders, subject, checkpoint, leaves, before)
+        signed = checkpoint.orders_root
+        if found.holds and signed and orders_root(heads_at(heads, checkpoint.size)) != signed:
+            found = Finding(subject, False, "the orders' latest events do not match it")
+        findings.append(found)
         before = checkpoint
     return findings
 

@@ -11,6 +11,7 @@ from uuid import UUID
 from eventsourcing.persistence import StoredEvent
 
 from orders import ledger
+from orders.commitments import committed_state
 from orders.records import CommandKey, LogEntry, LoggedEvent, Seal, Sealing
 from storage import schema
 
@@ -80,7 +81,13 @@ class SealedRecords(ABC):
         data = checkpoint.as_json()
         self._rows(
             schema.INSERT_CHECKPOINT,
-            (checkpoint.size, data["root"], data["signed_at"], data["signature"]),
+            (
+                checkpoint.size,
+                data["root"],
+                data["signed_at"],
+                data["signature"],
+                data.get("orders_root"),
+            ),
             commit=True,
         )
 
@@ -108,7 +115,8 @@ def _write_seals(run: Run, stored_events: Sequence[StoredEvent], sealing: Sealin
             if event.originator_version > 1:
                 row = run(schema.SELECT_DIGEST, (order, event.originator_version - 1), fetch=True)
                 before = ledger.unb64(row["digest"]) if row else ledger.GENESIS
-        state = sealing.cipher.decrypt(event.state) if sealing.cipher else event.state
+        plain = sealing.cipher.decrypt(event.state) if sealing.cipher else event.state
+        state = committed_state(sealing.key, UUID(order), event.originator_version, plain)
         digest = ledger.event_digest(
             before, UUID(order), event.originator_version, event.topic, state
         )

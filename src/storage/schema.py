@@ -27,7 +27,7 @@ TABLES = (
     "version BIGINT NOT NULL, digest TEXT NOT NULL, seal TEXT NOT NULL, "
     "PRIMARY KEY (originator_id, version))",
     "CREATE TABLE IF NOT EXISTS checkpoints (size BIGINT PRIMARY KEY, root TEXT NOT NULL, "
-    "signed_at TEXT NOT NULL, signature TEXT NOT NULL)",
+    "signed_at TEXT NOT NULL, signature TEXT NOT NULL, orders_root TEXT)",
     "CREATE TABLE IF NOT EXISTS checkpoint_refusals (refused_at TEXT NOT NULL, "
     "reason TEXT NOT NULL)",
 )
@@ -72,7 +72,7 @@ SELECT_LOG = "SELECT originator_id, originator_version, topic FROM {events} ORDE
 SELECT_LOG_EVENTS = (
     "SELECT originator_id, originator_version, topic, state FROM {events} ORDER BY {position}"
 )
-INSERT_CHECKPOINT = "INSERT INTO checkpoints VALUES (?, ?, ?, ?)"
+INSERT_CHECKPOINT = "INSERT INTO checkpoints VALUES (?, ?, ?, ?, ?)"
 INSERT_REFUSAL = "INSERT INTO checkpoint_refusals VALUES (?, ?)"
 SELECT_REFUSALS = "SELECT refused_at, reason FROM checkpoint_refusals ORDER BY refused_at"
 SELECT_CHECKPOINTS = "SELECT * FROM checkpoints ORDER BY size"

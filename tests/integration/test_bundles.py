@@ -16,20 +16,42 @@ from orders import ledger
 from orders.clock import SimulatedClock
 from orders.values import Actor, Role
 from service.bootstrap import Service
-from service.bundles import WITHHELD, export_bundle, fingerprint, redacted, verify_bundle
+from service.bundles import WITHHELD, export_bundle, fingerprint, verify_bundle
 from service.cli import main
 from service.integrity import make_checkpoint
-from tests.factories import INSPECTOR, a_visit_command
+from tests.factories import (
+    INSPECTOR,
+    SOCIAL_WORKER,
+    a_visit_command,
+    an_assessment,
+    issue_order,
+    request_order,
+)
 from tests.integration.helpers import issued_order
 from tests.integration.test_tamper_evidence import drop_triggers, events_table, oid, sql
 
 PROSECUTOR = Actor("pros-1", Role.PROSECUTOR)
+SHELTER = "Shelter Umut, 9 Frunze St"
+SHELTERED = {
+    "person_id": "p1",
+    "name": "Aizada",
+    "sex": "female",
+    "birth_date": "1994-04-02",
+    "locations": [{"kind": "shelter", "address": SHELTER}],
+}
+SECRETS = ("He struck her", "12 Oak St", SHELTER, "4711")
 
 
 @pytest.fixture
 def case(service: Service, clock: SimulatedClock) -> UUID:
-    """An order of 7 events (request, assessment, issue, 4 visits), checkpointed."""
-    order_id = issued_order(service.orders)
+    """An order of 7 events (request, assessment, issue, 4 visits), checkpointed; she lives
+    at a shelter."""
+    orders = service.orders
+    order_id = orders.handle(
+        request_order(clock(), protected_persons=[SHELTERED]), by=SOCIAL_WORKER
+    ).order.id
+    orders.handle(an_assessment(), order_id, by=INSPECTOR)
+    orders.handle(issue_order(clock(), protected_person_ids=["p1"]), order_id, by=INSPECTOR)
     for _ in range(4):
         clock.advance(timedelta(hours=5))
         service.orders.handle(
@@ -82,6 +104,7 @@ def test_a_bundle_forged_and_re_signed_with_another_key_is_refused(
     content = json.loads(base64.b64decode(bundle["events"][4]["state"]))
     content["visit"]["_data_"]["outcome"] = "person_not_found"
     bundle["events"][4]["state"] = ledger.b64(json.dumps(content).encode())
+    bundle["events"][4]["content"]["visit"]["_data_"]["outcome"] = "person_not_found"
     leaves, digest = [], ledger.GENESIS
     for event in bundle["events"]:
         digest = ledger.event_digest(
@@ -91,12 +114,12 @@ def test_a_bundle_forged_and_re_signed_with_another_key_is_refused(
     for i, event in enumerate(bundle["events"]):
         event["log_index"] = i
         event["inclusion_proof"] = [ledger.b64(p) for p in ledger.inclusion_proof(i, leaves)]
-        event["content"] = redacted(json.loads(base64.b64decode(event["state"])))
     forger = ledger.Signer(bytes([7]) * 32)  # not the service's key
+    head = ledger.head_leaf(case, len(leaves), digest)  # and a tree of one order's head
     bundle["checkpoint"] = forger.checkpoint(
-        len(leaves), ledger.merkle_root(leaves), bundle["checkpoint"]["signed_at"]
+        len(leaves), ledger.merkle_root(leaves), bundle["checkpoint"]["signed_at"], head
     ).as_json()
-    bundle["events_at_checkpoint"] = len(leaves)
+    bundle["head"] = {"events": len(leaves), "index": 0, "orders": 1, "proof": []}
     row = bundle["timeline"][4]
     row["summary"] = row["summary"].replace("person_safe", "person_not_found")
     bundle["public_key"] = ledger.b64(forger.public_key())
@@ -115,6 +138,31 @@ def test_dropping_the_last_events_is_named(service: Service, case: UUID) -> None
     bundle["timeline"] = [r for r in bundle["timeline"] if r["version"] <= 5]
     checked = verify_bundle(bundle, trusted_keys=[key_of(service)])
     assert checked.verdict.startswith("NOT VERIFIED: order: events 6..7 missing")
+
+
+def test_dropping_the_last_events_and_lowering_the_count_is_named(
+    service: Service, case: UUID
+) -> None:
+    """The signed orders tree says how many events the order had: its head cannot be moved."""
+    bundle = bundle_of(service, case)
+    bundle["events"] = bundle["events"][:5]
+    bundle["timeline"] = [r for r in bundle["timeline"] if r["version"] <= 5]
+    bundle["head"]["events"] = 5
+    checked = verify_bundle(bundle, trusted_keys=[key_of(service)])
+    assert checked.verdict.startswith(
+        "NOT VERIFIED: order: its head (event 5) is not the one the checkpoint signed"
+    )
+
+
+def test_a_case_with_events_after_the_checkpoint_exports_under_a_new_one(
+    service: Service, case: UUID, clock: SimulatedClock
+) -> None:
+    service.orders.handle(a_visit_command(clock()), case, by=INSPECTOR)
+    service.views.catch_up()
+    bundle = bundle_of(service, case)
+    assert bundle["head"]["events"] == 8
+    checked = verify_bundle(bundle, trusted_keys=[key_of(service)])
+    assert checked.verdict.startswith(f"VERIFIED: order {case}, 8 events, complete up to ")
 
 
 def test_edited_readable_text_is_named(service: Service, case: UUID) -> None:
@@ -172,26 +220,54 @@ def test_a_damaged_state_exports_and_is_named(
     assert capsys.readouterr().out.startswith("NOT VERIFIED: event 5 (InspectionVisitRecorded)")
 
 
-def test_sensitive_fields_leave_only_on_a_recorded_disclosure(service: Service, case: UUID) -> None:
+def everything_in(bundle: dict[str, Any]) -> str:
+    """A bundle as text, with every state it carries decoded: what anyone holding it can read."""
+    states = [base64.b64decode(e["state"]).decode() for e in bundle["events"] if e["state"]]
+    return json.dumps(bundle) + "".join(states)
+
+
+def test_a_bundle_without_sensitive_fields_carries_none_of_them_even_in_its_states(
+    service: Service, case: UUID
+) -> None:
     plain = bundle_of(service, case)
-    text = json.dumps({k: v for k, v in plain.items() if k != "events"}) + json.dumps(
-        [e["content"] for e in plain["events"]]
-    )
-    assert "He struck her" not in text and "12 Oak St" not in text
-    assert plain["events"][0]["content"]["request"]["_data_"]["incident_narrative"] == WITHHELD
+    text = everything_in(plain)
+    assert not [secret for secret in SECRETS if secret in text]
+    request = plain["events"][0]["content"]["request"]["_data_"]
+    assert request["incident_narrative"] == WITHHELD
+    assert request["protected_persons"][0]["_data_"]["locations"] == WITHHELD
     assert plain["events"][3]["content"]["visit"]["_data_"]["notes"] == WITHHELD
+    assert plain["events"][3]["content"]["visit"]["_data_"]["proof_code"] == WITHHELD
+    assert verify_bundle(plain, trusted_keys=[key_of(service)]).exit_code == 0
+    # withheld text cannot be swapped for invented text
+    plain["events"][0]["content"]["request"]["_data_"]["incident_narrative"] = "nothing happened"
+    assert "incident_narrative" in failed(plain, service)[0]
+
+
+def test_sensitive_fields_leave_only_on_a_recorded_disclosure_and_each_is_checked(
+    service: Service, case: UUID
+) -> None:
     service.views.catch_up()
     assert service.disclosures.of(case) == []
     full = bundle_of(service, case, sensitive_for=PROSECUTOR)
     assert full["sensitive"] == "included"
     assert full["events"][3]["content"]["visit"]["_data_"]["notes"] == "at her sister's, 12 Oak St"
+    locations = full["events"][0]["content"]["request"]["_data_"]["protected_persons"][0]
+    assert locations["_data_"]["locations"][0]["_data_"]["address"] == SHELTER
     assert verify_bundle(full, trusted_keys=[key_of(service)]).exit_code == 0
     service.views.catch_up()
     (disclosure,) = service.disclosures.of(case)
     assert disclosure["actor_id"] == "pros-1"
-    # withheld text cannot be swapped for invented text
-    plain["events"][0]["content"]["request"]["_data_"]["incident_narrative"] = "nothing happened"
-    assert "incident_narrative" in failed(plain, service)[0]
+    # a disclosed value swapped for another, in the disclosure and the readable copy alike
+    place = "/visit/_data_/notes"
+    full["events"][3]["disclosed"][place]["value"] = "no one home"
+    full["events"][3]["content"]["visit"]["_data_"]["notes"] = "no one home"
+    (failure,) = failed(full, service)
+    assert f"the value disclosed at {place} is not the one recorded" in failure
+    assert "no one home" not in failure and "Oak" not in failure
+    # a disclosure of something the verified state does not withhold
+    full = bundle_of(service, case, sensitive_for=PROSECUTOR)
+    full["events"][3]["disclosed"]["/visit/_data_/outcome"] = {"value": "x", "salt": "AAAA"}
+    assert "discloses /visit/_data_/outcome" in failed(full, service)[0]
 
 
 def test_the_command_line_leads_with_the_verdict(
