@@ -34,6 +34,8 @@ def when(text: str | None) -> str:
 
 
 def subject(payload: dict[str, Any]) -> str:
+    if payload["topic"] == "integrity_alarm":
+        return f"Integrity alarm: {payload['check']}"
     topic, order = payload["topic"], payload["order_id"]
     if "state" in payload:
         return f"Your protection order {STATES.get(payload['state'], payload['state'])}"
@@ -46,6 +48,17 @@ def subject(payload: dict[str, Any]) -> str:
 
 
 def text(payload: dict[str, Any]) -> str:
+    if payload["topic"] == "integrity_alarm":
+        return "\n".join(
+            [
+                f"{subject(payload)} at {when(payload.get('recorded_at'))}.",
+                "The event store did not verify; nothing is signed until it does.",
+                f"Found: {payload['detail']}",
+                "Run `protection-orders verify-store` on the service host, and compare the "
+                "store with the witness's latest countersigned checkpoint.",
+                f"Alarm: {payload['alarm_id']}",
+            ]
+        )
     order = payload["order_id"]
     if "state" in payload:
         lines = [f"Protection order {order} {STATES.get(payload['state'], payload['state'])}."]

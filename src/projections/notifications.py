@@ -19,9 +19,11 @@ from functools import singledispatchmethod
 from typing import Any
 
 from orders import events
+from orders.alarms import IntegrityAlarm
 from orders.alerting import Addressee, ContactChannel
 from orders.clock import Clock
 from orders.staff import StaffMember
+from orders.values import Role
 from projections import outbox, staff
 from projections.database import Row, Transaction, iso
 from projections.follower import View
@@ -47,7 +49,7 @@ class NotificationsView(View):
     step (to its addressees) and each change a protected person asked to hear about."""
 
     name = "notifications"
-    accepts = (events.Event, StaffMember.Enrolled, StaffMember.Changed)
+    accepts = (events.Event, StaffMember.Enrolled, StaffMember.Changed, IntegrityAlarm.Raised)
     tables = (*staff.TABLES, *CONTACTS, *outbox.TABLES)
     kept = ("outbox",)
 
@@ -144,6 +146,18 @@ class NotificationsView(View):
     def _(self, event: events.Expired, position: int, tx: Transaction) -> None:
         self._to_persons(tx, event, position, "expired", {"ended_at": iso(event.valid_until)})
 
+    @apply.register
+    def _(self, event: IntegrityAlarm.Raised, position: int, tx: Transaction) -> None:
+        said = {"alarm_id": str(event.originator_id), "check": event.check}
+        base = self._base(event, position, "integrity_alarm", said | {"detail": event.detail})
+        admins = staff.in_role(tx, Role.ADMIN.value)
+        if not admins:
+            self._record(
+                tx, base, Role.ADMIN.value, None, status=DeliveryStatus.UNDELIVERABLE, why=NOBODY
+            )
+        for member in admins:
+            self._deliver(tx, base, member)
+
     # Making the messages
 
     def _to_staff(
@@ -163,11 +177,14 @@ class NotificationsView(View):
                 nobody = DeliveryStatus.UNDELIVERABLE
                 self._record(tx, base, f"{addressee}", None, status=nobody, why=why)
             for member in members:
-                recipient = f"staff:{member['staff_id']}"
-                if member["email"]:
-                    self._record(tx, base, recipient, DeliveryChannel.EMAIL)
-                if member["phone"]:
-                    self._record(tx, base, recipient, DeliveryChannel.WEBHOOK)
+                self._deliver(tx, base, member)
+
+    def _deliver(self, tx: Transaction, base: Message, member: Row) -> None:
+        recipient = f"staff:{member['staff_id']}"
+        if member["email"]:
+            self._record(tx, base, recipient, DeliveryChannel.EMAIL)
+        if member["phone"]:
+            self._record(tx, base, recipient, DeliveryChannel.WEBHOOK)
 
     def _to_persons(
         self, tx: Transaction, event: Any, position: int, topic: str, dates: dict[str, Any]

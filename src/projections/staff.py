@@ -104,6 +104,12 @@ def covering(tx: Transaction, role: str, district: str) -> list[Row]:
     return tx.fetchall()
 
 
+def in_role(tx: Transaction, role: str) -> list[Row]:
+    """Every member in `role`, whatever districts they cover, by id."""
+    tx.execute("SELECT staff_id, email, phone FROM staff WHERE role = ? ORDER BY staff_id", (role,))
+    return tx.fetchall()
+
+
 def member(tx: Transaction, staff_id: str) -> Row | None:
     tx.execute("SELECT staff_id, email, phone FROM staff WHERE staff_id = ?", (staff_id,))
     return tx.fetchone()

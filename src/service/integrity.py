@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from uuid import UUID
 
 from orders import ledger
+from orders.alarms import IntegrityAlarm
 from orders.application import Orders
 from orders.commitments import committed_state
 from orders.records import LogEntry, LoggedEvent, Seal
@@ -26,6 +27,7 @@ class Finding:
 
 
 Seals = dict[tuple[UUID, int], Seal]
+REMIND_AFTER = timedelta(hours=1)  # a refusal for the same reason is raised again after this
 
 
 def _seals(orders: Orders) -> Seals:
@@ -88,7 +90,7 @@ def make_checkpoint(orders: Orders, *, now: datetime) -> ledger.Checkpoint:
     failures = [f for f in log.findings if not f.holds]
     if failures:
         refused = CheckpointRefused(failures)
-        orders.records.insert_checkpoint_refusal(iso(now) or "", str(refused))
+        refuse(orders, "checkpoint refused", str(refused), now=now)
         raise refused
     checkpoint = orders.signer.checkpoint(
         len(log.leaves),
@@ -98,6 +100,20 @@ def make_checkpoint(orders: Orders, *, now: datetime) -> ledger.Checkpoint:
     )
     orders.records.insert_checkpoint(checkpoint)
     return checkpoint
+
+
+def refuse(orders: Orders, check: str, reason: str, *, now: datetime) -> bool:
+    """Keep a refusal and raise an alarm to the admins; but a refusal for the same reason as
+    the latest one is kept again only after REMIND_AFTER (the scheduler retries every few
+    seconds). Whether it was kept."""
+    kept = orders.records.select_checkpoint_refusals()
+    if kept:
+        at, why = kept[-1]
+        if why == reason and now - datetime.fromisoformat(at) < REMIND_AFTER:
+            return False
+    orders.records.insert_checkpoint_refusal(iso(now) or "", reason)
+    orders.save(IntegrityAlarm.raised(check, reason, at=now))
+    return True
 
 
 def latest_checkpoint(orders: Orders) -> ledger.Checkpoint | None:
