@@ -11,7 +11,7 @@ from uuid import UUID, uuid4
 
 from eventsourcing.domain import Aggregate
 
-from orders.values import Actor
+from orders.values import Actor, Role
 
 SENSITIVE_FIELDS = (
     "incident_narrative",
@@ -23,6 +23,9 @@ SENSITIVE_FIELDS = (
     "visits.proof_code",
 )
 """The fields that only an audited read returns: the one list, for the whole project."""
+
+SENSITIVE_READERS = frozenset({Role.SOCIAL_WORKER, Role.INSPECTOR, Role.PROSECUTOR})
+"""The roles that may ask for them (in their districts), through the API or in a bundle."""
 
 
 class Disclosure(Aggregate):

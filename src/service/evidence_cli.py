@@ -11,8 +11,12 @@ from uuid import UUID
 import typer
 
 from orders import ledger
+from orders.disclosure import SENSITIVE_READERS
+from orders.errors import OrderNotFound
 from orders.values import Actor, Role
+from projections.staff import ALL_DISTRICTS
 from service import arguments
+from service.bootstrap import Service
 from service.bundles import export_bundle, fingerprint, read_public_key, verify_bundle
 from service.integrity import Finding, verify_store
 from service.session import caught_up, opened
@@ -52,11 +56,10 @@ def export(
             "the export is recorded as a disclosure",
             param_hint="--by",
         )
-    actor = Actor(by, role) if with_sensitive and by else None
     with opened() as service:
-        bundle = export_bundle(
-            service.orders, caught_up(service).timelines, order_id, sensitive_for=actor
-        )
+        caught_up(service)
+        actor = entitled(service, by, role, order_id) if with_sensitive and by else None
+        bundle = export_bundle(service.orders, service.timelines, order_id, sensitive_for=actor)
     text = json.dumps(bundle, indent=1)
     damaged = sum(1 for e in bundle["events"] if e.get("undecodable"))
     if str(out) == "-":
@@ -68,6 +71,44 @@ def export(
             + (f"; {damaged} could not be decoded and are marked so" if damaged else "")
             + ("; sensitive fields included, disclosure recorded" if actor else "")
         )
+
+
+def entitled(service: Service, staff_id: str, role: Role, order_id: UUID) -> Actor:
+    """Who asks for the sensitive fields, if the directory shows them entitled: enrolled in
+    that role, a role that may see them, covering the order's district."""
+    member = service.staff.get(staff_id)
+    if member is None:
+        raise typer.BadParameter(
+            "no member of staff by that id is in the directory; enrol them (POST /staff) or "
+            "give the id of who asks",
+            param_hint="--by",
+        )
+    if member["role"] != role.value:
+        raise typer.BadParameter(
+            f"that member of staff is enrolled as {member['role']}; give that role",
+            param_hint="--role",
+        )
+    if role not in SENSITIVE_READERS:
+        allowed = ", ".join(sorted(r.value for r in SENSITIVE_READERS))
+        raise typer.BadParameter(
+            f"a {role.value} may not see sensitive fields (only: {allowed}); export without "
+            "--with-sensitive",
+            param_hint="--role",
+        )
+    try:
+        district = service.orders.get(order_id).request.district
+    except OrderNotFound:
+        raise
+    except Exception:  # a damaged order: its district cannot be shown
+        raise typer.BadParameter(
+            "the order cannot be read to check its district; export without --with-sensitive",
+            param_hint="ORDER_ID",
+        ) from None
+    if not {district, ALL_DISTRICTS} & set(member["districts"]):
+        raise typer.BadParameter(
+            "that member of staff does not cover the order's district", param_hint="--by"
+        )
+    return Actor(staff_id, role)
 
 
 def verify(

@@ -28,6 +28,7 @@ from tests.factories import (
     request_order,
 )
 from tests.integration.helpers import issued_order
+from tests.integration.test_notifications import enrol
 from tests.integration.test_tamper_evidence import drop_triggers, events_table, oid, sql
 
 PROSECUTOR = Actor("pros-1", Role.PROSECUTOR)
@@ -297,3 +298,39 @@ def test_the_command_line_leads_with_the_verdict(
     assert main(["verify", str(bundle), "--fingerprint", "00" * 32]) == 1
     out = capsys.readouterr().out
     assert out.startswith(f"NOT VERIFIED: checkpoint: signed by key {fp}, which is not a trusted")
+
+
+def test_sensitive_fields_leave_on_the_command_line_only_for_who_is_entitled(
+    service: Service,
+    case: UUID,
+    database_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The directory decides, not the flags: enrolled, in that role, a role that may see them,
+    covering the order's district."""
+    monkeypatch.setenv("PROTECTION_ORDERS_DATABASE_URL", database_url)
+    enrol(service, "pros-region", "prosecutor", email="p@pros.example", districts=("*",))
+    enrol(service, "reader-1", "reader", email="r@pros.example", districts=("*",))
+    enrol(service, "sw-osh", "social_worker", email="s@pros.example", districts=("Osh",))
+    service.views.catch_up()
+    out = tmp_path / "case.json"
+    refused = {
+        ("nobody", "prosecutor"): "no member of staff by that id is in the directory",
+        ("pros-region", "inspector"): "enrolled as prosecutor; give that role",
+        ("reader-1", "reader"): "a reader may not see sensitive fields",
+        ("sw-osh", "social_worker"): "does not cover the order's district",
+    }
+    for (by, role), why in refused.items():
+        argv = ["export", str(case), "--out", str(out), "--with-sensitive", "--by", by]
+        assert main([*argv, "--role", role]) == 2
+        assert why in " ".join(capsys.readouterr().err.split())
+    assert not out.exists()
+    assert service.disclosures.of(case) == []
+    argv = ["export", str(case), "--out", str(out), "--with-sensitive", "--by", "pros-region"]
+    assert main(argv) == 0
+    assert SHELTER in out.read_text()
+    service.views.catch_up()
+    (disclosure,) = service.disclosures.of(case)
+    assert (disclosure["actor_id"], disclosure["actor_role"]) == ("pros-region", "prosecutor")

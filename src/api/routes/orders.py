@@ -13,6 +13,7 @@ from api.schemas.errors import responses
 from api.schemas.orders import ConfidentialOut, OrderOut
 from api.schemas.reads import DisclosureOut, OrderSummaryOut, Page, TimelineEntryOut, page
 from orders import errors
+from orders.disclosure import SENSITIVE_READERS
 from orders.inputs import NO_NUL, Moment
 from orders.values import RiskLevel, Role, Status
 from projections.order_state import OrderFilter
@@ -117,7 +118,7 @@ def get_timeline(
     "/{order_id}/confidential",
     operation_id="get_confidential",
     responses=responses(401, 403, 404, 422),
-    openapi_extra=access.rule({SW, INSP, PROS}),
+    openapi_extra=access.rule(SENSITIVE_READERS),
 )
 def get_confidential(
     order_id: UUID, parts: PartsDep, user: UserDep, response: Response
