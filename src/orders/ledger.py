@@ -66,6 +66,25 @@ def merkle_root(leaves: list[bytes]) -> bytes:
     return _node(merkle_root(leaves[:k]), merkle_root(leaves[k:]))
 
 
+def prefix_roots(leaves: list[bytes], sizes: set[int]) -> dict[int, bytes]:
+    """The Merkle tree hash of the first `size` leaves for each of `sizes`, in one pass: the
+    perfect subtrees built so far are kept on a stack (their sizes are the binary digits of
+    the count), and a prefix's root folds them from the right. O(n + |sizes| log n)."""
+    roots: dict[int, bytes] = {}
+    stack: list[tuple[int, bytes]] = []
+    for count, leaf in enumerate(leaves, start=1):
+        stack.append((1, leaf))
+        while len(stack) > 1 and stack[-1][0] == stack[-2][0]:
+            (width, right), (_, left) = stack.pop(), stack.pop()
+            stack.append((width * 2, _node(left, right)))
+        if count in sizes:
+            root = stack[-1][1]
+            for _, left in reversed(stack[:-1]):
+                root = _node(left, root)
+            roots[count] = root
+    return roots
+
+
 def inclusion_proof(index: int, leaves: list[bytes]) -> list[bytes]:
     """The audit path for leaf `index` in a tree of `leaves` (RFC 9162, 2.1.3.1)."""
     if len(leaves) <= 1:

@@ -27,6 +27,7 @@ from orders.ledger import (
     inclusion_proof,
     leaf_hash,
     merkle_root,
+    prefix_roots,
     root_from_proof,
     seal,
     signature_holds,
@@ -392,3 +393,10 @@ def test_the_rfc_9162_example_tree_proofs_have_the_published_shapes() -> None:
     assert ledger.consistency_proof(4, leaves) == [ledger.merkle_root(leaves[4:])]
     assert len(ledger.consistency_proof(6, leaves)) == 3
     assert ledger.consistency_proof(7, leaves) == []
+
+
+def test_the_roots_of_every_prefix_in_one_pass_are_the_tree_hashes() -> None:
+    leaves = [leaf_hash(bytes([i]) * 32) for i in range(37)]
+    roots = prefix_roots(leaves, set(range(1, 38)))
+    assert roots == {n: merkle_root(leaves[:n]) for n in range(1, 38)}
+    assert prefix_roots(leaves, {5, 40}) == {5: merkle_root(leaves[:5])}  # 40: not reached
