@@ -99,6 +99,18 @@ def test_a_witness_refuses_a_checkpoint_no_trusted_key_signed(
     assert service.orders.records.select_checkpoint_cosignatures(3) == []
 
 
+def test_a_witness_takes_no_oversized_or_malformed_request(make_witness: MakeWitness) -> None:
+    witness = make_witness(ledger.Signer(os.urandom(32)).public_key())
+    status, answer = witness.post("/cosign", {"checkpoint": {}, "proof": ["A" * 20_000]})
+    assert status == 413 and "exceeds 16384 bytes" in answer["detail"]
+    status, answer = witness.post("/cosign", {"checkpoint": {"size": 1}, "from_size": 0})
+    assert status == 422 and "send a checkpoint as the service signed it" in answer["detail"]
+    status, _ = witness.post("/cosign", {"checkpoint": {}, "from_size": 0, "proof": ["A"] * 65})
+    assert status == 422  # a proof longer than any tree needs
+    assert witness.get("/latest") == {"checkpoint": None, "cosignature": None}
+    assert witness.history() == [] and witness.refusals() == []
+
+
 def test_a_witness_refuses_a_checkpoint_signed_over_a_rewritten_log(
     service: Service, clock: SimulatedClock, witness: WitnessProcess
 ) -> None:
