@@ -205,7 +205,19 @@ class Settings(BaseSettings):
 
     def __repr_args__(self) -> Any:
         for name, value in super().__repr_args__():
-            yield name, self.database_location() if name == "database_url" else value
+            if name == "database_url":
+                yield name, self.database_location()
+            elif name == "witness_urls":  # a witness's URL may carry its credentials
+                yield name, [without_credentials(url) for url in value]
+            else:
+                yield name, value
+
+
+def without_credentials(url: str) -> str:
+    """A URL fit to print: no user or password, no query or fragment."""
+    parts = urlsplit(url)
+    host = parts.netloc.rsplit("@", 1)[-1]
+    return parts._replace(netloc=host, query="", fragment="").geturl()
 
 
 def variables() -> dict[str, str]:

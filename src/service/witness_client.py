@@ -11,10 +11,10 @@ import json
 import urllib.error
 import urllib.request
 from typing import Any
-from urllib.parse import urlsplit
 
 from orders import ledger
 from orders.cosignatures import Cosignature
+from service.settings import without_credentials
 
 MAX_ANSWER_BYTES = 64 * 1024
 MAX_REASON_CHARS = 500
@@ -35,9 +35,7 @@ class WitnessStale(Exception):
 
 def shown(url: str) -> str:
     """A witness's URL fit to print: no user, password, query or fragment."""
-    parts = urlsplit(url)
-    host = parts.netloc.rsplit("@", 1)[-1]
-    return parts._replace(netloc=host, query="", fragment="").geturl().rstrip("/")
+    return without_credentials(url).rstrip("/")
 
 
 class WitnessClient:
