@@ -85,7 +85,10 @@ def _send(
         if theirs is not None and theirs[0].statement() == ours.statement():
             _keep(orders, ours, theirs[1])
             return Outcome(witness, f"countersigned {ours.size} events already", settled=True)
-        contradiction = _contradiction(theirs, leaves) if theirs is not None else None
+        ours_too = theirs is not None and ledger.signature_holds(
+            orders.signer.public_key(), theirs[0]
+        )  # what another key signed (before a rotation, or a forgery) is the witness's to judge
+        contradiction = _contradiction(theirs, leaves) if theirs and ours_too else None
         if contradiction:
             orders.records.insert_checkpoint_refusal(
                 iso(now) or "", f"witness {witness}: {contradiction}"
