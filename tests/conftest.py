@@ -14,6 +14,7 @@ from service.bootstrap import Service, bootstrap
 from service.settings import Settings
 from tests.pg_cluster import REQUIRED, Cluster, PostgresUnavailable
 from tests.receivers import mail, webhook  # noqa: F401 (fixtures: the notifications' receivers)
+from tests.witness_process import make_witness, witness  # noqa: F401 (fixtures: a witness process)
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 

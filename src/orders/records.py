@@ -16,6 +16,7 @@ from uuid import UUID
 from eventsourcing.persistence import ApplicationRecorder, Cipher
 
 from orders import ledger
+from orders.cosignatures import Cosignature
 
 
 @dataclass(frozen=True)
@@ -92,8 +93,15 @@ class Records(Protocol):
     def select_checkpoints(self) -> list[ledger.Checkpoint]:
         """Every checkpoint kept, the smallest first."""
 
+    def insert_checkpoint_cosignature(self, size: int, cosignature: Cosignature) -> None:
+        """Keep, for good, a witness's countersignature of the checkpoint of `size` events
+        (once per witness: the same one again is ignored)."""
+
+    def select_checkpoint_cosignatures(self, size: int) -> list[Cosignature]:
+        """The witnesses' countersignatures kept for the checkpoint of `size` events."""
+
     def insert_checkpoint_refusal(self, refused_at: str, reason: str) -> None:
-        """Keep, for good, that a checkpoint was refused and why."""
+        """Keep, for good, that a checkpoint was refused (here or by a witness) and why."""
 
     def select_checkpoint_refusals(self) -> list[tuple[str, str]]:
         """Every refusal kept, oldest first, as (refused at, reason)."""

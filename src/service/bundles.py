@@ -35,6 +35,7 @@ from orders.transcoding import TypedMapper, register_transcodings
 from orders.values import Actor
 from projections.database import iso
 from projections.timeline import Timelines, claimed_time, summary
+from service.countersigned import check_cosignatures, cosignatures_of
 from service.integrity import (
     CheckpointRefused,
     Finding,
@@ -115,6 +116,7 @@ def export_bundle(
             for row in timelines.of(order_id)
         ],
         "checkpoint": checkpoint.as_json() if checkpoint else None,
+        "cosignatures": cosignatures_of(orders, checkpoint),
         "public_key": ledger.b64(orders.signer.public_key()),
     }
 
@@ -220,8 +222,10 @@ def verify_bundle(
     *,
     trusted_keys: Iterable[bytes] = (),
     fingerprints: Iterable[str] = (),
+    witness_keys: Iterable[bytes] = (),
 ) -> Verification:
-    """Check a case bundle with nothing but itself and the keys the verifier trusts."""
+    """Check a case bundle with nothing but itself and the keys the verifier trusts; with
+    `witness_keys`, one of those witnesses must have countersigned its checkpoint."""
     order_id = UUID(str(bundle["order_id"]))
     checkpoint = (
         ledger.Checkpoint.from_json(bundle["checkpoint"]) if bundle.get("checkpoint") else None
@@ -230,7 +234,8 @@ def verify_bundle(
     wanted = {f.strip().lower().replace(":", "") for f in fingerprints} | set(trusted)
     carried = ledger.unb64(str(bundle.get("public_key") or ""))
     signer, signer_finding = _signer(checkpoint, carried, trusted, wanted)
-    findings = [signer_finding]
+    witnessed, by_witness = check_cosignatures(bundle, checkpoint, witness_keys)
+    findings = [signer_finding, *witnessed]
     digests: dict[int, bytes] = {}
     findings.extend(_events(bundle, order_id, checkpoint, digests))
     findings.extend(_complete(bundle, order_id, checkpoint, digests))
@@ -243,7 +248,7 @@ def verify_bundle(
     assert checkpoint is not None  # a missing checkpoint is a failure
     what = (
         f"order {order_id}, {count} events, complete up to checkpoint of {checkpoint.size} "
-        f"events signed {checkpoint.signed_at} by key {signer}"
+        f"events signed {checkpoint.signed_at} by key {signer}{by_witness}"
     )
     if not wanted:
         return Verification(

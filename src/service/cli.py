@@ -16,7 +16,7 @@ import typer
 from api.tokens import ALL_DISTRICTS, Tokens, User
 from orders.clock import SimulatedClock
 from orders.values import Role
-from service import arguments, evidence_cli, roles, serving
+from service import arguments, evidence_cli, roles, serving, witness_cli
 from service.demo import Demo
 from service.refusals import Commands
 from service.serving import Part
@@ -221,6 +221,7 @@ app.command()(evidence_cli.verify)
 app.command("public-key")(evidence_cli.public_key)
 app.command()(evidence_cli.checkpoint)
 app.command("verify-store")(evidence_cli.verify_store_command)
+app.add_typer(witness_cli.app, name="witness")
 
 
 def main(argv: list[str] | None = None) -> int:

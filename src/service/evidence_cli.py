@@ -21,6 +21,7 @@ from service.bundles import export_bundle, fingerprint, read_public_key, verify_
 from service.integrity import Finding, verify_store
 from service.session import caught_up, opened
 from service.terminal import screen
+from service.witnessing import verify_with_witnesses
 from service.work import checkpoint_now
 
 
@@ -140,17 +141,28 @@ def verify(
             help="The SHA-256 (hex) of the service's public key; repeatable.",
         ),
     ] = None,
+    witness_key: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--witness-key",
+            exists=True,
+            dir_okay=False,
+            readable=True,
+            help="A file holding a witness's public key, as printed by `protection-orders "
+            "witness public-key` at the witness; the checkpoint must be countersigned by one "
+            "of them; repeatable.",
+        ),
+    ] = None,
 ) -> None:
     """Check a case bundle offline against trusted keys; the first line is the verdict: VERIFIED (0), NOT VERIFIED (1), UNVERIFIED SIGNER (2: no trusted key given)."""  # noqa: E501
-    try:
-        keys = [read_public_key(path.read_bytes()) for path in trusted_key or []]
-    except ValueError as e:
-        raise typer.BadParameter(str(e), param_hint="--trusted-key") from None
+    keys = _keys(trusted_key, "--trusted-key")
+    witnesses = _keys(witness_key, "--witness-key")
     try:
         checked = verify_bundle(
             json.loads(bundle.read_text(encoding="utf-8")),
             trusted_keys=keys,
             fingerprints=fingerprint_ or [],
+            witness_keys=witnesses,
         )
     except (ValueError, KeyError, TypeError, AttributeError) as e:
         raise typer.BadParameter(
@@ -165,6 +177,13 @@ def verify(
     screen.say(f"{len(checked.findings) - failed} hold, {failed} fail")
     if checked.exit_code:
         raise typer.Exit(checked.exit_code)
+
+
+def _keys(paths: list[Path] | None, option: str) -> list[bytes]:
+    try:
+        return [read_public_key(path.read_bytes()) for path in paths or []]
+    except ValueError as e:
+        raise typer.BadParameter(str(e), param_hint=option) from None
 
 
 def public_key() -> None:
@@ -192,10 +211,41 @@ def verify_store_command(
     show_all: Annotated[
         bool, typer.Option("--all", help="Print what holds too, not only what fails.")
     ] = False,
+    witness: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--witness",
+            metavar="URL",
+            help="A witness's URL: the store must hold what it countersigned last (a rollback "
+            "shows); repeatable.",
+        ),
+    ] = None,
+    witness_key: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--witness-key",
+            exists=True,
+            dir_okay=False,
+            readable=True,
+            help="A file holding the witness's public key; without it, the key the witness "
+            "serves is used. Repeatable, in the order of --witness.",
+        ),
+    ] = None,
 ) -> None:
-    """Check every stored event's seal and chain, and the log against the latest checkpoint."""
+    """Check every stored event's seal and chain, and the log against the latest checkpoint (and against witnesses)."""  # noqa: E501
+    urls, keys = witness or [], _keys(witness_key, "--witness-key")
+    if len(keys) > len(urls):
+        raise typer.BadParameter("give one --witness URL per --witness-key", param_hint="--witness")
     with opened() as service, screen.working("checking every event's seal and chain"):
-        findings = verify_store(service.orders)
+        findings = (
+            verify_with_witnesses(
+                service.orders,
+                [(url, keys[i] if i < len(keys) else None) for i, url in enumerate(urls)],
+                timeout=service.settings.witness_timeout_seconds,
+            )
+            if urls
+            else verify_store(service.orders)
+        )
     for finding in findings:
         if show_all or not finding.holds:
             screen.result(str(finding), style=None if finding.holds else "bold red")

@@ -103,16 +103,20 @@ def make_checkpoint(orders: Orders, *, now: datetime) -> ledger.Checkpoint:
 
 
 def refuse(orders: Orders, check: str, reason: str, *, now: datetime) -> bool:
-    """Keep a refusal and raise an alarm to the admins; but a refusal for the same reason as
-    the latest one is kept again only after REMIND_AFTER (the scheduler retries every few
-    seconds). Whether it was kept."""
-    kept = orders.records.select_checkpoint_refusals()
-    if kept:
-        at, why = kept[-1]
-        if why == reason and now - datetime.fromisoformat(at) < REMIND_AFTER:
-            return False
+    """Keep a refusal, and raise an alarm to the admins. `reason` starts with `check` (which
+    check refused: "checkpoint refused", "witness <url>"). The scheduler retries every few
+    seconds, so within REMIND_AFTER the same reason is not kept again and the same check
+    raises no second alarm. Whether the refusal was kept."""
+    recent = [
+        why
+        for at, why in orders.records.select_checkpoint_refusals()
+        if now - datetime.fromisoformat(at) < REMIND_AFTER
+    ]
+    if reason in recent:
+        return False
     orders.records.insert_checkpoint_refusal(iso(now) or "", reason)
-    orders.save(IntegrityAlarm.raised(check, reason, at=now))
+    if not any(why.startswith(check) for why in recent):
+        orders.save(IntegrityAlarm.raised(check, reason, at=now))
     return True
 
 

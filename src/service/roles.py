@@ -1,10 +1,10 @@
 """Two database roles on PostgreSQL: an owner that runs the migrations, and the service.
 
 The service connects as a role that owns none of the event store's tables, so its own
-credentials cannot drop or disable the triggers that keep events, seals, checkpoints and
-refusals append-only, nor truncate them (docs/deployment.md). The owner creates the tables and
-triggers and grants the service what appending and reading need; the read models' tables are
-the service's own (they are derived, and rebuilt from the log).
+credentials cannot drop or disable the triggers that keep events, seals, checkpoints,
+refusals and witnesses' cosignatures append-only, nor truncate them (docs/deployment.md). The
+owner creates the tables and triggers and grants the service what appending and reading need;
+the read models' tables are the service's own (they are derived, and rebuilt from the log).
 """
 
 from __future__ import annotations
@@ -39,7 +39,14 @@ def migrate(settings: Settings) -> None:
         policy=load_policy(settings.policy_file),
         signing_key=settings.signing_key_bytes(),
     ).close()
-    appended = (EVENTS_TABLE, "event_seals", "checkpoints", "checkpoint_refusals", "command_keys")
+    appended = (
+        EVENTS_TABLE,
+        "event_seals",
+        "checkpoints",
+        "checkpoint_refusals",
+        "checkpoint_cosignatures",
+        "command_keys",
+    )
     role = sql.Identifier(service_role)
     with psycopg.connect(owner_url, autocommit=True) as db:
         db.execute(sql.SQL("GRANT USAGE, CREATE ON SCHEMA public TO {}").format(role))

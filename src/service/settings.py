@@ -6,12 +6,12 @@ import base64
 import binascii
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import unquote, urlsplit
 
-from pydantic import Field, SecretStr, ValidationError, model_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_core import ErrorDetails
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PREFIX = "PROTECTION_ORDERS_"
 DEVELOPMENT_TOKEN_KEY = "development-only-key-never-use-in-production-0000"
@@ -66,6 +66,15 @@ class Settings(BaseSettings):
     deliver_seconds: float = Field(default=5.0, gt=0)
     deliver_retry_seconds: float = Field(default=10.0, gt=0)
     deliver_retry_max_seconds: float = Field(default=300.0, gt=0)
+    witness_urls: Annotated[list[str], NoDecode] = []  # may carry credentials: never printed
+    witness_seconds: float = Field(default=30.0, gt=0)
+    witness_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
+
+    @field_validator("witness_urls", mode="before")
+    @classmethod
+    def _split_urls(cls, value: Any) -> Any:
+        """A comma- or space-separated list, as an environment variable gives it."""
+        return value.replace(",", " ").split() if isinstance(value, str) else value
 
     @model_validator(mode="wrap")
     @classmethod
@@ -121,6 +130,12 @@ class Settings(BaseSettings):
                 raise SettingsError(
                     f"{PREFIX}WEBHOOK_SECRET must be set to a secret of at least 32 characters "
                     "when WEBHOOK_URL is: the receiver checks each message's signature with it"
+                )
+        for url in self.witness_urls:
+            if urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).hostname:
+                raise SettingsError(
+                    f"{PREFIX}WITNESS_URLS must be http:// or https:// URLs of witnesses, "
+                    "separated by commas (e.g. https://witness.prosecutor.example:8700)"
                 )
         if self.owner_database_url is not None and not self.database_url.startswith("postgres"):
             raise SettingsError(
@@ -190,7 +205,19 @@ class Settings(BaseSettings):
 
     def __repr_args__(self) -> Any:
         for name, value in super().__repr_args__():
-            yield name, self.database_location() if name == "database_url" else value
+            if name == "database_url":
+                yield name, self.database_location()
+            elif name == "witness_urls":  # a witness's URL may carry its credentials
+                yield name, [without_credentials(url) for url in value]
+            else:
+                yield name, value
+
+
+def without_credentials(url: str) -> str:
+    """A URL fit to print: no user or password, no query or fragment."""
+    parts = urlsplit(url)
+    host = parts.netloc.rsplit("@", 1)[-1]
+    return parts._replace(netloc=host, query="", fragment="").geturl()
 
 
 def variables() -> dict[str, str]:
@@ -215,6 +242,8 @@ SHOWN = {
     "deliver_seconds",
     "deliver_retry_seconds",
     "deliver_retry_max_seconds",
+    "witness_seconds",
+    "witness_timeout_seconds",
 }
 """Settings whose refused value may be echoed; keys and the database URL never are."""
 
@@ -228,6 +257,8 @@ def _explain(error: ErrorDetails) -> str:
     shown = f", not {error['input']!r}" if name in SHOWN else ""
     if name == "env":
         return f"{variables()[name]} must be development or production{shown}"
+    if name == "witness_timeout_seconds":
+        return f"{variables()[name]} must be a number of seconds above 0, at most 60{shown}"
     if name.endswith("_seconds"):
         return f"{variables()[name]} must be a positive number of seconds{shown}"
     return f"{variables()[name]}: {error['msg']}{shown}"

@@ -12,6 +12,7 @@ from scheduler.jobs import Job
 from scheduler.sweep import SweepResult, sweep
 from service.bootstrap import Service
 from service.integrity import latest_checkpoint, make_checkpoint
+from service.witnessing import Outcome, Settled, send_to_witnesses
 
 CHECKPOINT_LOOK_SECONDS = 5.0  # how often the scheduler looks whether a checkpoint is due
 
@@ -47,6 +48,18 @@ def checkpoint_due(service: Service) -> bool:
     return waited >= service.settings.checkpoint_seconds
 
 
+def witness_now(service: Service, settled: Settled | None = None) -> list[Outcome]:
+    """Send the latest checkpoint to each witness that has not settled it (all, without a
+    memo), keeping their countersignatures and refusals."""
+    return send_to_witnesses(
+        service.orders,
+        service.settings.witness_urls,
+        now=service.orders.now(),
+        timeout=service.settings.witness_timeout_seconds,
+        settled=settled,
+    )
+
+
 def deliver_now(service: Service) -> Report:
     """Send every message of the outbox that is due, recording each attempt."""
     return service.delivery.run()
@@ -72,9 +85,17 @@ def jobs(service: Service) -> list[Job]:
     def deliver() -> str:
         return str(deliver_now(service))
 
+    settled: Settled = {}  # a witness is sent each checkpoint until it settles it
+
+    def witness() -> str:
+        """Send the latest checkpoint to the witnesses; say what each made of it."""
+        outcomes = witness_now(service, settled)
+        return "; ".join(str(outcome) for outcome in outcomes if not outcome.unreachable)
+
     settings = service.settings
     return [
         Job("detect", detect, settings.detect_seconds),
         Job("checkpoint", checkpoint, min(CHECKPOINT_LOOK_SECONDS, settings.checkpoint_seconds)),
         Job("deliver", deliver, settings.deliver_seconds),
+        *([Job("witness", witness, settings.witness_seconds)] if settings.witness_urls else []),
     ]

@@ -12,6 +12,7 @@ from eventsourcing.persistence import StoredEvent
 
 from orders import ledger
 from orders.commitments import committed_state
+from orders.cosignatures import Cosignature
 from orders.records import CommandKey, LogEntry, LoggedEvent, Seal, Sealing
 from storage import schema
 
@@ -97,6 +98,19 @@ class SealedRecords(ABC):
 
     def select_checkpoints(self) -> list[ledger.Checkpoint]:
         return [ledger.Checkpoint.from_json(row) for row in self._rows(schema.SELECT_CHECKPOINTS)]
+
+    def insert_checkpoint_cosignature(self, size: int, cosignature: Cosignature) -> None:
+        data = cosignature.as_json()
+        self._rows(
+            schema.INSERT_COSIGNATURE,
+            (size, data["witness_key"], data["cosigned_at"], data["signature"]),
+            commit=True,
+        )
+
+    def select_checkpoint_cosignatures(self, size: int) -> list[Cosignature]:
+        return [
+            Cosignature.from_json(row) for row in self._rows(schema.SELECT_COSIGNATURES, (size,))
+        ]
 
     def insert_checkpoint_refusal(self, refused_at: str, reason: str) -> None:
         self._rows(schema.INSERT_REFUSAL, (refused_at, reason), commit=True)

@@ -6,12 +6,15 @@
   store (the second one's key row conflicts, and its events roll back with it).
 - Seals: every event's chained digest (orders.ledger) and a keyed seal of it. An event written
   around the application has no valid seal; one changed, removed or reordered breaks a chain.
-- Immutability: triggers refuse UPDATE and DELETE of events, seals, checkpoints and refusals,
+- Immutability: triggers refuse UPDATE and DELETE of events, seals, checkpoints, refusals and
+  cosignatures,
   and (PostgreSQL, per statement) TRUNCATE. SQLite has no TRUNCATE: its unqualified DELETE is
   refused row by row by the same triggers (a table with triggers never takes SQLite's truncate
   shortcut).
 - Checkpoint refusals: each time a checkpoint was refused because the log did not verify,
-  when and why, kept for good.
+  or a witness refused it or contradicted the log, when and why, kept for good.
+- Checkpoint cosignatures: a witness's countersignature of a checkpoint (decision 017), by
+  the checkpoint's size and the witness's key, kept for good.
 
 Statements are portable: `?` placeholders (PostgreSQL's recorder makes them `%s`), and
 {events} and {position} name the events table and the column that orders the log.
@@ -30,11 +33,20 @@ TABLES = (
     "signed_at TEXT NOT NULL, signature TEXT NOT NULL, orders_root TEXT)",
     "CREATE TABLE IF NOT EXISTS checkpoint_refusals (refused_at TEXT NOT NULL, "
     "reason TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS checkpoint_cosignatures (size BIGINT NOT NULL, "
+    "witness_key TEXT NOT NULL, cosigned_at TEXT NOT NULL, signature TEXT NOT NULL, "
+    "PRIMARY KEY (size, witness_key))",
 )
 
 
 def _immutable(events_table: str) -> tuple[str, ...]:
-    return (events_table, "event_seals", "checkpoints", "checkpoint_refusals")
+    return (
+        events_table,
+        "event_seals",
+        "checkpoints",
+        "checkpoint_refusals",
+        "checkpoint_cosignatures",
+    )
 
 
 def sqlite_triggers(events_table: str) -> tuple[str, ...]:
@@ -75,6 +87,12 @@ SELECT_LOG_EVENTS = (
 INSERT_CHECKPOINT = "INSERT INTO checkpoints VALUES (?, ?, ?, ?, ?)"
 INSERT_REFUSAL = "INSERT INTO checkpoint_refusals VALUES (?, ?)"
 SELECT_REFUSALS = "SELECT refused_at, reason FROM checkpoint_refusals ORDER BY refused_at"
+INSERT_COSIGNATURE = (
+    "INSERT INTO checkpoint_cosignatures VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING"
+)
+SELECT_COSIGNATURES = (
+    "SELECT * FROM checkpoint_cosignatures WHERE size = ? ORDER BY cosigned_at, witness_key"
+)
 SELECT_CHECKPOINTS = "SELECT * FROM checkpoints ORDER BY size"
 SELECT_LATEST_CHECKPOINT = "SELECT * FROM checkpoints ORDER BY size DESC LIMIT 1"
 SELECT_DATABASE_TIME = "SELECT clock_timestamp() AS now"  # PostgreSQL's; SQLite has none

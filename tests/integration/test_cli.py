@@ -272,7 +272,9 @@ def test_every_command_keeps_its_name() -> None:
         "status",
         "deliver",
         "migrate",
+        "witness",
     }
+    assert set(COMMANDS["witness"].commands) == {"init", "serve", "public-key", "history", "send"}
 
 
 def shown_help(argv: list[str], capsys: pytest.CaptureFixture[str]) -> str:
@@ -296,6 +298,20 @@ def test_the_help_of_every_command_describes_it_and_each_of_its_options(
     assert " ".join(command.help.split()) in shown
     for parameter in command.params:
         assert parameter.help, f"{name} {parameter.name} has no description"
+        assert " ".join(parameter.help.split()) in shown
+
+
+@pytest.mark.usefixtures("wide")
+@pytest.mark.parametrize("name", sorted(COMMANDS["witness"].commands))
+def test_the_help_of_every_witness_command_describes_it_and_each_of_its_options(
+    name: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    command = COMMANDS["witness"].commands[name]
+    shown = shown_help(["witness", name], capsys)
+    assert command.help
+    assert " ".join(command.help.split()) in shown
+    for parameter in command.params:
+        assert parameter.help, f"witness {name} {parameter.name} has no description"
         assert " ".join(parameter.help.split()) in shown
 
 

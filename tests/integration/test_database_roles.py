@@ -47,7 +47,7 @@ def test_the_service_role_owns_nothing_and_cannot_undo_the_triggers(
         owners = db.execute(
             "SELECT tablename FROM pg_tables WHERE tableowner = current_user "
             "AND tablename IN ('orders_events', 'event_seals', 'checkpoints', "
-            "'checkpoint_refusals', 'command_keys')"
+            "'checkpoint_refusals', 'checkpoint_cosignatures', 'command_keys')"
         ).fetchall()
         assert owners == []
         for statement, refusal in (
@@ -56,6 +56,7 @@ def test_the_service_role_owns_nothing_and_cannot_undo_the_triggers(
             ("TRUNCATE event_seals", "permission denied|immutable"),
             ("UPDATE orders_events SET topic = 'x'", "immutable"),
             ("DELETE FROM checkpoints", "permission denied|immutable"),
+            ("DELETE FROM checkpoint_cosignatures", "permission denied|immutable"),
         ):
             with pytest.raises(psycopg.Error, match=refusal):
                 db.execute(statement)

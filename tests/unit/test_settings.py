@@ -148,3 +148,24 @@ def test_notification_settings_that_cannot_work_are_refused(
     with pytest.raises(SettingsError, match=says) as refused:
         Settings.from_env({f"PROTECTION_ORDERS_{k}": v for k, v in given.items()})
     assert "short" not in str(refused.value)  # a secret is never echoed
+
+
+def test_the_witnesses_are_read_as_a_list_and_their_credentials_never_shown(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert Settings.from_env({}).witness_urls == []
+    monkeypatch.setenv(
+        "PROTECTION_ORDERS_WITNESS_URLS", "https://w1.example, http://po:hunter2@w2.example:8700"
+    )
+    settings = Settings()
+    assert settings.witness_urls == ["https://w1.example", "http://po:hunter2@w2.example:8700"]
+    assert (settings.witness_seconds, settings.witness_timeout_seconds) == (30.0, 10.0)
+    assert "http://w2.example:8700" in repr(settings) and "hunter2" not in repr(settings)
+
+
+def test_witness_settings_that_cannot_work_are_refused() -> None:
+    with pytest.raises(SettingsError, match="WITNESS_URLS must be http:// or https://") as e:
+        Settings.from_env({"PROTECTION_ORDERS_WITNESS_URLS": "ftp://po:hunter2@w.example"})
+    assert "hunter2" not in str(e.value)
+    with pytest.raises(SettingsError, match="WITNESS_TIMEOUT_SECONDS must be a number of sec"):
+        Settings.from_env({"PROTECTION_ORDERS_WITNESS_TIMEOUT_SECONDS": "600"})
