@@ -113,7 +113,8 @@ def through_the_application(service: Service, clock: SimulatedClock, n: int) -> 
 
 
 def iter_log(service: Service) -> list[object]:
-    batches, start = [], 0
+    batches: list[object] = []
+    start = 0
     while batch := service.orders.recorder.select_notifications(
         start=start, limit=500, inclusive_of_start=False
     ):
