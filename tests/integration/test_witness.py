@@ -377,3 +377,30 @@ def test_the_scheduler_sends_each_new_checkpoint_to_the_witnesses_once(
     assert job.run() == ""  # settled: not sent again
     assert [c.checkpoint.size for c in witness.history()] == [3]
     assert "witness" not in [job.name for job in jobs(make_service())]  # none configured
+
+
+def test_export_has_what_is_new_signed_and_countersigned_first(
+    service: Service,
+    countersigned_case: UUID,
+    clock: SimulatedClock,
+    witness: WitnessProcess,
+    database_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """With witnesses configured, a bundle of an order with events after the countersigned
+    checkpoint still carries a countersignature over all of them."""
+    visits(service, clock, countersigned_case, 1)
+    monkeypatch.setenv("PROTECTION_ORDERS_DATABASE_URL", database_url)
+    monkeypatch.setenv("PROTECTION_ORDERS_WITNESS_URLS", witness.url)
+    out = tmp_path / "case.json"
+    assert main(["export", str(countersigned_case), "--out", str(out)]) == 0
+    bundle = json.loads(out.read_text())
+    assert bundle["head"]["events"] == 6
+    checked = verify_bundle(
+        bundle,
+        trusted_keys=[service.orders.signer.public_key()],
+        witness_keys=[witness.public_key],
+    )
+    assert checked.verified, checked.verdict
+    assert "countersigned by witness" in checked.verdict
