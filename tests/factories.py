@@ -72,7 +72,6 @@ def a_visit(at: datetime, **changes: Any) -> Visit:
         "visited_at": at,
         "met_with": ("p1",),
         "outcome": VisitOutcome.PERSON_SAFE,
-        "proof_code": "4711",
     }
     return Visit(**(fields | changes))
 

@@ -8,7 +8,7 @@ from fastapi.routing import APIRoute
 from api import errors
 from api.deps import Parts, authorised_user, known_query_only
 from api.limits import BodyLimit
-from api.routes import alerts, audit, commands, notifications, orders, staff, system
+from api.routes import alerts, audit, commands, notifications, orders, presence, staff, system
 from api.tokens import Tokens
 from orders.application import Orders
 from projections import Queries
@@ -31,6 +31,7 @@ def create_app(
     guarded = [Depends(known_query_only), Depends(authorised_user)]  # token, rule, scope
     app.include_router(summarised(commands.router(orders_app.policy)), dependencies=guarded)
     app.include_router(summarised(orders.router), dependencies=guarded)
+    app.include_router(summarised(presence.router), dependencies=guarded)
     app.include_router(summarised(audit.router), dependencies=guarded)
     app.include_router(summarised(alerts.router), dependencies=guarded)
     app.include_router(summarised(staff.router), dependencies=guarded)

@@ -16,7 +16,7 @@ from eventsourcing.persistence import (
 )
 from eventsourcing.utils import EnvType
 
-from orders import errors, ledger
+from orders import errors, ledger, presence
 from orders.clock import Clock, system_clock
 from orders.commands import Command, Context, OpeningCommand
 from orders.disclosure import SENSITIVE_FIELDS, Disclosure
@@ -43,6 +43,24 @@ class Outcome:
     position: int | None
 
 
+class SealedVault:
+    """The vault of proof-of-presence secrets: kept beside the events, each encrypted with a
+    key derived from the service's signing key and bound to its proof."""
+
+    def __init__(self, records: Records, key: bytes) -> None:
+        self.records, self.key = records, key
+
+    def secrets(self, order_id: UUID) -> dict[UUID, str]:
+        return {
+            proof_id: presence.open_secret(self.key, proof_id, sealed)
+            for proof_id, sealed in self.records.select_presence_secrets(order_id).items()
+        }
+
+    def keep(self, order_id: UUID, proof_id: UUID, secret: str) -> None:
+        sealed = presence.seal_secret(self.key, proof_id, secret)
+        self.records.insert_presence_secret(order_id, proof_id, sealed)
+
+
 class Orders(Application[UUID]):
     """Use cases for protection orders: the only code that loads and saves them."""
 
@@ -63,6 +81,7 @@ class Orders(Application[UUID]):
         if not isinstance(self.recorder, Records):
             raise TypeError(f"{type(self.recorder).__name__} does not keep orders.records.Records")
         self.records: Records = self.recorder  # the same recorder, seen through our port
+        self.vault = SealedVault(self.records, self.signer.vault_key)
 
     def construct_recorder(self) -> ApplicationRecorder:
         """The factory's recorder, built to seal every event it writes with this service's key."""
@@ -154,7 +173,7 @@ class Orders(Application[UUID]):
         by: Actor,
         expected_version: int | None,
     ) -> tuple[ProtectionOrder, object]:
-        context = Context(by=by, at=self.now(), policy=self.policy)
+        context = Context(by=by, at=self.now(), policy=self.policy, vault=self.vault)
         if isinstance(command, OpeningCommand):
             return command.open(context), None
         assert order_id is not None, f"{type(command).__name__} needs an order"

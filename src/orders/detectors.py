@@ -16,6 +16,7 @@ from uuid import UUID
 
 from orders.domain import ProtectionOrder
 from orders.policy import DetectorRules
+from orders.presence import Verdict
 from orders.values import Position, RiskLevel, Visit
 
 
@@ -84,7 +85,8 @@ def no_proof_on_high_threat(report: Report, context: Context) -> str | None:
     level = context.order.risk_level
     if level not in (RiskLevel.HIGH, RiskLevel.EXTREME):
         return None
-    if report.visit.proof_code or report.visit.position:
+    proof = report.visit.proof
+    if (proof is not None and proof.verdict is Verdict.PROVEN) or report.visit.position:
         return None
     return f"a visit on a {level}-threat order with no code from the person and no position"
 

@@ -20,7 +20,6 @@ SENSITIVE_FIELDS = (
     "visits.notes",
     "breaches.description",
     "contacts.address",
-    "visits.proof_code",
 )
 """The fields that only an audited read returns: the one list, for the whole project."""
 

@@ -8,6 +8,8 @@ times from the caller. A refused command raises a named error and triggers nothi
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import replace
 from datetime import datetime
 from uuid import UUID, uuid4
 
@@ -19,7 +21,9 @@ from orders.checkins import CheckIns
 from orders.incidents import IncidentDecisions
 from orders.lowering import LoweringDecisions
 from orders.policy import Policy
+from orders.presence import PresenceProof
 from orders.proposals import Lowering
+from orders.proving import PresenceDecisions
 from orders.scrutiny import Scrutiny
 from orders.values import (
     Actor,
@@ -35,7 +39,7 @@ from orders.values import (
 )
 
 
-class ProtectionOrder(IncidentDecisions, LoweringDecisions, Aggregate):
+class ProtectionOrder(IncidentDecisions, LoweringDecisions, PresenceDecisions, Aggregate):
     """A protection order, from the request until it ends."""
 
     # Its events (orders.events), named as parts of the order
@@ -68,6 +72,7 @@ class ProtectionOrder(IncidentDecisions, LoweringDecisions, Aggregate):
     RiskLoweringProposed = events.RiskLoweringProposed
     RiskLoweringApproved = events.RiskLoweringApproved
     RiskLoweringRejected = events.RiskLoweringRejected
+    PresenceProofEnrolled = events.PresenceProofEnrolled
 
     def __init__(self, actor: Actor, request: Request) -> None:
         self.requested_by = actor
@@ -89,6 +94,8 @@ class ProtectionOrder(IncidentDecisions, LoweringDecisions, Aggregate):
         self.duties = Duties()
         self.contacts: dict[UUID, Contact] = {}
         self.lowering: Lowering | None = None
+        self.proofs: tuple[PresenceProof, ...] = ()
+        self.used_codes: frozenset[tuple[UUID, int]] = frozenset()
 
     # Queries
 
@@ -252,11 +259,22 @@ class ProtectionOrder(IncidentDecisions, LoweringDecisions, Aggregate):
             self.Served, timestamp=at, actor=by, served_at=served_at, method=method, notes=notes
         )
 
-    def record_visit(self, visit: Visit, *, by: Actor, at: datetime, policy: Policy) -> None:
+    def record_visit(
+        self,
+        visit: Visit,
+        *,
+        code: str | None = None,
+        secrets: Mapping[UUID, str] | None = None,
+        by: Actor,
+        at: datetime,
+        policy: Policy,
+    ) -> None:
         """Record a report of a visit: it meets the window its claimed time lies in if recorded
-        by that window's deadline; recorded later, it is kept and counted late."""
+        by that window's deadline; recorded later, it is kept and counted late. The code she
+        gave, if any, is checked against the claimed time; only the verdict is kept."""
         guards.not_in_future(visit.visited_at, at, policy, field="visited_at")
         check_ins = self._reportable(visit.visited_at, at, policy)
+        visit = replace(visit, proof=self.prove(code, visit.visited_at, secrets or {}, policy))
         window = check_ins.counts_for(visit.visited_at, at)
         self.trigger_event(
             self.InspectionVisitRecorded,

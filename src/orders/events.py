@@ -17,6 +17,7 @@ from eventsourcing.domain import Aggregate
 
 from orders.alerting import EXPIRY_NOTICE, Addressee, AlertKind, Contact, OpenAlert, Rung
 from orders.checkins import CheckIns
+from orders.presence import PresenceProof, Verdict
 from orders.proposals import Lowering
 from orders.scrutiny import Alert, Incident
 from orders.values import (
@@ -120,6 +121,27 @@ class InspectionVisitRecorded(SetsDeadlines):
             order.check_ins = order.scheduled.cover(self.window)
         order.late_reports += int(self.late)
         order.visits.append(self.visit)
+        proof = self.visit.proof
+        if proof is not None and proof.verdict is Verdict.PROVEN and proof.proof_id:
+            order.used_codes = order.used_codes | {(proof.proof_id, proof.counter or 0)}
+
+
+class PresenceProofEnrolled(Event):
+    """A protected person was given a way to prove visits; it replaces her last one."""
+
+    proof: PresenceProof
+
+    def apply(self, order: ProtectionOrder) -> None:
+        person = self.proof.person_id
+        order.proofs = (
+            *(
+                replace(p, revoked_at=self.timestamp)
+                if p.person_id == person and p.revoked_at is None
+                else p
+                for p in order.proofs
+            ),
+            self.proof,
+        )
 
 
 class CheckInMissed(SetsDeadlines):

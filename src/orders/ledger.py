@@ -217,6 +217,7 @@ class Signer:
     def __init__(self, private_key: bytes) -> None:
         self._key = Ed25519PrivateKey.from_private_bytes(private_key)
         self.seal_key = hashlib.sha256(b"protection-orders seal\n" + private_key).digest()
+        self.vault_key = hashlib.sha256(b"protection-orders vault\n" + private_key).digest()
 
     def public_key(self) -> bytes:
         return self._key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)

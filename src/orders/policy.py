@@ -91,6 +91,15 @@ class DetectorRules(_Frozen):
     far_from_location_km: Annotated[float, Field(gt=0)] = 2.0
 
 
+class PresenceRules(_Frozen):
+    """How a code she gives is checked: how near the claimed visit time an app's code must
+    have been made, how far to look for one made at another time, codes on a printed card."""
+
+    near: PositiveDuration = timedelta(minutes=15)
+    lookaround: PositiveDuration = timedelta(days=2)
+    card_codes: Annotated[int, Field(ge=10, le=200)] = 40
+
+
 class Ladders(_Frozen):
     """Per kind of alert, who is told first and the rungs it climbs while unacknowledged."""
 
@@ -125,6 +134,7 @@ class Policy(_Frozen):
     reassess_every: PerLevel
     risk_instrument: RiskInstrument
     detectors: DetectorRules = DetectorRules()
+    presence: PresenceRules = PresenceRules()
     ladders: Ladders
     breach_response_within: PositiveDuration
     reassess_after_breach: PositiveDuration

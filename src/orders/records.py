@@ -106,6 +106,12 @@ class Records(Protocol):
     def select_checkpoint_refusals(self) -> list[tuple[str, str]]:
         """Every refusal kept, oldest first, as (refused at, reason)."""
 
+    def insert_presence_secret(self, order_id: UUID, proof_id: UUID, sealed: str) -> None:
+        """Keep a proof-of-presence secret, encrypted (for good, like the events)."""
+
+    def select_presence_secrets(self, order_id: UUID) -> dict[UUID, str]:
+        """The order's encrypted proof-of-presence secrets, by proof id."""
+
     def database_time(self) -> datetime | None:
         """The database server's own clock; None where it has none apart from ours (SQLite)."""
 

@@ -21,6 +21,7 @@ from eventsourcing.persistence import JSONTranscoder, Mapper, StoredEvent, Trans
 from orders import values
 from orders.alerting import Awaited, Contact, Duties, OpenAlert, Rung
 from orders.checkins import CheckIns, Segment
+from orders.presence import PresenceProof, Proof
 from orders.proposals import Lowering
 from orders.scrutiny import Alert, Incident
 
@@ -113,6 +114,8 @@ VALUE_CLASSES = (
     Duties,
     Contact,
     Lowering,
+    PresenceProof,
+    Proof,
 )
 
 

@@ -11,6 +11,8 @@ from datetime import date, datetime
 from enum import StrEnum
 from uuid import UUID
 
+from orders.presence import Proof
+
 
 class Role(StrEnum):
     """The part a person plays; `system` is the service itself (scheduler sweeps)."""
@@ -265,7 +267,7 @@ class Visit:
     outcome: VisitOutcome
     notes: str = ""
     position: Position | None = None
-    proof_code: str | None = None
+    proof: Proof | None = None  # the code she gave, as checked (the code itself is not kept)
 
 
 @dataclass(frozen=True)

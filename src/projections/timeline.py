@@ -104,7 +104,7 @@ def _(event: events.Served) -> str:
 @summary.register
 def _(event: events.InspectionVisitRecorded) -> str:
     v = event.visit
-    proof = "code" if v.proof_code else "position" if v.position else "none"
+    proof = f"code {v.proof.verdict}" if v.proof else "position" if v.position else "none"
     if event.window is not None:
         meets = f"meets window {event.window}"
     elif event.late:
@@ -210,6 +210,15 @@ def _(event: events.AlertResolved) -> str:
 @summary.register
 def _(event: events.ExpiryApproaching) -> str:
     return f"ends at {iso(event.valid_until)}: those who asked to be told are told"
+
+
+@summary.register
+def _(event: events.PresenceProofEnrolled) -> str:
+    proof = event.proof
+    return (
+        f"protected person {proof.person_id} was given codes to prove visits ({proof.kind}, "
+        f"proof {proof.proof_id}); any earlier one is revoked"
+    )
 
 
 @summary.register

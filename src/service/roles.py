@@ -45,6 +45,7 @@ def migrate(settings: Settings) -> None:
         "checkpoints",
         "checkpoint_refusals",
         "checkpoint_cosignatures",
+        "presence_secrets",
         "command_keys",
     )
     role = sql.Identifier(service_role)

@@ -112,6 +112,15 @@ class SealedRecords(ABC):
             Cosignature.from_json(row) for row in self._rows(schema.SELECT_COSIGNATURES, (size,))
         ]
 
+    def insert_presence_secret(self, order_id: UUID, proof_id: UUID, sealed: str) -> None:
+        self._rows(
+            schema.INSERT_PRESENCE_SECRET, (str(proof_id), str(order_id), sealed), commit=True
+        )
+
+    def select_presence_secrets(self, order_id: UUID) -> dict[UUID, str]:
+        rows = self._rows(schema.SELECT_PRESENCE_SECRETS, (str(order_id),))
+        return {UUID(row["proof_id"]): row["sealed"] for row in rows}
+
     def insert_checkpoint_refusal(self, refused_at: str, reason: str) -> None:
         self._rows(schema.INSERT_REFUSAL, (refused_at, reason), commit=True)
 

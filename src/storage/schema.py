@@ -11,6 +11,8 @@
   and (PostgreSQL, per statement) TRUNCATE. SQLite has no TRUNCATE: its unqualified DELETE is
   refused row by row by the same triggers (a table with triggers never takes SQLite's truncate
   shortcut).
+- Presence secrets: each proof-of-presence secret, encrypted by the application (decision
+  019), by proof and order; kept for good, so a rotated secret still checks older visits.
 - Checkpoint refusals: each time a checkpoint was refused because the log did not verify,
   or a witness refused it or contradicted the log, when and why, kept for good.
 - Checkpoint cosignatures: a witness's countersignature of a checkpoint (decision 017), by
@@ -33,6 +35,9 @@ TABLES = (
     "signed_at TEXT NOT NULL, signature TEXT NOT NULL, orders_root TEXT)",
     "CREATE TABLE IF NOT EXISTS checkpoint_refusals (refused_at TEXT NOT NULL, "
     "reason TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS presence_secrets (proof_id TEXT PRIMARY KEY, "
+    "order_id TEXT NOT NULL, sealed TEXT NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS presence_secrets_order ON presence_secrets (order_id)",
     "CREATE TABLE IF NOT EXISTS checkpoint_cosignatures (size BIGINT NOT NULL, "
     "witness_key TEXT NOT NULL, cosigned_at TEXT NOT NULL, signature TEXT NOT NULL, "
     "PRIMARY KEY (size, witness_key))",
@@ -46,6 +51,7 @@ def _immutable(events_table: str) -> tuple[str, ...]:
         "checkpoints",
         "checkpoint_refusals",
         "checkpoint_cosignatures",
+        "presence_secrets",
     )
 
 
@@ -76,6 +82,8 @@ def postgres_triggers(events_table: str) -> tuple[str, ...]:
 
 
 INSERT_KEY = "INSERT INTO command_keys VALUES (?, ?, ?, ?, ?, ?)"
+INSERT_PRESENCE_SECRET = "INSERT INTO presence_secrets VALUES (?, ?, ?)"
+SELECT_PRESENCE_SECRETS = "SELECT proof_id, sealed FROM presence_secrets WHERE order_id = ?"
 SELECT_KEY = "SELECT * FROM command_keys WHERE actor_id = ? AND key = ?"
 INSERT_SEAL = "INSERT INTO event_seals VALUES (?, ?, ?, ?)"
 SELECT_DIGEST = "SELECT digest FROM event_seals WHERE originator_id = ? AND version = ?"

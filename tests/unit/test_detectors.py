@@ -24,6 +24,7 @@ from orders.detectors import (
 )
 from orders.domain import ProtectionOrder
 from orders.policy import DetectorRules, load_policy
+from orders.presence import Proof, Verdict
 from orders.values import (
     SYSTEM_ACTOR,
     EscalationTarget,
@@ -47,6 +48,7 @@ ADDRESS = "Toktogul St 14, flat 9"
 NARRATIVE = "He held a knife to her throat in the hallway"
 NOTES = "She showed me the bruises on her arm"
 HOME = Position(42.874321, 74.612345)  # in Bishkek
+PROVEN = Proof(Verdict.PROVEN, uuid4(), 1)  # a code she gave, checked
 OSH = Position(40.528312, 72.798523)  # some 300 km away
 KM_PER_DEGREE_OF_LATITUDE = 111.195  # on a sphere of the Earth's mean radius
 
@@ -245,7 +247,7 @@ def test_a_visit_claimed_before_an_escalation_but_filed_after_it_is_flagged() ->
 
 
 def a_visit_without_proof(at: datetime) -> Visit:
-    return a_visit(at, proof_code=None, position=None)
+    return a_visit(at, position=None)
 
 
 @pytest.mark.parametrize("level", [RiskLevel.HIGH, RiskLevel.EXTREME])
@@ -268,10 +270,8 @@ def test_a_visit_without_proof_on_a_lower_threat_order_is_not_flagged(level: Ris
 
 def test_a_code_from_the_person_or_a_position_is_proof_enough() -> None:
     order = an_order(level=RiskLevel.EXTREME)
-    with_code = filed(order, a_visit(T0 + HOUR, proof_code="4711"), at=T0 + 2 * HOUR)
-    with_position = filed(
-        order, a_visit(T0 + HOUR, proof_code=None, position=HOME), at=T0 + 2 * HOUR
-    )
+    with_code = filed(order, a_visit(T0 + HOUR, proof=PROVEN), at=T0 + 2 * HOUR)
+    with_position = filed(order, a_visit(T0 + HOUR, position=HOME), at=T0 + 2 * HOUR)
     assert no_proof_on_high_threat(with_code, seen(order)) is None
     assert no_proof_on_high_threat(with_position, seen(order)) is None
 
@@ -448,7 +448,7 @@ def test_no_evidence_repeats_an_address_a_position_a_narrative_or_notes() -> Non
     recorded = ALERTED + 2 * HOUR
     claimed = T0 + 6 * DAY
     at_osh = filed(order, a_visit(claimed, notes=NOTES, position=OSH), at=recorded)
-    unproven = filed(order, a_visit(claimed, notes=NOTES, proof_code=None), at=recorded)
+    unproven = filed(order, a_visit(claimed, notes=NOTES), at=recorded)
     others = [
         elsewhere(a_visit(claimed + 10 * MINUTE, notes=NOTES, position=HOME), at=recorded - ago)
         for ago in (MINUTE, 2 * MINUTE, 3 * MINUTE, 4 * MINUTE)

@@ -12,12 +12,14 @@ from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+import pyotp
 import pytest
 
 from orders import events
 from orders.alerting import ContactChannel
 from orders.domain import ProtectionOrder
 from orders.policy import load_policy
+from orders.presence import ProofKind
 from orders.values import (
     SYSTEM_ACTOR,
     Actor,
@@ -66,7 +68,6 @@ SENSITIVE = {
     "other condition": "CANARY-other-condition: no calls to her mother",
     "service notes": "CANARY-service-notes: handed over at his brother's",
     "visit notes": "CANARY-visit-notes: bruises on her arm",
-    "proof code": "CANARY-proof-code-4711",
     "breach description": "CANARY-breach: he waited outside the school",
     "response notes": "CANARY-response: taken to the station",
     "escalation reason": "CANARY-escalation: police did not come",
@@ -170,13 +171,17 @@ def the_first_order_issued_served_visited_breached_and_revoked(life: Life) -> No
         policy=POLICY,
     )
     life.took(order)
+    proof_id = order.enrol_presence_proof("p1", ProofKind.APP, by=SOCIAL_WORKER, at=T0 + 3 * HOUR)
+    life.took(order)
     visit = a_visit(
         VISITED_AT,
         notes=SENSITIVE["visit notes"],
         position=HOME,
-        proof_code=SENSITIVE["proof code"],
     )
-    order.record_visit(visit, by=INSPECTOR, at=T0 + DAY, policy=POLICY)
+    code = pyotp.TOTP(SECRET).at(VISITED_AT)
+    order.record_visit(
+        visit, code=code, secrets={proof_id: SECRET}, by=INSPECTOR, at=T0 + DAY, policy=POLICY
+    )
     visit_version = life.took(order).originator_version
     breach_id = order.report_breach(
         occurred_at=BREACH_AT,
@@ -335,6 +340,8 @@ def names_number(text: str, number: int) -> bool:
     return re.search(rf"\b{number}\b", text) is not None
 
 
+SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+
 EVERY_EVENT_TYPE = [
     "Requested",
     "RiskAssessed",
@@ -363,6 +370,7 @@ EVERY_EVENT_TYPE = [
     "RiskLoweringRejected",
     "RiskLoweringApproved",
     "ExpiryApproaching",
+    "PresenceProofEnrolled",
 ]
 
 
@@ -416,7 +424,7 @@ def test_service_names_its_method(life: Life) -> None:
 def test_a_visit_names_its_outcome_its_kind_of_proof_and_its_window(life: Life) -> None:
     text = said(life, "InspectionVisitRecorded")
     assert "person_safe" in text
-    assert "code" in text
+    assert "proof: code proven" in text  # checked against her secret at the claimed time
     assert names_number(text, 1)
 
 

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from orders import values as v
 from orders.disclosure import SENSITIVE_FIELDS
 from orders.domain import ProtectionOrder
+from orders.presence import Verdict
 
 
 class Out(BaseModel):
@@ -162,7 +163,10 @@ class VisitOut(Out):
     outcome: v.VisitOutcome
     notes: str
     position: PositionOut | None
-    proof_code_given: bool
+    proof: Verdict | None = Field(
+        description="The code she gave, as checked against the claimed time (None: no code); "
+        "the code itself is never kept."
+    )
 
 
 class BreachDescriptionOut(Out):
@@ -195,7 +199,7 @@ class ConfidentialOut(Out):
                     outcome=v.outcome,
                     notes=v.notes,
                     position=None if v.position is None else PositionOut.model_validate(v.position),
-                    proof_code_given=v.proof_code is not None,
+                    proof=None if v.proof is None else v.proof.verdict,
                 )
                 for v in order.visits
             ],

@@ -29,6 +29,7 @@ from orders.commands.lifecycle import (
     RequestOrder,
     RevokeOrder,
 )
+from orders.commands.presence import EnrolPresenceProof, NewProof
 from orders.commands.risk import ApproveRiskLowering, RejectRiskLowering
 from orders.commands.system import (
     AttendToDuties,
@@ -70,12 +71,14 @@ __all__ = [
     "AttendToDuties",
     "Command",
     "Context",
+    "EnrolPresenceProof",
     "Escalate",
     "ExpireOrder",
     "ExtendOrder",
     "FlagReport",
     "IssueOrder",
     "ModifyOrder",
+    "NewProof",
     "OpeningCommand",
     "RecordMissedCheckIns",
     "RecordService",

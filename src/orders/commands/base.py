@@ -15,6 +15,7 @@ from orders import values as v
 from orders.domain import ProtectionOrder
 from orders.inputs import Input
 from orders.policy import Policy
+from orders.presence import Vault
 from orders.values import Role
 
 SW, INSP, SUP, PROS = Role.SOCIAL_WORKER, Role.INSPECTOR, Role.SUPERVISOR, Role.PROSECUTOR
@@ -22,11 +23,13 @@ SW, INSP, SUP, PROS = Role.SOCIAL_WORKER, Role.INSPECTOR, Role.SUPERVISOR, Role.
 
 @dataclass(frozen=True)
 class Context:
-    """Who gives a command, when the service records it, and the policy in force."""
+    """Who gives a command, when the service records it, the policy in force, and the vault
+    of proof-of-presence secrets."""
 
     by: v.Actor
     at: datetime
     policy: Policy
+    vault: Vault
 
 
 class Declared(Input):

@@ -149,9 +149,11 @@ class RecordVisit(Command):
             outcome=self.outcome,
             notes=self.notes,
             position=None if self.position is None else self.position.to_domain(),
-            proof_code=self.proof_code,
         )
-        order.record_visit(visit, by=c.by, at=c.at, policy=c.policy)
+        secrets = {} if self.proof_code is None else c.vault.secrets(order.id)
+        order.record_visit(
+            visit, code=self.proof_code, secrets=secrets, by=c.by, at=c.at, policy=c.policy
+        )
 
 
 class ExtendOrder(Command):
