@@ -30,11 +30,13 @@ def _free_port() -> int:
 
 
 class Cluster:
-    """A PostgreSQL server the tests may create databases on."""
+    """A PostgreSQL server the tests may create databases on. The tests' own skips fsync and
+    synchronous commits; a `durable` one (benchmarks) writes as production does."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, durable: bool = False) -> None:
         self.admin_url = os.environ.get(GIVEN_URL, "")
         self._dir: Path | None = None
+        self._durable = durable
         if not self.admin_url:
             self._start()
 
@@ -59,10 +61,9 @@ class Cluster:
         self._run(
             "initdb", "-D", str(data), "-A", "trust", "-U", "postgres", "-E", "UTF8", "--no-sync"
         )
-        options = (
-            f"-p {port} -k {self._dir} -c listen_addresses=127.0.0.1 -c fsync=off "
-            "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
-        )
+        options = f"-p {port} -k {self._dir} -c listen_addresses=127.0.0.1 -c max_connections=200"
+        if not self._durable:
+            options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
         self._run(
             "pg_ctl", "-D", str(data), "-o", options, "-l", str(self._dir / "log"), "-w", "start"
         )

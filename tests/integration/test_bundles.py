@@ -1,5 +1,6 @@
 """A case bundle verified offline against the keys a prosecutor trusts: forged, truncated,
-edited and damaged bundles are refused and named; sensitive fields leave only on a record."""
+edited and damaged bundles are refused and named; sensitive fields leave only on a record.
+More edits of a bundle, and bundles of a tampered store: test_tamper_matrix.py."""
 
 from __future__ import annotations
 
@@ -29,7 +30,7 @@ from tests.factories import (
 )
 from tests.integration.helpers import issued_order
 from tests.integration.test_notifications import enrol
-from tests.integration.test_tamper_evidence import drop_triggers, events_table, oid, sql
+from tests.tampering import write_state
 
 PROSECUTOR = Actor("pros-1", Role.PROSECUTOR)
 SHELTER = "Shelter Umut, 9 Frunze St"
@@ -197,13 +198,7 @@ def test_a_damaged_state_exports_and_is_named(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    drop_triggers(database_url)
-    sql(
-        database_url,
-        f"UPDATE {events_table(database_url)} SET state = %s "
-        "WHERE originator_id = %s AND originator_version = 5",
-        (b"\xff\xfe not json", oid(database_url, case)),
-    )
+    write_state(database_url, case, 5, b"\xff\xfe not json")
     bundle = bundle_of(service, case)  # does not crash
     assert bundle["events"][4]["undecodable"] == "its state is not valid UTF-8"
     assert bundle["events"][4]["content"] is None

@@ -1,21 +1,18 @@
 """Alter, delete, reorder or insert events behind the service's back: verification names them.
 
-Each test plays an attacker with direct database access, who first has to drop the triggers
-that refuse UPDATE and DELETE of events.
+Each test plays an attacker with direct database access, who first has to switch off the
+triggers that refuse UPDATE and DELETE of events (`tests.tampering`). The whole matrix of
+attacks, on both engines and followed by new events: test_tamper_matrix.py.
 """
 
 from __future__ import annotations
 
 import base64
 import json
-import sqlite3
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
-from urllib.parse import urlsplit
 from uuid import UUID
 
-import psycopg
 import pytest
 from fastapi.testclient import TestClient
 
@@ -24,36 +21,11 @@ from service.bootstrap import Service
 from service.bundles import export_bundle, verify_bundle
 from service.cli import main
 from service.integrity import CheckpointRefused, make_checkpoint, verify_store
+from tests import tampering
 from tests.api.conftest import app_of
 from tests.factories import INSPECTOR, a_visit_command
 from tests.integration.helpers import issued_order
-
-
-def sql(database_url: str, statement: str, params: tuple[Any, ...] = ()) -> list[Any]:
-    """Run SQL directly on the database, around the service."""
-    if database_url.startswith("sqlite"):
-        with sqlite3.connect(urlsplit(database_url).path[1:]) as db:
-            return db.execute(statement.replace("%s", "?"), params).fetchall()
-    with psycopg.connect(database_url, autocommit=True) as conn:
-        cursor = conn.execute(statement, params)  # type: ignore[arg-type]
-        return cursor.fetchall() if cursor.description else []
-
-
-def events_table(database_url: str) -> str:
-    return "stored_events" if database_url.startswith("sqlite") else "orders_events"
-
-
-def drop_triggers(database_url: str) -> None:
-    table = events_table(database_url)
-    if database_url.startswith("sqlite"):
-        for verb in ("update", "delete"):
-            sql(database_url, f"DROP TRIGGER {table}_no_{verb}")
-    else:
-        sql(database_url, f"DROP TRIGGER {table}_immutable ON {table}")
-
-
-def oid(database_url: str, order_id: UUID) -> str:
-    return order_id.hex if database_url.startswith("sqlite") else str(order_id)
+from tests.tampering import events_table, sql
 
 
 def failures(service: Service) -> list[str]:
@@ -98,16 +70,8 @@ def test_the_store_refuses_update_and_delete_of_events(
 
 
 def test_altered_bytes_are_found_and_named(service: Service, case: UUID, database_url: str) -> None:
-    bundle = export_bundle(service.orders, service.timelines, case)
-    drop_triggers(database_url)
-    table = events_table(database_url)
-    forged = bundle["events"][4]["state"]  # the second visit
-    content = json.loads(base64.b64decode(forged))
-    content["visit"]["_data_"]["outcome"] = "person_not_found"
-    sql(
-        database_url,
-        f"UPDATE {table} SET state = %s WHERE originator_id = %s AND originator_version = 5",
-        (json.dumps(content).encode(), oid(database_url, case)),
+    tampering.edit_state(  # the second visit
+        database_url, case, 5, old=b'"person_safe"', new=b'"person_not_found"'
     )
     assert any(f"order {case} event 5" in f and "altered" in f for f in failures(service))
     assert any("no longer match the signed checkpoint" in f for f in failures(service))
@@ -119,13 +83,7 @@ def test_altered_bytes_are_found_and_named(service: Service, case: UUID, databas
 def test_a_deleted_event_is_found_and_named(
     service: Service, case: UUID, database_url: str
 ) -> None:
-    drop_triggers(database_url)
-    sql(
-        database_url,
-        f"DELETE FROM {events_table(database_url)} WHERE originator_id = %s "
-        "AND originator_version = 4",
-        (oid(database_url, case),),
-    )
+    tampering.delete_event(database_url, case, 4, with_seal=False)
     found = failures(service)
     assert any(f"order {case} event 5" in f and "4..4 are missing" in f for f in found)
     assert any("only" in f and "remain" in f for f in found)
@@ -140,16 +98,7 @@ def test_a_deleted_event_is_found_and_named(
 def test_two_reordered_events_are_found_and_named(
     service: Service, case: UUID, database_url: str
 ) -> None:
-    drop_triggers(database_url)
-    table, order = events_table(database_url), oid(database_url, case)
-    query = f"SELECT originator_version, state FROM {table} WHERE originator_id = %s"
-    states = dict(sql(database_url, query, (order,)))
-    for version, other in ((4, 5), (5, 4)):
-        sql(
-            database_url,
-            f"UPDATE {table} SET state = %s WHERE originator_id = %s AND originator_version = %s",
-            (states[other], order, version),
-        )
+    tampering.swap_states(database_url, case, 4, 5)
     found = failures(service)
     assert any(f"order {case} event 4" in f and "altered" in f for f in found)
     assert any(f"order {case} event 5" in f and "altered" in f for f in found)
@@ -158,23 +107,7 @@ def test_two_reordered_events_are_found_and_named(
 def test_an_event_inserted_around_the_service_is_found_and_named(
     service: Service, case: UUID, database_url: str
 ) -> None:
-    table, order = events_table(database_url), oid(database_url, case)
-    (state,) = sql(
-        database_url,
-        f"SELECT state FROM {table} WHERE originator_id = %s AND originator_version = 6",
-        (order,),
-    )[0]
-    topic = sql(
-        database_url,
-        f"SELECT topic FROM {table} WHERE originator_id = %s AND originator_version = 6",
-        (order,),
-    )[0][0]
-    sql(
-        database_url,
-        f"INSERT INTO {table} (originator_id, originator_version, topic, state) "
-        "VALUES (%s, 7, %s, %s)",
-        (order, topic, state),
-    )
+    tampering.insert_event(database_url, case, copy_of=6, seal="none")
     assert any(
         f"order {case} event 7" in f and "written around the service" in f
         for f in failures(service)
@@ -243,16 +176,7 @@ def test_a_checkpoint_refuses_to_sign_an_altered_log_and_keeps_why(
     clock: SimulatedClock,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    bundle = export_bundle(service.orders, service.timelines, case)
-    drop_triggers(database_url)
-    content = json.loads(base64.b64decode(bundle["events"][4]["state"]))
-    content["visit"]["_data_"]["outcome"] = "person_not_found"
-    sql(
-        database_url,
-        f"UPDATE {events_table(database_url)} SET state = %s "
-        "WHERE originator_id = %s AND originator_version = 5",
-        (json.dumps(content).encode(), oid(database_url, case)),
-    )
+    tampering.edit_state(database_url, case, 5, old=b'"person_safe"', new=b'"person_not_found"')
     signed = service.orders.records.select_latest_checkpoint()
     clock.advance(timedelta(hours=1))
     service.orders.handle(a_visit_command(clock()), case, by=INSPECTOR)  # something new to sign
@@ -272,23 +196,8 @@ def test_a_checkpoint_refuses_to_sign_an_altered_log_and_keeps_why(
 def test_newest_events_deleted_with_their_seals_are_found_after_new_events_arrive(
     service: Service, case: UUID, database_url: str, clock: SimulatedClock
 ) -> None:
-    drop_triggers(database_url)
-    if database_url.startswith("sqlite"):
-        sql(database_url, "DROP TRIGGER event_seals_no_delete")
-    else:
-        sql(database_url, "DROP TRIGGER event_seals_immutable ON event_seals")
     for version in (4, 5, 6):  # the last three visits, and their seals
-        sql(
-            database_url,
-            f"DELETE FROM {events_table(database_url)} WHERE originator_id = %s "
-            "AND originator_version = %s",
-            (oid(database_url, case), version),
-        )
-        sql(
-            database_url,
-            "DELETE FROM event_seals WHERE originator_id = %s AND version = %s",
-            (str(case), version),
-        )
+        tampering.delete_event(database_url, case, version, with_seal=True)
     clock.advance(timedelta(hours=1))
     for _ in range(4):  # new events take the deleted ones' places in the log's count
         service.orders.handle(a_visit_command(clock()), case, by=INSPECTOR)
