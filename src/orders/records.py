@@ -68,6 +68,10 @@ class LoggedEvent(LogEntry):
     state: bytes
 
 
+Heads = dict[UUID, tuple[int, bytes]]
+"""Per order, its latest event's version and digest: what a checkpoint's orders tree holds."""
+
+
 @runtime_checkable
 class Records(Protocol):
     """The event store's records beside the events: keys, seals, the log, checkpoints, clock."""
@@ -84,8 +88,13 @@ class Records(Protocol):
     def select_log_events(self) -> list[LoggedEvent]:
         """Every stored event in log order, with its state."""
 
-    def insert_checkpoint(self, checkpoint: ledger.Checkpoint) -> None:
-        """Keep a signed checkpoint (for good: checkpoints are never changed or removed)."""
+    def insert_checkpoint(self, checkpoint: ledger.Checkpoint, heads: Heads, before: Heads) -> None:
+        """Keep a signed checkpoint and, of its `heads`, those not as they were `before` (at the
+        checkpoint before it), in one transaction; for good, like the events."""
+
+    def select_checkpoint_heads(self, size: int) -> Heads:
+        """Each order's head as the checkpoints up to `size` kept them, orders in the order
+        they were first kept."""
 
     def select_latest_checkpoint(self) -> ledger.Checkpoint | None:
         """The checkpoint over the most events; None before the first is signed."""

@@ -44,6 +44,7 @@ from service.integrity import (
     heads_at,
     latest_checkpoint,
     make_checkpoint,
+    orders_root,
     plain,
 )
 
@@ -109,7 +110,7 @@ def export_bundle(
         "format": FORMAT,
         "order_id": str(order_id),
         "sensitive": "included" if sensitive_for is not None else "withheld",
-        "head": _head(order_id, sealed[:size]),
+        "head": _head(orders, order_id, checkpoint, sealed[:size]),
         "events": events,
         "timeline": [
             {k: (iso(v) if isinstance(v, datetime) else v) for k, v in row.items()}
@@ -169,12 +170,23 @@ def _exported(
     return entry
 
 
-def _head(order_id: UUID, sealed: list[tuple[LogEntry, Seal]]) -> dict[str, Any] | None:
+def _head(
+    orders: Orders,
+    order_id: UUID,
+    checkpoint: ledger.Checkpoint | None,
+    sealed: list[tuple[LogEntry, Seal]],
+) -> dict[str, Any] | None:
     """The order's head in the checkpoint's orders tree, and its inclusion proof: how many
-    events the order had when the checkpoint was signed."""
-    latest = heads_at(
-        [(e.order_id, e.version, ledger.unb64(s.digest)) for e, s in sealed], len(sealed)
-    )
+    events the order had when the checkpoint was signed. From the heads kept with the
+    checkpoint when they hold for its signed root (so a store that lost events since still
+    exports what was signed), else from the store as it stands."""
+    if checkpoint is None:
+        return None
+    latest = orders.records.select_checkpoint_heads(checkpoint.size)
+    if not latest or orders_root(latest) != checkpoint.orders_root:
+        latest = heads_at(
+            [(e.order_id, e.version, ledger.unb64(s.digest)) for e, s in sealed], len(sealed)
+        )
     if order_id not in latest:
         return None
     tree = [ledger.head_leaf(o, v, d) for o, (v, d) in latest.items()]

@@ -92,13 +92,12 @@ def make_checkpoint(orders: Orders, *, now: datetime) -> ledger.Checkpoint:
         refused = CheckpointRefused(failures)
         refuse(orders, "checkpoint refused", str(refused), now=now)
         raise refused
+    heads = heads_at(log.heads, len(log.leaves))
     checkpoint = orders.signer.checkpoint(
-        len(log.leaves),
-        ledger.merkle_root(log.leaves),
-        iso(now) or "",
-        orders_root(heads_at(log.heads, len(log.leaves))),
+        len(log.leaves), ledger.merkle_root(log.leaves), iso(now) or "", orders_root(heads)
     )
-    orders.records.insert_checkpoint(checkpoint)
+    before = heads_at(log.heads, latest.size) if latest is not None else {}
+    orders.records.insert_checkpoint(checkpoint, heads, before)
     return checkpoint
 
 
@@ -224,11 +223,57 @@ def _checkpoint_findings(orders: Orders, leaves: list[bytes], heads: list[Head])
         return [Finding("log", True, "no checkpoint signed yet")]
     roots = ledger.prefix_roots(leaves, {c.size for c in series})
     findings = [_checkpoint_finding(orders, c, len(leaves), roots.get(c.size)) for c in series]
-    latest, found = series[-1], findings[-1]
-    signed = latest.orders_root
-    if found.holds and signed and orders_root(heads_at(heads, latest.size)) != signed:
-        findings[-1] = Finding(found.subject, False, "the orders' latest events differ")
-    return findings
+    failed = [c for c, found in zip(series, findings, strict=True) if not found.holds]
+    named = [f for c in {*failed[:1], series[-1]} for f in _heads_findings(orders, c, heads)]
+    return findings + sorted(set(named), key=str)  # by the first that failed, and the latest
+
+
+def _heads_findings(
+    orders: Orders, checkpoint: ledger.Checkpoint, heads: list[Head]
+) -> list[Finding]:
+    """What the orders' heads kept with a checkpoint (authenticated by its signed orders
+    root) say of the log as it stands: per order, events removed, replaced or inserted."""
+    signed = orders.records.select_checkpoint_heads(checkpoint.size)
+    if not signed or checkpoint.orders_root is None:
+        return []
+    subject = f"checkpoint of {checkpoint.size} events signed at {checkpoint.signed_at}"
+    if orders_root(signed) != checkpoint.orders_root:
+        return [Finding(subject, False, "the orders' heads kept with it were altered")]
+    now = heads_at(heads, checkpoint.size)
+    latest = heads_at(heads, len(heads))
+    found = []
+    for order, (version, digest) in signed.items():
+        held, at = now.get(order, (0, b"")), latest.get(order, (0, b""))[0]
+        if held[0] < version:
+            found.append(
+                Finding(
+                    f"order {order}",
+                    False,
+                    f"the checkpoint of {checkpoint.size} events signed its events up to "
+                    f"{version}; the log held {held[0]} of them there (and {at} now): "
+                    f"{_span(held[0] + 1, version)} removed"
+                    + (", and replaced by later ones" if at >= version else ""),
+                )
+            )
+        elif held[0] > version:
+            found.append(
+                Finding(
+                    f"order {order}",
+                    False,
+                    f"the checkpoint of {checkpoint.size} events signed its events up to "
+                    f"{version}; the log holds {held[0]} of them there: events were inserted",
+                )
+            )
+        elif held[1] != digest:
+            found.append(
+                Finding(
+                    f"order {order} event {version}",
+                    False,
+                    f"is not the event the checkpoint of {checkpoint.size} events signed: it, "
+                    "or an event before it, was altered or replaced",
+                )
+            )
+    return found
 
 
 def _checkpoint_finding(
@@ -252,6 +297,10 @@ def _checkpoint_finding(
             "log was rewritten, reordered or rolled back",
         )
     return Finding(subject, True, f"the first {checkpoint.size} events match it")
+
+
+def _span(first: int, last: int) -> str:
+    return f"event {first} was" if first == last else f"events {first}..{last} were"
 
 
 def event_name(topic: str) -> str:

@@ -43,6 +43,7 @@ def migrate(settings: Settings) -> None:
         EVENTS_TABLE,
         "event_seals",
         "checkpoints",
+        "checkpoint_heads",
         "checkpoint_refusals",
         "checkpoint_cosignatures",
         "presence_secrets",

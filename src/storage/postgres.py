@@ -61,6 +61,11 @@ class SealingPostgresRecorder(SealedRecords, PostgresApplicationRecorder):
             curs.execute(_postgres(sql, self.events_table_name), params)
             return [dict(row) for row in curs.fetchall()] if curs.description else []
 
+    def _batch(self, steps: list[tuple[str, list[tuple[Any, ...]]]]) -> None:
+        with self.datastore.transaction(commit=True) as curs:
+            for sql, rows in steps:
+                curs.executemany(_postgres(sql, self.events_table_name), rows)
+
     def database_time(self) -> datetime | None:
         moment: datetime = self._rows(schema.SELECT_DATABASE_TIME)[0]["now"]
         return moment

@@ -13,7 +13,7 @@ from eventsourcing.persistence import StoredEvent
 from orders import ledger
 from orders.commitments import committed_state
 from orders.cosignatures import Cosignature
-from orders.records import CommandKey, LogEntry, LoggedEvent, Seal, Sealing
+from orders.records import CommandKey, Heads, LogEntry, LoggedEvent, Seal, Sealing
 from storage import schema
 
 Row = dict[str, Any]
@@ -38,6 +38,10 @@ class SealedRecords(ABC):
     @abstractmethod
     def _rows(self, sql: str, params: tuple[Any, ...] = (), *, commit: bool = False) -> list[Row]:
         """Run one statement from `schema` in a transaction of its own; the rows it returns."""
+
+    @abstractmethod
+    def _batch(self, steps: list[tuple[str, list[tuple[Any, ...]]]]) -> None:
+        """Run each statement of `schema` over its rows, all in one transaction."""
 
     @abstractmethod
     def database_time(self) -> datetime | None:
@@ -78,19 +82,29 @@ class SealedRecords(ABC):
             for row in self._rows(schema.SELECT_LOG_EVENTS)
         ]
 
-    def insert_checkpoint(self, checkpoint: ledger.Checkpoint) -> None:
+    def insert_checkpoint(self, checkpoint: ledger.Checkpoint, heads: Heads, before: Heads) -> None:
         data = checkpoint.as_json()
-        self._rows(
-            schema.INSERT_CHECKPOINT,
-            (
-                checkpoint.size,
-                data["root"],
-                data["signed_at"],
-                data["signature"],
-                data.get("orders_root"),
-            ),
-            commit=True,
+        row = (
+            checkpoint.size,
+            data["root"],
+            data["signed_at"],
+            data["signature"],
+            data.get("orders_root"),
         )
+        changed = [
+            (checkpoint.size, str(order), place, version, ledger.b64(digest))
+            for place, (order, (version, digest)) in enumerate(heads.items())
+            if order not in before or before[order] != (version, digest)
+        ]
+        self._batch([(schema.INSERT_HEAD, changed), (schema.INSERT_CHECKPOINT, [row])])
+
+    def select_checkpoint_heads(self, size: int) -> Heads:
+        kept: dict[UUID, tuple[int, int, bytes]] = {}
+        for row in self._rows(schema.SELECT_HEADS, (size,)):
+            head = (int(row["place"]), int(row["version"]), ledger.unb64(row["digest"]))
+            kept[UUID(row["order_id"])] = head
+        in_place = sorted(kept.items(), key=lambda item: item[1][0])
+        return {order: (version, digest) for order, (_, version, digest) in in_place}
 
     def select_latest_checkpoint(self) -> ledger.Checkpoint | None:
         rows = self._rows(schema.SELECT_LATEST_CHECKPOINT)

@@ -13,6 +13,9 @@
   shortcut).
 - Presence secrets: each proof-of-presence secret, encrypted by the application (decision
   019), by proof and order; kept for good, so a rotated secret still checks older visits.
+- Checkpoint heads: with each checkpoint, the orders whose latest event changed since the one
+  before, with their place in the signed orders tree (decision 016): authenticated by its
+  root, they name what was removed even after the log was refilled.
 - Checkpoint refusals: each time a checkpoint was refused because the log did not verify,
   or a witness refused it or contradicted the log, when and why, kept for good.
 - Checkpoint cosignatures: a witness's countersignature of a checkpoint (decision 017), by
@@ -33,6 +36,9 @@ TABLES = (
     "PRIMARY KEY (originator_id, version))",
     "CREATE TABLE IF NOT EXISTS checkpoints (size BIGINT PRIMARY KEY, root TEXT NOT NULL, "
     "signed_at TEXT NOT NULL, signature TEXT NOT NULL, orders_root TEXT)",
+    "CREATE TABLE IF NOT EXISTS checkpoint_heads (size BIGINT NOT NULL, order_id TEXT NOT NULL, "
+    "place BIGINT NOT NULL, version BIGINT NOT NULL, digest TEXT NOT NULL, "
+    "PRIMARY KEY (size, order_id))",
     "CREATE TABLE IF NOT EXISTS checkpoint_refusals (refused_at TEXT NOT NULL, "
     "reason TEXT NOT NULL)",
     "CREATE TABLE IF NOT EXISTS presence_secrets (proof_id TEXT PRIMARY KEY, "
@@ -49,6 +55,7 @@ def _immutable(events_table: str) -> tuple[str, ...]:
         events_table,
         "event_seals",
         "checkpoints",
+        "checkpoint_heads",
         "checkpoint_refusals",
         "checkpoint_cosignatures",
         "presence_secrets",
@@ -91,6 +98,11 @@ SELECT_SEALS = "SELECT originator_id, version, digest, seal FROM event_seals"
 SELECT_LOG = "SELECT originator_id, originator_version, topic FROM {events} ORDER BY {position}"
 SELECT_LOG_EVENTS = (
     "SELECT originator_id, originator_version, topic, state FROM {events} ORDER BY {position}"
+)
+INSERT_HEAD = "INSERT INTO checkpoint_heads VALUES (?, ?, ?, ?, ?)"
+SELECT_HEADS = (
+    "SELECT h.* FROM checkpoint_heads h JOIN checkpoints c ON c.size = h.size "
+    "WHERE h.size <= ? ORDER BY h.size"
 )
 INSERT_CHECKPOINT = "INSERT INTO checkpoints VALUES (?, ?, ?, ?, ?)"
 INSERT_REFUSAL = "INSERT INTO checkpoint_refusals VALUES (?, ?)"

@@ -57,6 +57,11 @@ class SealingSQLiteRecorder(SealedRecords, SQLiteApplicationRecorder):
             c.execute(statement, params)
             return [dict(row) for row in c.fetchall()]
 
+    def _batch(self, steps: list[tuple[str, list[tuple[Any, ...]]]]) -> None:
+        with self.datastore.transaction(commit=True) as c:
+            for sql, rows in steps:
+                c.executemany(sql, rows)
+
     def database_time(self) -> datetime | None:
         return None  # SQLite's time is the host's: the service's own clock serves
 

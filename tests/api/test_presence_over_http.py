@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from orders.clock import SimulatedClock
 from tests.api.conftest import INSPECTOR, READER, SOCIAL_WORKER, SUPERVISOR, issued, post
 from tests.factories import request_json
-from tests.integration.test_tamper_evidence import events_table, sql
+from tests.tampering import events_table, sql
 
 
 def enrol(client: TestClient, order_id: str, kind: str = "app", **more: Any) -> dict[str, Any]:

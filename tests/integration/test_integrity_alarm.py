@@ -5,7 +5,6 @@ Both engines; a real SMTP server; the checkpoint job as the scheduler runs it.
 
 from __future__ import annotations
 
-import json
 from datetime import timedelta
 from uuid import UUID
 
@@ -19,8 +18,8 @@ from tests.conftest import ServiceFactory
 from tests.factories import INSPECTOR, a_visit_command
 from tests.integration.helpers import issued_order
 from tests.integration.test_notifications import enrol
-from tests.integration.test_tamper_evidence import drop_triggers, events_table, oid, sql
 from tests.receivers import MailReceiver
+from tests.tampering import edit_state, events_table, sql
 
 ADMIN_MAIL = "it-security@ministry.example"
 
@@ -45,22 +44,12 @@ def test_a_refused_checkpoint_is_an_alarm_e_mailed_to_the_admins_once_an_hour(
     watched: Service, database_url: str, mail: MailReceiver, clock: SimulatedClock
 ) -> None:
     service = watched
-    table = events_table(database_url)
-    (row,) = sql(database_url, f"SELECT originator_id FROM {table} WHERE originator_version = 5")
-    order_id = UUID(str(row[0]))
-    drop_triggers(database_url)
-    (state,) = sql(
+    (row,) = sql(
         database_url,
-        f"SELECT state FROM {table} WHERE originator_id = %s AND originator_version = 5",
-        (oid(database_url, order_id),),
-    )[0]
-    content = json.loads(bytes(state))
-    content["visit"]["_data_"]["outcome"] = "person_not_found"
-    sql(
-        database_url,
-        f"UPDATE {table} SET state = %s WHERE originator_id = %s AND originator_version = 5",
-        (json.dumps(content).encode(), oid(database_url, order_id)),
+        f"SELECT originator_id FROM {events_table(database_url)} WHERE originator_version = 5",
     )
+    order_id = UUID(str(row[0]))
+    edit_state(database_url, order_id, 5, old=b'"person_safe"', new=b'"person_not_found"')
     clock.advance(timedelta(minutes=5))
     service.orders.handle(a_visit_command(clock()), order_id, by=INSPECTOR)  # something new
     with pytest.raises(CheckpointRefused, match=f"order {order_id} event 5"):

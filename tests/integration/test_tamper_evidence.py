@@ -205,3 +205,22 @@ def test_newest_events_deleted_with_their_seals_are_found_after_new_events_arriv
     assert any("checkpoint of" in f and "no longer match the signed checkpoint" in f for f in found)
     with pytest.raises(CheckpointRefused):
         make_checkpoint(service.orders, now=clock())
+
+
+def test_heads_kept_with_a_checkpoint_cannot_be_changed_to_hide_a_removal(
+    service: Service, case: UUID, database_url: str
+) -> None:
+    """The heads name what was removed; an insider who changes them too is named as well."""
+    with pytest.raises(Exception, match="immutable"):
+        sql(database_url, "DELETE FROM checkpoint_heads")
+    with tampering.insider(database_url) as run:
+        run(
+            "UPDATE checkpoint_heads SET version = version - 1 WHERE order_id = %s"
+            if not tampering.is_sqlite(database_url)
+            else "UPDATE checkpoint_heads SET version = version - 1 WHERE order_id = ?",
+            (str(case),),
+        )
+    assert any(
+        "FAIL checkpoint of" in f and "the orders' heads kept with it were altered" in f
+        for f in failures(service)
+    )

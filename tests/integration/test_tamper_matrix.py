@@ -192,22 +192,6 @@ def no_longer_signed(size: int, remain: int) -> str:
     return f"the signed log held {size} events; only {remain} remain"
 
 
-UNNAMED_IN_STORE = pytest.mark.xfail(
-    strict=True,
-    reason="verify-store only says that the first N events no longer match the latest signed "
-    "checkpoint: the order's new events took the removed ones' versions in a chain that is "
-    "sealed and consistent, the log is as long as the checkpoint again, and nothing signed says "
-    "how many events the order had (signed per-order completeness is due)",
-)
-UNNAMED_IN_BUNDLE = pytest.mark.xfail(
-    strict=True,
-    reason="the bundle fails, but names neither the removed events nor the gap: every event "
-    "left is 'not in the signed log as it stands' (the export proves inclusion in a log shorter "
-    "than the checkpoint) and its events_at_checkpoint is counted by the exporter from the "
-    "tampered store; only the timeline row, a read model, named them, and it went too "
-    "(signed per-order completeness is due)",
-)
-
 ATTACKS = {
     "a byte edited": Attack(edit_a_byte, (altered(5),), (not_in_the_signed_log(5),)),
     "two states swapped": Attack(
@@ -237,7 +221,6 @@ ATTACKS = {
         (no_event_for_row(6),),
         store_names_then=(("FAIL order {order}", "event 6"),),
         bundle_names_then=(not_covered(6),),  # the new event 6 is not the signed one
-        marks={("store", True): UNNAMED_IN_STORE},
     ),
     "the newest event deleted with its seal and its timeline row": Attack(
         delete_the_newest_with_its_timeline_row,
@@ -245,7 +228,6 @@ ATTACKS = {
         ("events 6..6",),
         store_names_then=(("FAIL order {order}", "event 6"),),
         bundle_names_then=(not_covered(6),),
-        marks={("store", True): UNNAMED_IN_STORE, ("bundle", False): UNNAMED_IN_BUNDLE},
     ),
     "an event inserted": Attack(
         insert(seal="none"),
@@ -278,7 +260,6 @@ ATTACKS = {
         (no_longer_signed(11, 9),),
         (no_event_for_row(8),),
         store_names_then=(("FAIL order {order}", "8"),),
-        marks={("store", True): UNNAMED_IN_STORE},
     ),
     "a restore of an older copy, the timeline's rows too": Attack(
         restore_an_older_copy(timeline_too=True),
@@ -286,7 +267,6 @@ ATTACKS = {
         ("events 7..8",),
         store_names_then=(("FAIL order {order}", "8"),),
         bundle_names_then=(not_covered(7),),  # the new event 7 is not the signed one
-        marks={("store", True): UNNAMED_IN_STORE, ("bundle", False): UNNAMED_IN_BUNDLE},
     ),
 }
 

@@ -69,9 +69,9 @@ def test_each_disclosed_value_is_checked_against_its_commitment() -> None:
     assert set(shown) == set(commitments)
     for place, item in shown.items():
         assert commitment(salt(place), item["value"]) == commitments[place]
-    assert commitment(salt("/visit/_data_/notes"), "no one home") != commitments[
-        "/visit/_data_/notes"
-    ]
+    assert (
+        commitment(salt("/visit/_data_/notes"), "no one home") != commitments["/visit/_data_/notes"]
+    )
 
 
 def test_a_change_anywhere_changes_the_form_and_whitespace_does_not() -> None:
