@@ -97,13 +97,13 @@ def export_bundle(
     checkpoint = _covering(orders, order_id, stored[-1].originator_version)
     size = checkpoint.size if checkpoint else 0
     sealed = _sealed(orders)
-    leaves = [ledger.leaf_hash(ledger.unb64(seal.digest)) for _, seal in sealed[:size]]
+    tree = ledger.MerkleTree([ledger.leaf_hash(ledger.unb64(s.digest)) for _, s in sealed[:size]])
     index = {(entry.order_id, entry.version): i for i, (entry, _) in enumerate(sealed)}
     if sensitive_for is not None:
         at = now if now is not None else orders.now()
         orders.save(Disclosure.record(order_id, by=sensitive_for, fields=SENSITIVE_FIELDS, at=at))
     events = [
-        _exported(orders, order_id, event, index, leaves, sensitive_for is not None)
+        _exported(orders, order_id, event, index, tree, sensitive_for is not None)
         for event in stored
     ]
     return {
@@ -140,7 +140,7 @@ def _exported(
     order_id: UUID,
     event: StoredEvent,
     index: dict[tuple[UUID, int], int],
-    leaves: list[bytes],
+    tree: ledger.MerkleTree,
     with_sensitive: bool,
 ) -> dict[str, Any]:
     version = event.originator_version
@@ -164,8 +164,8 @@ def _exported(
     entry["log_index"] = at_index
     entry["inclusion_proof"] = (
         None
-        if at_index is None or at_index >= len(leaves)
-        else [ledger.b64(p) for p in ledger.inclusion_proof(at_index, leaves)]
+        if at_index is None or at_index >= len(tree.leaves)
+        else [ledger.b64(p) for p in tree.proof(at_index)]
     )
     return entry
 

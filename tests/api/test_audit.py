@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pyotp
 import pytest
 from fastapi.testclient import TestClient
 
@@ -12,6 +13,7 @@ from scheduler.detection import Detection
 from scheduler.sweep import sweep
 from service.bootstrap import Service
 from service.cli import main
+from tests.api.conftest import SOCIAL_WORKER as SW
 from tests.api.conftest import SUPERVISOR, issued, post
 
 WEEK, DAY = timedelta(days=7), timedelta(days=1)
@@ -28,15 +30,17 @@ def test_an_inspectors_record_over_a_range(
     start = clock()
     order_id = issued(client, clock, kind="court")  # high threat: weekly check-ins
     o = f"/orders/{order_id}"
-    clock.advance(3 * DAY)  # week 1: a visit on time, recorded an hour after it
+    proof = post(client, o + "/presence-proofs", {"person_id": "p1", "kind": "app"}, SW)
+    clock.advance(3 * DAY)  # week 1: a visit on time, proven, recorded an hour after it
+    visited_at = clock() - timedelta(hours=1)
     post(
         client,
         o + "/visits",
         {
-            "visited_at": (clock() - timedelta(hours=1)).isoformat(),
+            "visited_at": visited_at.isoformat(),
             "met_with": ["p1"],
             "outcome": "person_safe",
-            "proof_code": "1234",
+            "proof_code": pyotp.TOTP(proof["secret"]).at(visited_at),
         },
     )
     clock.set(start + 2 * WEEK + timedelta(hours=3))  # week 2 passes with no visit

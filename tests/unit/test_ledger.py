@@ -22,6 +22,7 @@ from orders import ledger
 from orders.ledger import (
     GENESIS,
     Checkpoint,
+    MerkleTree,
     Signer,
     event_digest,
     inclusion_proof,
@@ -400,3 +401,11 @@ def test_the_roots_of_every_prefix_in_one_pass_are_the_tree_hashes() -> None:
     roots = prefix_roots(leaves, set(range(1, 38)))
     assert roots == {n: merkle_root(leaves[:n]) for n in range(1, 38)}
     assert prefix_roots(leaves, {5, 40}) == {5: merkle_root(leaves[:5])}  # 40: not reached
+
+
+def test_a_tree_gives_every_leaf_the_proof_inclusion_proof_gives() -> None:
+    for n in (1, 2, 3, 7, 8, 13):
+        leaves = [leaf_hash(bytes([i]) * 32) for i in range(n)]
+        tree = MerkleTree(leaves)
+        assert tree.root() == merkle_root(leaves)
+        assert [tree.proof(i) for i in range(n)] == [inclusion_proof(i, leaves) for i in range(n)]
