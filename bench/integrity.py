@@ -51,7 +51,7 @@ from orders.commands import Context
 from orders.records import Sealing
 from service.bootstrap import Service, bootstrap
 from service.bundles import export_bundle, verify_bundle
-from service.integrity import make_checkpoint
+from service.checkpoints import make_checkpoint
 from service.settings import Settings
 from storage import records
 from storage.records import SealedRecords

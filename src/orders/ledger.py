@@ -66,22 +66,50 @@ def merkle_root(leaves: list[bytes]) -> bytes:
     return _node(merkle_root(leaves[:k]), merkle_root(leaves[k:]))
 
 
+Frontier = tuple[tuple[int, bytes], ...]
+"""The perfect subtrees a tree's leaves make so far, left to right, as (width, hash): their
+widths are the binary digits of the count. All it takes to extend the tree and know its root
+without its leaves."""
+
+
+def extended(frontier: Frontier, leaves: list[bytes]) -> Frontier:
+    """The frontier after appending `leaves`."""
+    stack = list(frontier)
+    for leaf in leaves:
+        _push(stack, leaf)
+    return tuple(stack)
+
+
+def _push(stack: list[tuple[int, bytes]], leaf: bytes) -> None:
+    stack.append((1, leaf))
+    while len(stack) > 1 and stack[-1][0] == stack[-2][0]:
+        (width, right), (_, left) = stack.pop(), stack.pop()
+        stack.append((width * 2, _node(left, right)))
+
+
+def frontier_root(frontier: Frontier) -> bytes:
+    """The tree hash of the leaves a frontier stands for: its subtrees folded from the right."""
+    if not frontier:
+        return hashlib.sha256(b"").digest()
+    root = frontier[-1][1]
+    for _, left in reversed(frontier[:-1]):
+        root = _node(left, root)
+    return root
+
+
+def frontier_size(frontier: Frontier) -> int:
+    return sum(width for width, _ in frontier)
+
+
 def prefix_roots(leaves: list[bytes], sizes: set[int]) -> dict[int, bytes]:
-    """The Merkle tree hash of the first `size` leaves for each of `sizes`, in one pass: the
-    perfect subtrees built so far are kept on a stack (their sizes are the binary digits of
-    the count), and a prefix's root folds them from the right. O(n + |sizes| log n)."""
+    """The Merkle tree hash of the first `size` leaves for each of `sizes`, in one pass over a
+    frontier. O(n + |sizes| log n)."""
     roots: dict[int, bytes] = {}
     stack: list[tuple[int, bytes]] = []
     for count, leaf in enumerate(leaves, start=1):
-        stack.append((1, leaf))
-        while len(stack) > 1 and stack[-1][0] == stack[-2][0]:
-            (width, right), (_, left) = stack.pop(), stack.pop()
-            stack.append((width * 2, _node(left, right)))
+        _push(stack, leaf)
         if count in sizes:
-            root = stack[-1][1]
-            for _, left in reversed(stack[:-1]):
-                root = _node(left, root)
-            roots[count] = root
+            roots[count] = frontier_root(tuple(stack))
     return roots
 
 

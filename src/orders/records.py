@@ -63,9 +63,21 @@ class LogEntry:
 
 @dataclass(frozen=True)
 class LoggedEvent(LogEntry):
-    """A log entry with the event's state as stored (encrypted, if encryption is on)."""
+    """A log entry with the event's state as stored (encrypted, if encryption is on), and its
+    position in the log."""
 
     state: bytes
+    position: int = 0
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """Where a checkpoint left the log: the position of its last event, and the frontier of
+    its tree. Unsigned: the frontier is checked against the signed root before it is used."""
+
+    position: int
+    last: tuple[UUID, int] | None  # the event at that position: still there, or the log moved
+    frontier: ledger.Frontier
 
 
 Heads = dict[UUID, tuple[int, bytes]]
@@ -85,12 +97,27 @@ class Records(Protocol):
     def select_log(self) -> list[LogEntry]:
         """Every stored event in log order, without its state."""
 
-    def select_log_events(self) -> list[LoggedEvent]:
-        """Every stored event in log order, with its state."""
+    def select_log_events(self, after: int = 0) -> list[LoggedEvent]:
+        """Every stored event after log position `after`, in log order, with its state."""
 
-    def insert_checkpoint(self, checkpoint: ledger.Checkpoint, heads: Heads, before: Heads) -> None:
-        """Keep a signed checkpoint and, of its `heads`, those not as they were `before` (at the
-        checkpoint before it), in one transaction; for good, like the events."""
+    def select_log_head(self) -> int:
+        """The position of the log's last event (0: none); one read, however long the log."""
+
+    def select_entry_at(self, position: int) -> LogEntry | None:
+        """The event at a log position (None: there is none)."""
+
+    def select_seals_of(self, orders: set[UUID]) -> list[Seal]:
+        """The seals of these orders' events."""
+
+    def insert_checkpoint(
+        self, checkpoint: ledger.Checkpoint, heads: Heads, before: Heads, cursor: Cursor
+    ) -> None:
+        """Keep a signed checkpoint, its cursor and, of its `heads`, those not as they were
+        `before` (at the checkpoint before it), in one transaction; for good, like the events.
+        A checkpoint of that size kept meanwhile (by another scheduler) is left as it is."""
+
+    def select_cursor(self, size: int) -> Cursor | None:
+        """Where the checkpoint of `size` events left the log (None: not kept)."""
 
     def select_checkpoint_heads(self, size: int) -> Heads:
         """Each order's head as the checkpoints up to `size` kept them, orders in the order

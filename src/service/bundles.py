@@ -35,18 +35,9 @@ from orders.transcoding import TypedMapper, register_transcodings
 from orders.values import Actor
 from projections.database import iso
 from projections.timeline import Timelines, claimed_time, summary
+from service.checkpoints import CheckpointRefused, latest_checkpoint, make_checkpoint
 from service.countersigned import check_cosignatures, cosignatures_of
-from service.integrity import (
-    CheckpointRefused,
-    Finding,
-    _sealed,
-    event_name,
-    heads_at,
-    latest_checkpoint,
-    make_checkpoint,
-    orders_root,
-    plain,
-)
+from service.integrity import Finding, _sealed, event_name, heads_at, orders_root, plain
 
 FORMAT = "protection-orders case bundle 2"
 WITHHELD = "[withheld: sensitive]"

@@ -19,7 +19,8 @@ from projections.staff import ALL_DISTRICTS
 from service import arguments
 from service.bootstrap import Service
 from service.bundles import export_bundle, fingerprint, read_public_key, verify_bundle
-from service.integrity import CheckpointRefused, Finding, verify_store
+from service.checkpoints import CheckpointRefused
+from service.integrity import Finding, verify_store
 from service.session import caught_up, opened
 from service.terminal import screen
 from service.witnessing import verify_with_witnesses

@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 from uuid import UUID
 
 from orders import ledger
-from orders.alarms import IntegrityAlarm
 from orders.application import Orders
 from orders.commitments import committed_state
 from orders.records import LogEntry, LoggedEvent, Seal
-from projections.database import iso
 
 
 @dataclass(frozen=True)
@@ -27,7 +24,6 @@ class Finding:
 
 
 Seals = dict[tuple[UUID, int], Seal]
-REMIND_AFTER = timedelta(hours=1)  # a refusal for the same reason is raised again after this
 
 
 def _seals(orders: Orders) -> Seals:
@@ -60,69 +56,6 @@ def committed_form(orders: Orders, event: LoggedEvent) -> bytes:
     return committed_state(orders.signer.seal_key, event.order_id, event.version, recorded)
 
 
-class CheckpointRefused(Exception):
-    """The log did not verify, so nothing was signed; the refusal is kept with its reasons."""
-
-    def __init__(self, failures: list[Finding]) -> None:
-        shown = "; ".join(str(f) for f in failures[:5])
-        more = f" (and {len(failures) - 5} more)" if len(failures) > 5 else ""
-        super().__init__(
-            f"checkpoint refused: {len(failures)} finding(s) in the log: {shown}{more}. "
-            "Run `protection-orders verify-store` to see them all."
-        )
-        self.failures = failures
-
-
-def make_checkpoint(orders: Orders, *, now: datetime) -> ledger.Checkpoint:
-    """Sign the Merkle root over every sealed event in log order, and keep it; but only after
-    verifying what it signs.
-
-    Each event's digest is recomputed from its stored state and its chain, and must match its
-    seal, and the previous checkpoint must still hold over the log's beginning: a store
-    tampered with and made consistent before the checkpoint is refused, never laundered into a
-    signature. A refusal is kept (with why) and raised as CheckpointRefused. Nothing new since
-    the latest checkpoint: that one is returned and nothing is signed.
-    """
-    latest = latest_checkpoint(orders)
-    if latest is not None and latest.size == len(_sealed(orders)):
-        return latest
-    log = _verified(orders)
-    failures = [f for f in log.findings if not f.holds]
-    if failures:
-        refused = CheckpointRefused(failures)
-        refuse(orders, "checkpoint refused", str(refused), now=now)
-        raise refused
-    heads = heads_at(log.heads, len(log.leaves))
-    checkpoint = orders.signer.checkpoint(
-        len(log.leaves), ledger.merkle_root(log.leaves), iso(now) or "", orders_root(heads)
-    )
-    before = heads_at(log.heads, latest.size) if latest is not None else {}
-    orders.records.insert_checkpoint(checkpoint, heads, before)
-    return checkpoint
-
-
-def refuse(orders: Orders, check: str, reason: str, *, now: datetime) -> bool:
-    """Keep a refusal, and raise an alarm to the admins. `reason` starts with `check` (which
-    check refused: "checkpoint refused", "witness <url>"). The scheduler retries every few
-    seconds, so within REMIND_AFTER the same reason is not kept again and the same check
-    raises no second alarm. Whether the refusal was kept."""
-    recent = [
-        why
-        for at, why in orders.records.select_checkpoint_refusals()
-        if now - datetime.fromisoformat(at) < REMIND_AFTER
-    ]
-    if reason in recent:
-        return False
-    orders.records.insert_checkpoint_refusal(iso(now) or "", reason)
-    if not any(why.startswith(check) for why in recent):
-        orders.save(IntegrityAlarm.raised(check, reason, at=now))
-    return True
-
-
-def latest_checkpoint(orders: Orders) -> ledger.Checkpoint | None:
-    return orders.records.select_latest_checkpoint()
-
-
 def verify_store(orders: Orders) -> list[Finding]:
     """Check every stored event's seal and chain, and the log against the latest checkpoint."""
     return _verified(orders).findings
@@ -138,6 +71,7 @@ class _Log:
     findings: list[Finding]
     leaves: list[bytes]  # the log tree's, one per sealed event in log order
     heads: list[Head]  # beside each leaf: its event, for the orders tree
+    position: int  # the log position of the last event
 
 
 def heads_at(heads: list[Head], size: int) -> dict[UUID, tuple[int, bytes]]:
@@ -159,7 +93,9 @@ def _verified(orders: Orders) -> _Log:
     leaves: list[bytes] = []
     heads: list[Head] = []
     seals = _seals(orders)
+    position = 0
     for event in orders.records.select_log_events():
+        position = max(position, event.position)
         order, version = event.order_id, event.version
         subject = f"order {order} event {version} ({event_name(event.topic)})"
         last_version, last_digest = previous.get(order, (0, ledger.GENESIS))
@@ -183,7 +119,7 @@ def _verified(orders: Orders) -> _Log:
         findings.append(_seal_finding(orders, subject, seal, digest))
     findings.extend(_removed(seals, previous))
     findings.extend(_checkpoint_findings(orders, leaves, heads))
-    return _Log(findings, leaves, heads)
+    return _Log(findings, leaves, heads, position)
 
 
 def _seal_finding(orders: Orders, subject: str, seal: Seal | None, digest: bytes) -> Finding:

@@ -19,7 +19,7 @@ from typer.core import TyperGroup
 
 from orders.errors import DomainError, OrderNotFound
 from orders.policy import PolicyFileError
-from service.integrity import CheckpointRefused
+from service.checkpoints import CheckpointRefused
 from service.settings import PREFIX, SettingsError
 from service.terminal import screen
 

@@ -58,6 +58,7 @@ class Settings(BaseSettings):
     checkpoint_seconds: float = Field(default=60.0, gt=0)  # sign at least this often...
     checkpoint_events: int = Field(default=1000, gt=0)  # ...or once this many events are new
     detect_seconds: float = Field(default=5.0, gt=0)
+    store_check_seconds: float = Field(default=3600.0, gt=0)  # verify the whole store this often
     smtp_host: str = "localhost"
     smtp_port: int = Field(default=25, ge=1, le=65535)
     smtp_sender: str = "protection-orders@localhost"
@@ -236,6 +237,7 @@ SHOWN = {
     "checkpoint_seconds",
     "checkpoint_events",
     "detect_seconds",
+    "store_check_seconds",
     "env",
     "smtp_host",
     "smtp_port",

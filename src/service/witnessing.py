@@ -12,7 +12,8 @@ from datetime import datetime
 from orders import ledger
 from orders.application import Orders
 from orders.cosignatures import Cosignature
-from service.integrity import Finding, _sealed, _verified, latest_checkpoint, refuse
+from service.checkpoints import latest_checkpoint, refuse
+from service.integrity import Finding, _sealed, _verified
 from service.witness_client import (
     Unreachable,
     WitnessClient,

@@ -11,7 +11,8 @@ from scheduler.detection import Detection
 from scheduler.jobs import Job
 from scheduler.sweep import SweepResult, sweep
 from service.bootstrap import Service
-from service.integrity import latest_checkpoint, make_checkpoint
+from service.checkpoints import latest_checkpoint, make_checkpoint, refuse
+from service.integrity import Finding, verify_store
 from service.witnessing import Outcome, Settled, send_to_witnesses
 
 CHECKPOINT_LOOK_SECONDS = 5.0  # how often the scheduler looks whether a checkpoint is due
@@ -60,6 +61,18 @@ def witness_now(service: Service, settled: Settled | None = None) -> list[Outcom
     )
 
 
+def check_store_now(service: Service) -> list[Finding]:
+    """Verify the whole store, as verify-store does; what fails is kept and raised as an
+    alarm to the admins (a checkpoint verifies only what it newly covers)."""
+    failures = [f for f in verify_store(service.orders) if not f.holds]
+    if failures:
+        shown = "; ".join(str(f) for f in failures[:5])
+        more = f" (and {len(failures) - 5} more)" if len(failures) > 5 else ""
+        reason = f"store check: {len(failures)} finding(s): {shown}{more}"
+        refuse(service.orders, "store check", reason, now=service.orders.now())
+    return failures
+
+
 def deliver_now(service: Service) -> Report:
     """Send every message of the outbox that is due, recording each attempt."""
     return service.delivery.run()
@@ -85,6 +98,14 @@ def jobs(service: Service) -> list[Job]:
     def deliver() -> str:
         return str(deliver_now(service))
 
+    def check_store() -> str:
+        failures = check_store_now(service)
+        return (
+            f"the store does not verify: {len(failures)} finding(s), alarm raised"
+            if failures
+            else ""
+        )
+
     settled: Settled = {}  # a witness is sent each checkpoint until it settles it
 
     def witness() -> str:
@@ -97,5 +118,6 @@ def jobs(service: Service) -> list[Job]:
         Job("detect", detect, settings.detect_seconds),
         Job("checkpoint", checkpoint, min(CHECKPOINT_LOOK_SECONDS, settings.checkpoint_seconds)),
         Job("deliver", deliver, settings.deliver_seconds),
+        Job("check_store", check_store, settings.store_check_seconds),
         *([Job("witness", witness, settings.witness_seconds)] if settings.witness_urls else []),
     ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from datetime import datetime
@@ -13,7 +14,7 @@ from eventsourcing.persistence import StoredEvent
 from orders import ledger
 from orders.commitments import committed_state
 from orders.cosignatures import Cosignature
-from orders.records import CommandKey, Heads, LogEntry, LoggedEvent, Seal, Sealing
+from orders.records import CommandKey, Cursor, Heads, LogEntry, LoggedEvent, Seal, Sealing
 from storage import schema
 
 Row = dict[str, Any]
@@ -71,18 +72,36 @@ class SealedRecords(ABC):
             for row in self._rows(schema.SELECT_LOG)
         ]
 
-    def select_log_events(self) -> list[LoggedEvent]:
+    def select_log_events(self, after: int = 0) -> list[LoggedEvent]:
         return [
             LoggedEvent(
                 _uuid(row["originator_id"]),
                 int(row["originator_version"]),
                 row["topic"],
                 bytes(row["state"]),
+                int(row["position"]),
             )
-            for row in self._rows(schema.SELECT_LOG_EVENTS)
+            for row in self._rows(schema.SELECT_LOG_EVENTS, (after,))
         ]
 
-    def insert_checkpoint(self, checkpoint: ledger.Checkpoint, heads: Heads, before: Heads) -> None:
+    def select_log_head(self) -> int:
+        return int(self._rows(schema.SELECT_LOG_HEAD)[0]["head"] or 0)
+
+    def select_seals_of(self, orders: set[UUID]) -> list[Seal]:
+        if not orders:
+            return []
+        marks = ", ".join("?" for _ in orders)
+        rows = self._rows(
+            schema.SELECT_SEALS_OF.replace("{orders}", marks), tuple(str(o) for o in orders)
+        )
+        return [
+            Seal(UUID(row["originator_id"]), int(row["version"]), row["digest"], row["seal"])
+            for row in rows
+        ]
+
+    def insert_checkpoint(
+        self, checkpoint: ledger.Checkpoint, heads: Heads, before: Heads, cursor: Cursor
+    ) -> None:
         data = checkpoint.as_json()
         row = (
             checkpoint.size,
@@ -90,6 +109,7 @@ class SealedRecords(ABC):
             data["signed_at"],
             data["signature"],
             data.get("orders_root"),
+            _cursor_json(cursor),
         )
         changed = [
             (checkpoint.size, str(order), place, version, ledger.b64(digest))
@@ -97,6 +117,17 @@ class SealedRecords(ABC):
             if order not in before or before[order] != (version, digest)
         ]
         self._batch([(schema.INSERT_HEAD, changed), (schema.INSERT_CHECKPOINT, [row])])
+
+    def select_cursor(self, size: int) -> Cursor | None:
+        rows = self._rows(schema.SELECT_CURSOR, (size,))
+        return _cursor(rows[0]["cursor"]) if rows and rows[0]["cursor"] else None
+
+    def select_entry_at(self, position: int) -> LogEntry | None:
+        rows = self._rows(schema.SELECT_ENTRY_AT, (position,))
+        if not rows:
+            return None
+        row = rows[0]
+        return LogEntry(_uuid(row["originator_id"]), int(row["originator_version"]), row["topic"])
 
     def select_checkpoint_heads(self, size: int) -> Heads:
         kept: dict[UUID, tuple[int, int, bytes]] = {}
@@ -168,6 +199,29 @@ def _write_seals(run: Run, stored_events: Sequence[StoredEvent], sealing: Sealin
             fetch=False,
         )
         previous[order] = digest
+
+
+def _cursor_json(cursor: Cursor) -> str:
+    return json.dumps(
+        {
+            "position": cursor.position,
+            "last": None if cursor.last is None else [str(cursor.last[0]), cursor.last[1]],
+            "frontier": [[width, ledger.b64(node)] for width, node in cursor.frontier],
+        }
+    )
+
+
+def _cursor(text: str) -> Cursor | None:
+    try:
+        data = json.loads(text)
+        last = data["last"]
+        return Cursor(
+            int(data["position"]),
+            None if last is None else (UUID(last[0]), int(last[1])),
+            tuple((int(w), ledger.unb64(n)) for w, n in data["frontier"]),
+        )
+    except (ValueError, KeyError, TypeError, IndexError):
+        return None  # unsigned and damaged: the next checkpoint looks at the whole log
 
 
 def _uuid(stored: object) -> UUID:

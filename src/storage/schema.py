@@ -35,7 +35,7 @@ TABLES = (
     "version BIGINT NOT NULL, digest TEXT NOT NULL, seal TEXT NOT NULL, "
     "PRIMARY KEY (originator_id, version))",
     "CREATE TABLE IF NOT EXISTS checkpoints (size BIGINT PRIMARY KEY, root TEXT NOT NULL, "
-    "signed_at TEXT NOT NULL, signature TEXT NOT NULL, orders_root TEXT)",
+    "signed_at TEXT NOT NULL, signature TEXT NOT NULL, orders_root TEXT, cursor TEXT)",
     "CREATE TABLE IF NOT EXISTS checkpoint_heads (size BIGINT NOT NULL, order_id TEXT NOT NULL, "
     "place BIGINT NOT NULL, version BIGINT NOT NULL, digest TEXT NOT NULL, "
     "PRIMARY KEY (size, order_id))",
@@ -96,15 +96,22 @@ INSERT_SEAL = "INSERT INTO event_seals VALUES (?, ?, ?, ?)"
 SELECT_DIGEST = "SELECT digest FROM event_seals WHERE originator_id = ? AND version = ?"
 SELECT_SEALS = "SELECT originator_id, version, digest, seal FROM event_seals"
 SELECT_LOG = "SELECT originator_id, originator_version, topic FROM {events} ORDER BY {position}"
-SELECT_LOG_EVENTS = (
-    "SELECT originator_id, originator_version, topic, state FROM {events} ORDER BY {position}"
+SELECT_LOG_HEAD = "SELECT MAX({position}) AS head FROM {events}"
+SELECT_SEALS_OF = "SELECT * FROM event_seals WHERE originator_id IN ({orders})"
+SELECT_CURSOR = "SELECT cursor FROM checkpoints WHERE size = ?"
+SELECT_ENTRY_AT = (
+    "SELECT originator_id, originator_version, topic FROM {events} WHERE {position} = ?"
 )
-INSERT_HEAD = "INSERT INTO checkpoint_heads VALUES (?, ?, ?, ?, ?)"
+SELECT_LOG_EVENTS = (
+    "SELECT {position} AS position, originator_id, originator_version, topic, state "
+    "FROM {events} WHERE {position} > ? ORDER BY {position}"
+)
+INSERT_HEAD = "INSERT INTO checkpoint_heads VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"
 SELECT_HEADS = (
     "SELECT h.* FROM checkpoint_heads h JOIN checkpoints c ON c.size = h.size "
     "WHERE h.size <= ? ORDER BY h.size"
 )
-INSERT_CHECKPOINT = "INSERT INTO checkpoints VALUES (?, ?, ?, ?, ?)"
+INSERT_CHECKPOINT = "INSERT INTO checkpoints VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"
 INSERT_REFUSAL = "INSERT INTO checkpoint_refusals VALUES (?, ?)"
 SELECT_REFUSALS = "SELECT refused_at, reason FROM checkpoint_refusals ORDER BY refused_at"
 INSERT_COSIGNATURE = (

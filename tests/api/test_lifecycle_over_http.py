@@ -125,7 +125,7 @@ def test_the_openapi_document_describes_every_command_and_its_refusals(
         for method, op in ops.items()
         if method == "post" and path.startswith("/orders")
     ]
-    assert len(commands) == 19
+    assert len(commands) == 20  # the commands, and the enrolment of a proof of presence
     for path, op in commands:
         assert {"201", "422"} <= set(op["responses"]), path
         assert op.get("description") or op.get("summary"), path

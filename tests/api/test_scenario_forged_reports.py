@@ -20,7 +20,7 @@ from scheduler.detection import Detection
 from scheduler.sweep import sweep
 from service.bootstrap import Service
 from service.bundles import export_bundle, verify_bundle
-from service.integrity import make_checkpoint
+from service.checkpoints import make_checkpoint
 from tests.api.conftest import INSPECTOR, SOCIAL_WORKER, SUPERVISOR, bearer, post
 from tests.factories import request_json
 

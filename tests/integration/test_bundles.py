@@ -18,8 +18,8 @@ from orders.clock import SimulatedClock
 from orders.values import Actor, Role
 from service.bootstrap import Service
 from service.bundles import WITHHELD, export_bundle, fingerprint, verify_bundle
+from service.checkpoints import make_checkpoint
 from service.cli import main
-from service.integrity import make_checkpoint
 from tests.factories import (
     INSPECTOR,
     SOCIAL_WORKER,

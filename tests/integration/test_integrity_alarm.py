@@ -12,7 +12,7 @@ import pytest
 
 from orders.clock import SimulatedClock
 from service.bootstrap import Service
-from service.integrity import CheckpointRefused
+from service.checkpoints import CheckpointRefused
 from service.work import checkpoint_now, deliver_now, jobs
 from tests.conftest import ServiceFactory
 from tests.factories import INSPECTOR, a_visit_command
@@ -49,10 +49,10 @@ def test_a_refused_checkpoint_is_an_alarm_e_mailed_to_the_admins_once_an_hour(
         f"SELECT originator_id FROM {events_table(database_url)} WHERE originator_version = 5",
     )
     order_id = UUID(str(row[0]))
-    edit_state(database_url, order_id, 5, old=b'"person_safe"', new=b'"person_not_found"')
     clock.advance(timedelta(minutes=5))
     service.orders.handle(a_visit_command(clock()), order_id, by=INSPECTOR)  # something new
-    with pytest.raises(CheckpointRefused, match=f"order {order_id} event 5"):
+    edit_state(database_url, order_id, 6, old=b'"person_safe"', new=b'"person_not_found"')
+    with pytest.raises(CheckpointRefused, match=f"order {order_id} event 6"):
         checkpoint_now(service)
     checkpoint_job = next(job for job in jobs(service) if job.name == "checkpoint")
     for _ in range(3):  # the scheduler keeps trying: one alarm, not one every few seconds
@@ -65,7 +65,7 @@ def test_a_refused_checkpoint_is_an_alarm_e_mailed_to_the_admins_once_an_hour(
     (sent,) = mail.received
     assert sent.to == [ADMIN_MAIL]
     assert sent.message["Subject"] == "Integrity alarm: checkpoint refused"
-    assert f"order {order_id} event 5 (InspectionVisitRecorded)" in sent.text
+    assert f"order {order_id} event 6 (InspectionVisitRecorded)" in sent.text
     assert "verify-store" in sent.text
     assert "NOTE-CANARY" not in sent.text and "shelter" not in sent.text
     clock.advance(timedelta(hours=1))  # still not mended an hour later: told again

@@ -13,7 +13,7 @@ from orders.values import OrderKind, Status
 from scheduler.jobs import start_scheduler
 from scheduler.sweep import sweep
 from service.bootstrap import Service
-from service.integrity import latest_checkpoint, make_checkpoint
+from service.checkpoints import latest_checkpoint, make_checkpoint
 from service.work import checkpoint_due, checkpoint_now
 from tests.conftest import ServiceFactory
 from tests.factories import INSPECTOR, a_visit_command

@@ -19,8 +19,9 @@ from fastapi.testclient import TestClient
 from orders.clock import SimulatedClock
 from service.bootstrap import Service
 from service.bundles import export_bundle, verify_bundle
+from service.checkpoints import CheckpointRefused, make_checkpoint
 from service.cli import main
-from service.integrity import CheckpointRefused, make_checkpoint, verify_store
+from service.integrity import verify_store
 from tests import tampering
 from tests.api.conftest import app_of
 from tests.factories import INSPECTOR, a_visit_command
@@ -176,11 +177,13 @@ def test_a_checkpoint_refuses_to_sign_an_altered_log_and_keeps_why(
     clock: SimulatedClock,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    tampering.edit_state(database_url, case, 5, old=b'"person_safe"', new=b'"person_not_found"')
+    """A checkpoint verifies every event it newly covers: one altered before it is signed is
+    refused (an older one is the store check's: test_tamper_matrix)."""
     signed = service.orders.records.select_latest_checkpoint()
     clock.advance(timedelta(hours=1))
     service.orders.handle(a_visit_command(clock()), case, by=INSPECTOR)  # something new to sign
-    with pytest.raises(CheckpointRefused, match=f"order {case} event 5"):
+    tampering.edit_state(database_url, case, 7, old=b'"person_safe"', new=b'"person_not_found"')
+    with pytest.raises(CheckpointRefused, match=f"order {case} event 7"):
         make_checkpoint(service.orders, now=clock())
     assert service.orders.records.select_latest_checkpoint() == signed  # nothing was signed
     ((refused_at, reason),) = service.orders.records.select_checkpoint_refusals()
