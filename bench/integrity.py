@@ -99,9 +99,14 @@ def timing_the_sealing() -> Iterator[list[float]]:
     spent = [0.0, 0.0]
     unwrapped = records._write_seals
 
-    def timed(run: records.Run, stored_events: Sequence[StoredEvent], sealing: Sealing) -> None:
+    def timed(
+        run: records.Run,
+        stored_events: Sequence[StoredEvent],
+        sealing: Sealing,
+        known: records.KnownDigests,
+    ) -> None:
         started = time.perf_counter()
-        unwrapped(run, stored_events, sealing)
+        unwrapped(run, stored_events, sealing, known)
         spent[0] += time.perf_counter() - started
         spent[1] += len(stored_events)
 

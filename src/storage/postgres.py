@@ -19,7 +19,7 @@ from psycopg.sql import SQL
 
 from orders.records import Sealing
 from storage import schema
-from storage.records import Row, SealedRecords
+from storage.records import KnownDigests, Row, SealedRecords
 
 
 def _postgres(sql: str, events_table: str) -> str:
@@ -42,6 +42,7 @@ class SealingPostgresRecorder(SealedRecords, PostgresApplicationRecorder):
     ) -> None:
         super().__init__(datastore, events_table_name=events_table_name)
         self.sealing = sealing
+        self.known = KnownDigests()
         for statement in (*schema.TABLES, *schema.postgres_triggers(self.events_table_name)):
             self.sql_create_statements.append(SQL(statement).format())
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from datetime import datetime
@@ -35,6 +36,7 @@ class SealedRecords(ABC):
     """
 
     sealing: Sealing | None = None
+    known: KnownDigests
 
     @abstractmethod
     def _rows(self, sql: str, params: tuple[Any, ...] = (), *, commit: bool = False) -> list[Row]:
@@ -52,9 +54,16 @@ class SealedRecords(ABC):
         self, run: Run, stored_events: Sequence[StoredEvent], command_key: CommandKey | None
     ) -> None:
         if self.sealing is not None:
-            _write_seals(run, stored_events, self.sealing)
+            _write_seals(run, stored_events, self.sealing, self.known)
         if command_key is not None:
             run(schema.INSERT_KEY, _key_row(command_key), fetch=False)
+
+    def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Any:
+        """The library's insert, after which the digests it sealed are known as committed."""
+        self.known.begin()
+        inserted = super().insert_events(stored_events, **kwargs)  # type: ignore[misc]
+        self.known.committed()
+        return inserted
 
     def find_command_key(self, actor_id: str, key: str) -> CommandKey | None:
         rows = self._rows(schema.SELECT_KEY, (actor_id, key))
@@ -173,11 +182,47 @@ class SealedRecords(ABC):
         return [(r["refused_at"], r["reason"]) for r in self._rows(schema.SELECT_REFUSALS)]
 
 
-def _write_seals(run: Run, stored_events: Sequence[StoredEvent], sealing: Sealing) -> None:
+class KnownDigests:
+    """The digests of events this process saw committed, by order: events never change, so
+    an order's event v-1 known here spares the read of its digest when event v is written.
+    What a transaction writes becomes known only once it committed."""
+
+    LIMIT = 100_000  # orders remembered; past that, forgotten all at once and read again
+
+    def __init__(self) -> None:
+        self._known: dict[str, tuple[int, bytes]] = {}
+        self._pending = threading.local()
+
+    def before(self, order: str, version: int) -> bytes | None:
+        known = self._known.get(order)
+        return known[1] if known is not None and known[0] == version - 1 else None
+
+    def written(self, order: str, version: int, digest: bytes) -> None:
+        self._writes()[order] = (version, digest)
+
+    def begin(self) -> None:
+        self._pending.writes = {}
+
+    def committed(self) -> None:
+        if len(self._known) > self.LIMIT:
+            self._known.clear()
+        self._known.update(self._writes())
+        self._pending.writes = {}
+
+    def _writes(self) -> dict[str, tuple[int, bytes]]:
+        writes: dict[str, tuple[int, bytes]] | None = getattr(self._pending, "writes", None)
+        if writes is None:
+            writes = self._pending.writes = {}
+        return writes
+
+
+def _write_seals(
+    run: Run, stored_events: Sequence[StoredEvent], sealing: Sealing, known: KnownDigests
+) -> None:
     previous: dict[str, bytes] = {}
     for event in stored_events:
         order = str(event.originator_id)
-        before = previous.get(order)
+        before = previous.get(order) or known.before(order, event.originator_version)
         if before is None:
             before = ledger.GENESIS
             if event.originator_version > 1:
@@ -199,6 +244,7 @@ def _write_seals(run: Run, stored_events: Sequence[StoredEvent], sealing: Sealin
             fetch=False,
         )
         previous[order] = digest
+        known.written(order, event.originator_version, digest)
 
 
 def _cursor_json(cursor: Cursor) -> str:

@@ -16,7 +16,7 @@ from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLite
 
 from orders.records import Sealing
 from storage import schema
-from storage.records import Row, SealedRecords
+from storage.records import KnownDigests, Row, SealedRecords
 
 
 class SealingSQLiteRecorder(SealedRecords, SQLiteApplicationRecorder):
@@ -31,6 +31,7 @@ class SealingSQLiteRecorder(SealedRecords, SQLiteApplicationRecorder):
     ) -> None:
         super().__init__(datastore, events_table_name)
         self.sealing = sealing
+        self.known = KnownDigests()
 
     def construct_create_table_statements(self) -> list[str]:
         return [

@@ -24,7 +24,8 @@ from service.cli import main
 from service.integrity import verify_store
 from tests import tampering
 from tests.api.conftest import app_of
-from tests.factories import INSPECTOR, a_visit_command
+from tests.conftest import ServiceFactory
+from tests.factories import INSPECTOR, a_visit, a_visit_command
 from tests.integration.helpers import issued_order
 from tests.tampering import events_table, sql
 
@@ -227,3 +228,25 @@ def test_heads_kept_with_a_checkpoint_cannot_be_changed_to_hide_a_removal(
         "FAIL checkpoint of" in f and "the orders' heads kept with it were altered" in f
         for f in failures(service)
     )
+
+
+def test_processes_taking_turns_on_one_order_chain_its_events_correctly(
+    make_service: ServiceFactory, clock: SimulatedClock
+) -> None:
+    """Each process remembers the digests it saw committed, to spare a read per event; one
+    that did not see another's events reads the digest, and a write that lost a race is
+    never remembered."""
+    first, second = make_service(), make_service()
+    order_id = issued_order(first.orders)
+    for writer in (first, second, first, second, second, first):
+        clock.advance(timedelta(minutes=5))
+        writer.orders.handle(a_visit_command(clock()), order_id, by=INSPECTOR)
+    stale = first.orders.get(order_id)  # a decision on this will meet the other's write
+    clock.advance(timedelta(minutes=5))
+    second.orders.handle(a_visit_command(clock()), order_id, by=INSPECTOR)
+    stale.record_visit(a_visit(clock()), by=INSPECTOR, at=clock(), policy=first.orders.policy)
+    with pytest.raises(Exception):  # noqa: B017, PT011 (the library's conflict)
+        first.orders.save(stale)
+    clock.advance(timedelta(minutes=5))
+    first.orders.handle(a_visit_command(clock()), order_id, by=INSPECTOR)
+    assert [str(f) for f in verify_store(first.orders) if not f.holds] == []
