@@ -49,17 +49,23 @@ def sensitive_places(value: Any) -> Iterator[tuple[str, Any]]:
     yield from _places(value, "", frozenset())
 
 
+_KEYS = _BARE | {key for _, key in _PAIRS}  # the names a sensitive value can have
+
+
 def _places(value: Any, at: str, within: frozenset[str]) -> Iterator[tuple[str, Any]]:
     if isinstance(value, list):
         for i, v in enumerate(value):
-            yield from _places(v, f"{at}/{i}", within)
+            if isinstance(v, dict | list):
+                yield from _places(v, f"{at}/{i}", within)
     elif isinstance(value, dict):
         for key, v in value.items():
-            place = f"{at}/{_escape(key)}"
-            if v is not None and (key in _BARE or any((c, key) in _PAIRS for c in within)):
-                yield place, v
-            else:
-                yield from _places(v, place, within if key.startswith("_") else within | {key})
+            if v is None:
+                continue  # nothing to hide, nothing inside
+            if key in _KEYS and (key in _BARE or any((c, key) in _PAIRS for c in within)):
+                yield f"{at}/{_escape(key)}", v
+            elif isinstance(v, dict | list):
+                inner = within if key.startswith("_") else within | {key}
+                yield from _places(v, f"{at}/{_escape(key)}", inner)
 
 
 def _escape(key: str) -> str:
