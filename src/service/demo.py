@@ -12,14 +12,18 @@ from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from uuid import UUID
 
+import pyotp
+
 from orders.clock import SimulatedClock
 from orders.commands import (
     AcknowledgeEscalation,
     AssessRisk,
     Command,
+    EnrolPresenceProof,
     Escalate,
     ExtendOrder,
     IssueOrder,
+    NewProof,
     RecordService,
     RecordVisit,
     ReportBreach,
@@ -28,6 +32,7 @@ from orders.commands import (
     RevokeOrder,
 )
 from orders.inputs import ProtectedPersonIn, RespondentIn
+from orders.presence import ProofKind
 from orders.values import (
     Actor,
     BreachResponseKind,
@@ -65,6 +70,7 @@ class Demo:
         self.count = count
         self.queue: list[tuple[datetime, int, Step]] = []
         self.tick = 0
+        self.secrets: dict[UUID, str] = {}  # the codes on her phone, by order
 
     def at(self, moment: datetime, step: Step) -> None:
         self.tick += 1
@@ -158,6 +164,11 @@ class Demo:
             valid_until=None,  # the policy's duration for the kind
         )
         order = self.orders.handle(issue, order_id, by=inspector).order
+        if r.random() < 0.8:  # she consents to prove visits with an app on her phone
+            enrol = EnrolPresenceProof(person_id=persons[0], kind=ProofKind.APP)
+            returned = self.orders.handle(enrol, order_id, by=inspector).returned
+            if isinstance(returned, NewProof):
+                self.secrets[order_id] = returned.secret
         self.at(
             self.clock() + timedelta(hours=r.randint(2, 30)),
             lambda: self._serve(order_id, inspector),
@@ -230,11 +241,12 @@ class Demo:
     def _visit(self, order_id: UUID, inspector: Actor) -> None:
         claimed = self.clock() - timedelta(minutes=self.random.randint(5, 120))
         outcome = self.random.choices(list(VisitOutcome), weights=(8, 2, 1, 1))[0]
+        secret = self.secrets.get(order_id)
         visit = RecordVisit(
             visited_at=claimed,
             met_with=["p1"],
             outcome=outcome,
-            proof_code=str(self.random.randint(1000, 9999)),
+            proof_code=None if secret is None else pyotp.TOTP(secret).at(claimed),
         )
         self._attempt_to(visit, order_id, by=inspector)
 
