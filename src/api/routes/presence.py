@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
 from uuid import UUID
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field
 
-from api import access
+from api import access, pages
 from api.deps import OptionsDep, PartsDep, UserDep
 from api.schemas.errors import responses
 from api.schemas.orders import OrderOut
@@ -38,8 +40,16 @@ class PresenceProofOut(BaseModel):
     "/{order_id}/presence-proofs",
     operation_id="enrol_presence_proof",
     status_code=201,
-    responses=responses(401, 403, 404, 409, 412, 413, 422),
+    responses={
+        **responses(401, 403, 404, 409, 412, 413, 422),
+        201: {
+            "description": "The proof and its secret; with `Accept: text/html`, the page she "
+            "keeps (a QR code for her app, or her card of codes), printable.",
+            "content": {"text/html": {}},
+        },
+    },
     openapi_extra=access.rule(EnrolPresenceProof.may),
+    response_model=PresenceProofOut,
 )
 def enrol_presence_proof(
     order_id: UUID,
@@ -47,8 +57,9 @@ def enrol_presence_proof(
     parts: PartsDep,
     user: UserDep,
     options: OptionsDep,
+    request: Request,
     response: Response,
-) -> PresenceProofOut:
+) -> Any:
     """Give a protected person codes to prove visits; the secret is in this answer only."""
     outcome = parts.orders.handle(
         body, order_id, by=user.actor, key=options.key, expected_version=options.expected_version
@@ -67,7 +78,7 @@ def enrol_presence_proof(
     secret = None if new is None else new.secret
     card = body.kind is ProofKind.CARD and secret is not None
     policy = parts.orders.policy.presence
-    return PresenceProofOut(
+    shown = PresenceProofOut(
         proof_id=proof.proof_id,
         person_id=proof.person_id,
         kind=proof.kind,
@@ -76,3 +87,13 @@ def enrol_presence_proof(
         card_codes=card_codes(secret, policy.card_codes) if card and secret else None,
         order=OrderOut.of(outcome.order),
     )
+    if "text/html" not in request.headers.get("accept", ""):
+        return shown
+    page = pages.presence_card(
+        kind=shown.kind.value,
+        secret=shown.secret,
+        uri=shown.otpauth_uri,
+        codes=shown.card_codes,
+        reference=shown.proof_id.hex[:8],
+    )
+    return HTMLResponse(page, status_code=201, headers=dict(response.headers))
