@@ -29,7 +29,9 @@ def test_the_inspector_whose_visits_are_proven_is_not_handed_her_secret(
     secret = response.json()["secret"]
     clock.advance(timedelta(days=1))
     body = {"visited_at": clock().isoformat(), "met_with": ["p1"], "outcome": "person_safe"}
-    post(client, f"/orders/{order_id}/visits", body | {"proof_code": pyotp.TOTP(secret).at(clock())})
+    post(
+        client, f"/orders/{order_id}/visits", body | {"proof_code": pyotp.TOTP(secret).at(clock())}
+    )
     rows = client.get(f"/orders/{order_id}/timeline", headers=SUPERVISOR).json()["items"]
     said = [r["summary"] for r in rows if r["event_type"] == "InspectionVisitRecorded"]
     assert "proof: code proven" not in said[0], "the inspector proved his own visit"

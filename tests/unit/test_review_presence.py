@@ -23,8 +23,9 @@ def test_a_code_her_old_phone_made_after_it_was_revoked_is_not_proven() -> None:
     minutes before it (within `near`)."""
     phone = PresenceProof(uuid4(), "p1", ProofKind.APP, T0 - timedelta(days=30), revoked_at=T0)
     code = TOTP.at(T0 + timedelta(minutes=10))  # made after the revocation
-    found = check(code, T0 - timedelta(minutes=4), (phone,), {phone.proof_id: SECRET},
-                  frozenset(), TOLERANCE)
+    found = check(
+        code, T0 - timedelta(minutes=4), (phone,), {phone.proof_id: SECRET}, frozenset(), TOLERANCE
+    )
     assert found.verdict is not Verdict.PROVEN, found
 
 
@@ -32,8 +33,14 @@ def test_a_code_made_before_the_secret_existed_is_not_proven() -> None:
     """The same for enrolment: a code made within `near` after enrolment proves a visit
     claimed before the secret existed."""
     app = PresenceProof(uuid4(), "p1", ProofKind.APP, T0)
-    found = check(TOTP.at(T0 + timedelta(minutes=5)), T0 - timedelta(minutes=8), (app,),
-                  {app.proof_id: SECRET}, frozenset(), TOLERANCE)
+    found = check(
+        TOTP.at(T0 + timedelta(minutes=5)),
+        T0 - timedelta(minutes=8),
+        (app,),
+        {app.proof_id: SECRET},
+        frozenset(),
+        TOLERANCE,
+    )
     assert found.verdict is not Verdict.PROVEN, found
 
 
@@ -61,7 +68,8 @@ def test_a_wrong_code_costs_no_more_than_a_few_hundred_codes_per_proof(
         )
         for i in range(6)
     )  # rotated every ten days, the last in force
-    found = check("000001", T0, proofs, {p.proof_id: SECRET for p in proofs}, frozenset(),
-                  TOLERANCE)
+    found = check(
+        "000001", T0, proofs, {p.proof_id: SECRET for p in proofs}, frozenset(), TOLERANCE
+    )
     assert found.verdict in (Verdict.WRONG, Verdict.OUT_OF_TIME)
     assert made <= 6_000, f"{made} codes computed for one wrong code"
