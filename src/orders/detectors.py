@@ -91,6 +91,25 @@ def no_proof_on_high_threat(report: Report, context: Context) -> str | None:
     return f"a visit on a {level}-threat order with no code from the person and no position"
 
 
+def code_not_hers(report: Report, context: Context) -> str | None:
+    """A code given with the report that does not prove it: not hers, given before, from a
+    secret replaced before the visit, or made at another time than the visit claimed."""
+    proof = report.visit.proof
+    if proof is None or not proof.verdict.is_finding:
+        return None
+    said = {
+        Verdict.WRONG: "is none of the protected person's codes",
+        Verdict.REUSED: "was already given for another visit",
+        Verdict.REVOKED: "comes from a secret replaced before the visit it claims",
+        Verdict.OUT_OF_TIME: "was made at another time than the visit it claims",
+    }[proof.verdict]
+    when = ""
+    if proof.verdict is Verdict.OUT_OF_TIME and proof.offset_minutes is not None:
+        side = "after" if proof.offset_minutes > 0 else "before"
+        when = f" ({abs(proof.offset_minutes) / 60:.1f} h {side})"
+    return f"the code given {said}{when}"
+
+
 def far_from_protected_location(report: Report, context: Context) -> str | None:
     if report.visit.position is None:
         return None
@@ -151,6 +170,7 @@ RULES: dict[str, Rule] = {
     "claims_alerted_window": claims_alerted_window,
     "claims_before_incident": claims_before_incident,
     "no_proof_on_high_threat": no_proof_on_high_threat,
+    "code_not_hers": code_not_hers,
     "far_from_protected_location": far_from_protected_location,
     "impossible_travel": impossible_travel,
     "batch_entry": batch_entry,

@@ -274,7 +274,8 @@ class ProtectionOrder(IncidentDecisions, LoweringDecisions, PresenceDecisions, A
         gave, if any, is checked against the claimed time; only the verdict is kept."""
         guards.not_in_future(visit.visited_at, at, policy, field="visited_at")
         check_ins = self._reportable(visit.visited_at, at, policy)
-        visit = replace(visit, proof=self.prove(code, visit.visited_at, secrets or {}, policy))
+        proof = self.prove(code, visit.visited_at, secrets or {}, policy, at=at)
+        visit = replace(visit, proof=proof)
         window = check_ins.counts_for(visit.visited_at, at)
         self.trigger_event(
             self.InspectionVisitRecorded,

@@ -31,8 +31,18 @@ GENESIS = bytes(32)
 
 def event_digest(previous: bytes, order_id: UUID, version: int, topic: str, state: bytes) -> bytes:
     """The chained digest of one recorded event."""
+    return chained(previous, record_hash(order_id, version, topic, state))
+
+
+def record_hash(order_id: UUID, version: int, topic: str, state: bytes) -> bytes:
+    """The hash of one recorded event alone: all a chain needs of an event it cannot show."""
     record = b"\n".join([order_id.hex.encode(), str(version).encode(), topic.encode(), state])
-    return hashlib.sha256(previous + hashlib.sha256(record).digest()).digest()
+    return hashlib.sha256(record).digest()
+
+
+def chained(previous: bytes, record: bytes) -> bytes:
+    """The digest after `previous` of an event whose record hashes to `record`."""
+    return hashlib.sha256(previous + record).digest()
 
 
 def seal(key: bytes, digest: bytes) -> bytes:
@@ -101,10 +111,18 @@ def frontier_size(frontier: Frontier) -> int:
     return sum(width for width, _ in frontier)
 
 
+def frontier_holds(frontier: Frontier, size: int) -> bool:
+    """Whether a frontier has the shape of a tree of `size` leaves: one subtree per binary
+    digit of `size`, the widest first, each a power of two."""
+    widths = [width for width, _ in frontier]
+    digits = [1 << bit for bit in reversed(range(size.bit_length())) if size >> bit & 1]
+    return widths == digits
+
+
 def prefix_roots(leaves: list[bytes], sizes: set[int]) -> dict[int, bytes]:
     """The Merkle tree hash of the first `size` leaves for each of `sizes`, in one pass over a
     frontier. O(n + |sizes| log n)."""
-    roots: dict[int, bytes] = {}
+    roots: dict[int, bytes] = {0: frontier_root(())} if 0 in sizes else {}
     stack: list[tuple[int, bytes]] = []
     for count, leaf in enumerate(leaves, start=1):
         _push(stack, leaf)

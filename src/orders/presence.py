@@ -10,6 +10,8 @@ claims and keeps only the verdict, never the code. Pure: the secrets are handed 
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -57,6 +59,7 @@ class PresenceProof:
     kind: ProofKind
     enrolled_at: datetime
     revoked_at: datetime | None = None  # when a new one replaced it (her phone was taken)
+    codes: int = 0  # a card: how many codes were printed on it
 
 
 @dataclass(frozen=True)
@@ -104,52 +107,108 @@ def check(
     secrets: Mapping[UUID, str],
     used: frozenset[tuple[UUID, int]],
     tolerance: Tolerance,
+    *,
+    recorded_at: datetime | None = None,
 ) -> Proof:
-    """The verdict on a code given for a visit claimed at `claimed_at`."""
+    """The verdict on a code given for a visit claimed at `claimed_at`, in a report recorded
+    at `recorded_at`. An app's code is judged by when it was made: within `near` of the claim
+    it proves the visit, unless made before her secret existed (nobody could have) or after
+    it was revoked (whoever has her old phone); made at another time it is out of time. A
+    card's code is judged by when the report was recorded: after the card was replaced, it is
+    revoked. Every proof's near window is searched before any lookaround."""
     code = code.strip().replace(" ", "")
     known = [(p, secrets[p.proof_id]) for p in proofs if p.proof_id in secrets]
     if not known:
         return Proof(Verdict.UNVERIFIABLE)
-    found = None
-    for proof, secret in known:
-        matched = _match(code, claimed_at, proof, secret, tolerance)
-        if matched is not None and (found is None or _better(matched, found)):
-            found = matched
-    if found is None:
+    recorded = recorded_at if recorded_at is not None else claimed_at + tolerance.lookaround
+    found = [
+        m
+        for search in (_near, _around)
+        for p, secret in known
+        if (m := search(code, claimed_at, recorded, p, secret, tolerance)) is not None
+    ]
+    if not found:
         return Proof(Verdict.WRONG)
-    if found.verdict is Verdict.PROVEN and (found.proof_id, found.counter) in used:
-        return Proof(Verdict.REUSED, found.proof_id, found.counter)
-    return found
+    best = min(found, key=lambda m: _RANK.get(m.verdict, 9))
+    if best.verdict is Verdict.PROVEN and (best.proof_id, best.counter) in used:
+        return Proof(Verdict.REUSED, best.proof_id, best.counter, best.offset_minutes)
+    return best
 
 
-def _match(
-    code: str, claimed_at: datetime, proof: PresenceProof, secret: str, tolerance: Tolerance
+def _near(
+    code: str,
+    claimed_at: datetime,
+    recorded_at: datetime,
+    proof: PresenceProof,
+    secret: str,
+    tolerance: Tolerance,
 ) -> Proof | None:
-    revoked = proof.revoked_at is not None and claimed_at >= proof.revoked_at
-    verdict = Verdict.REVOKED if revoked else Verdict.PROVEN
     if proof.kind is ProofKind.CARD:
-        for i, printed in enumerate(card_codes(secret, tolerance.card_codes)):
-            if printed == code:
-                return Proof(verdict, proof.proof_id, i)
+        count = proof.codes or tolerance.card_codes
+        for i, printed in enumerate(card_codes(secret, count)):
+            if hmac.compare_digest(printed, code):
+                replaced_before = proof.revoked_at is not None and recorded_at >= proof.revoked_at
+                return Proof(
+                    Verdict.REVOKED if replaced_before else Verdict.PROVEN, proof.proof_id, i
+                )
         return None
-    totp, claimed = pyotp.TOTP(secret), _step(claimed_at)
-    near, far = _steps(tolerance.near), _steps(tolerance.lookaround)
-    for distance in range(far + 1):
-        for counter in {claimed - distance, claimed + distance}:
-            if totp.at(counter * STEP.total_seconds()) != code:
-                continue
-            minutes = round((counter - claimed) * STEP / timedelta(minutes=1))
-            if distance > near:
-                return Proof(Verdict.OUT_OF_TIME, proof.proof_id, counter, minutes)
-            return Proof(verdict, proof.proof_id, counter, minutes)
+    claimed, near = _step(claimed_at), _steps(tolerance.near)
+    return _search(code, claimed, range(claimed - near, claimed + near + 1), proof, secret, False)
+
+
+def _around(
+    code: str,
+    claimed_at: datetime,
+    recorded_at: datetime,
+    proof: PresenceProof,
+    secret: str,
+    tolerance: Tolerance,
+) -> Proof | None:
+    if proof.kind is ProofKind.CARD:
+        return None
+    claimed, near = _step(claimed_at), _steps(tolerance.near)
+    first = max(_step(claimed_at - tolerance.lookaround), _step(proof.enrolled_at) - 1)
+    last = min(_step(claimed_at + tolerance.lookaround), _step(recorded_at) + near)
+    counters = [c for c in range(first, last + 1) if abs(c - claimed) > near]
+    return _search(code, claimed, counters, proof, secret, True)
+
+
+def _search(
+    code: str,
+    claimed: int,
+    counters: range | list[int],
+    proof: PresenceProof,
+    secret: str,
+    elsewhere: bool,
+) -> Proof | None:
+    key = base64.b32decode(secret + "=" * (-len(secret) % 8), casefold=True)
+    enrolled = _step(proof.enrolled_at) - 1  # a phone's clock may run a step ahead
+    revoked = None if proof.revoked_at is None else _step(proof.revoked_at)
+    for counter in counters:
+        if not hmac.compare_digest(_totp(key, counter), code):
+            continue
+        minutes = round((counter - claimed) * STEP / timedelta(minutes=1))
+        if counter < enrolled:
+            return Proof(Verdict.WRONG, proof.proof_id, counter, minutes)  # before it existed
+        if claimed < enrolled:  # a visit claimed before she had codes cannot carry one
+            return Proof(Verdict.OUT_OF_TIME, proof.proof_id, counter, minutes)
+        if revoked is not None and counter >= revoked:
+            return Proof(Verdict.REVOKED, proof.proof_id, counter, minutes)
+        verdict = Verdict.OUT_OF_TIME if elsewhere else Verdict.PROVEN
+        return Proof(verdict, proof.proof_id, counter, minutes)
     return None
 
 
-_RANK = {Verdict.PROVEN: 0, Verdict.REVOKED: 1, Verdict.OUT_OF_TIME: 2}
+def _totp(key: bytes, counter: int) -> str:
+    """RFC 6238's six digits for a time step (RFC 4226's truncation); what pyotp computes,
+    without its per-call overhead, since a lookaround tries thousands."""
+    mac = hmac.new(key, counter.to_bytes(8, "big"), hashlib.sha1).digest()
+    offset = mac[-1] & 0x0F
+    value = int.from_bytes(mac[offset : offset + 4], "big") & 0x7FFFFFFF
+    return f"{value % 1_000_000:06d}"
 
 
-def _better(a: Proof, b: Proof) -> bool:
-    return _RANK.get(a.verdict, 9) < _RANK.get(b.verdict, 9)
+_RANK = {Verdict.PROVEN: 0, Verdict.REVOKED: 1, Verdict.WRONG: 2, Verdict.OUT_OF_TIME: 3}
 
 
 def _step(moment: datetime) -> int:

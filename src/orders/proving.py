@@ -27,7 +27,7 @@ class PresenceDecisions(Aggregate):
     used_codes: frozenset[tuple[UUID, int]]
 
     def enrol_presence_proof(
-        self, person_id: str, kind: ProofKind, *, by: Actor, at: datetime
+        self, person_id: str, kind: ProofKind, *, by: Actor, at: datetime, policy: Policy
     ) -> UUID:
         """Give a protected person of an order in force a new way to prove visits (her last
         one, if any, is revoked from now: a phone taken, a card lost). Its id."""
@@ -35,16 +35,26 @@ class PresenceDecisions(Aggregate):
             raise errors.OrderNotInForce(f"order {self.id} is not in force")
         if person_id not in {p.person_id for p in self.request.protected_persons}:
             raise errors.InvalidInput("person_id", "is not a protected person of this order")
-        proof = PresenceProof(uuid4(), person_id, kind, at)
+        codes = policy.presence.card_codes if kind is ProofKind.CARD else 0
+        proof = PresenceProof(uuid4(), person_id, kind, at, codes=codes)
         self.trigger_event(events.PresenceProofEnrolled, timestamp=at, actor=by, proof=proof)
         return proof.proof_id
 
     def prove(
-        self, code: str | None, claimed_at: datetime, secrets: Mapping[UUID, str], policy: Policy
+        self,
+        code: str | None,
+        claimed_at: datetime,
+        secrets: Mapping[UUID, str],
+        policy: Policy,
+        *,
+        at: datetime,
     ) -> Proof | None:
-        """What a code given for a visit claimed at `claimed_at` shows (None: none given)."""
+        """What a code given for a visit claimed at `claimed_at`, reported `at`, shows (None:
+        none given)."""
         if code is None:
             return None
         rules = policy.presence
         tolerance = Tolerance(rules.near, rules.lookaround, rules.card_codes)
-        return check(code, claimed_at, self.proofs, secrets, self.used_codes, tolerance)
+        return check(
+            code, claimed_at, self.proofs, secrets, self.used_codes, tolerance, recorded_at=at
+        )

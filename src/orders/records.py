@@ -8,12 +8,13 @@ which database it is, or holds any SQL.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 from uuid import UUID
 
-from eventsourcing.persistence import ApplicationRecorder, Cipher
+from eventsourcing.persistence import ApplicationRecorder, Cipher, Compressor
 
 from orders import ledger
 from orders.cosignatures import Cosignature
@@ -36,10 +37,21 @@ class CommandKey:
 
 @dataclass(frozen=True)
 class Sealing:
-    """What a recorder needs to seal events: the seal key, and the cipher to see plaintext."""
+    """What a recorder needs to seal events: the seal key, and the cipher and compressor the
+    states are stored with, to see them as recorded."""
 
     key: bytes
     cipher: Cipher | None
+    compressor: Compressor | None = None
+
+    def plain(self, stored: bytes) -> bytes:
+        return as_recorded(stored, self.cipher, self.compressor)
+
+
+def as_recorded(stored: bytes, cipher: Cipher | None, compressor: Compressor | None) -> bytes:
+    """A stored state as recorded: decrypted, then decompressed (the library's order)."""
+    state = cipher.decrypt(stored) if cipher is not None else stored
+    return compressor.decompress(state) if compressor is not None else state
 
 
 @dataclass(frozen=True)
@@ -78,6 +90,14 @@ class Cursor:
     position: int
     last: tuple[UUID, int] | None  # the event at that position: still there, or the log moved
     frontier: ledger.Frontier
+    mac: bytes = b""  # the service's keyed mark over it and its checkpoint: not written around
+
+    def statement(self, size: int, root: bytes) -> bytes:
+        """What the mark covers: the cursor, and the checkpoint it belongs to."""
+        last = None if self.last is None else [str(self.last[0]), self.last[1]]
+        frontier = [[width, ledger.b64(node)] for width, node in self.frontier]
+        fields = [size, ledger.b64(root), self.position, last, frontier]
+        return json.dumps(fields, separators=(",", ":")).encode()
 
 
 Heads = dict[UUID, tuple[int, bytes]]

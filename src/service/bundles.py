@@ -137,21 +137,22 @@ def _exported(
     version = event.originator_version
     at_index = index.get((order_id, version))
     entry: dict[str, Any] = {"version": version, "topic": event.topic}
+    damage = None
     try:
         recorded = plain(orders, event.state)
     except Exception as e:  # a damaged ciphertext: export the rest
-        entry.update(state=None, undecodable=f"cannot be decrypted ({type(e).__name__})")
+        recorded, damage = event.state, f"cannot be decrypted ({type(e).__name__})"
+    salt = salts(orders.signer.seal_key, order_id, version)
+    form = committed(recorded, salt)
+    shown = disclosed(recorded, salt) if with_sensitive and damage is None else {}
+    content, problem = _readable(form, shown)
+    if damage or problem:  # never its bytes: a damaged state may hold anything in clear
+        record = ledger.record_hash(order_id, version, event.topic, form)
+        entry.update(state=None, record_hash=ledger.b64(record), undecodable=damage or problem)
     else:
-        salt = salts(orders.signer.seal_key, order_id, version)
-        form = committed(recorded, salt)
-        entry["state"] = ledger.b64(form)
-        shown = disclosed(recorded, salt) if with_sensitive else {}
+        entry.update(state=ledger.b64(form), content=content)
         if shown:
             entry["disclosed"] = shown
-        content, problem = _readable(form, shown)
-        entry["content"] = content
-        if problem:
-            entry["undecodable"] = problem
     entry["log_index"] = at_index
     entry["inclusion_proof"] = (
         None
@@ -322,6 +323,10 @@ def _events(
             problems.append(f"marked undecodable at export: {event['undecodable']}")
         if event.get("state") is None:
             problems.append("its recorded state is not in the bundle")
+            if event.get("record_hash"):  # the chain goes on through what it cannot show
+                digest = ledger.chained(digest, ledger.unb64(str(event["record_hash"])))
+                digests.setdefault(version, digest)
+                problems.extend(_included(event, digest, checkpoint))
             findings.append(Finding(subject, False, "; ".join(problems)))
             expected = version + 1
             continue

@@ -10,6 +10,9 @@ checkpoint, or one after a checkpoint kept without a cursor, verifies the whole 
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from orders import ledger
@@ -54,11 +57,14 @@ def make_checkpoint(orders: Orders, *, now: datetime) -> ledger.Checkpoint:
     CheckpointRefused. Nothing new since the latest: that one is returned, at the cost of
     one read."""
     latest = latest_checkpoint(orders)
-    cursor = None if latest is None else _cursor(orders, latest)
+    cursor = None if latest is None else _cursor(orders, latest, now)
     if latest is None or cursor is None:
         return _from_the_whole_log(orders, latest, now)
-    if orders.records.select_log_head() <= cursor.position:
-        return latest  # nothing new (a log cut short behind the cursor: the store check's)
+    head = orders.records.select_log_head()
+    if head < cursor.position:
+        return _from_the_whole_log(orders, latest, now)  # the log was cut short under it
+    if head == cursor.position:
+        return latest  # nothing new
     before = orders.records.select_checkpoint_heads(latest.size)
     if latest.orders_root is None or orders_root(before) != latest.orders_root:
         return _from_the_whole_log(orders, latest, now)
@@ -75,22 +81,45 @@ def make_checkpoint(orders: Orders, *, now: datetime) -> ledger.Checkpoint:
     )
     last = new[-1]
     cursor = Cursor(last.position, (last.order_id, last.version), frontier)
-    orders.records.insert_checkpoint(checkpoint, heads, before, cursor)
+    orders.records.insert_checkpoint(checkpoint, heads, before, _marked(orders, checkpoint, cursor))
     return latest_checkpoint(orders) or checkpoint  # another scheduler's, if it was first
 
 
-def _cursor(orders: Orders, latest: ledger.Checkpoint) -> Cursor | None:
-    """The latest checkpoint's cursor, if its frontier holds for its signed root."""
+def _cursor(orders: Orders, latest: ledger.Checkpoint, now: datetime) -> Cursor | None:
+    """The latest checkpoint's cursor, if everything about it holds: the checkpoint is signed
+    by this service, the cursor marked by it, its frontier has the tree's shape and folds to
+    the signed root, and its event is still at its position. Else None: the next checkpoint
+    looks at the whole log (and refuses, if anything was written around the service); a
+    cursor altered around the service is also an alarm."""
+    if not ledger.signature_holds(orders.signer.public_key(), latest):
+        return None
     cursor = orders.records.select_cursor(latest.size)
-    if cursor is None or ledger.frontier_size(cursor.frontier) != latest.size:
+    if cursor is None:
+        return None
+    if cursor.last is None or not hmac.compare_digest(cursor.mac, _mark(orders, latest, cursor)):
+        reason = (
+            f"checkpoint cursor: the cursor kept with the checkpoint of {latest.size} events "
+            "is not the one the service wrote: it was altered around the service"
+        )
+        refuse(orders, "checkpoint cursor", reason, now=now)
+        return None
+    if not ledger.frontier_holds(cursor.frontier, latest.size):
         return None
     if ledger.frontier_root(cursor.frontier) != latest.root:
         return None
-    if cursor.last is not None:
-        entry = orders.records.select_entry_at(cursor.position)
-        if entry is None or (entry.order_id, entry.version) != cursor.last:
-            return None  # the log moved under the cursor: look at all of it
+    entry = orders.records.select_entry_at(cursor.position)
+    if entry is None or (entry.order_id, entry.version) != cursor.last:
+        return None  # the log moved under the cursor: look at all of it
     return cursor
+
+
+def _mark(orders: Orders, checkpoint: ledger.Checkpoint, cursor: Cursor) -> bytes:
+    statement = cursor.statement(checkpoint.size, checkpoint.root)
+    return hmac.new(orders.signer.seal_key, b"cursor\n" + statement, hashlib.sha256).digest()
+
+
+def _marked(orders: Orders, checkpoint: ledger.Checkpoint, cursor: Cursor) -> Cursor:
+    return replace(cursor, mac=_mark(orders, checkpoint, cursor))
 
 
 def _extend(
@@ -140,7 +169,7 @@ def _from_the_whole_log(
     cursor = Cursor(
         log.position, None if last is None else last[:2], ledger.extended((), log.leaves)
     )
-    orders.records.insert_checkpoint(checkpoint, heads, before, cursor)
+    orders.records.insert_checkpoint(checkpoint, heads, before, _marked(orders, checkpoint, cursor))
     return latest_checkpoint(orders) or checkpoint
 
 

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import binascii
 from dataclasses import dataclass
 from uuid import UUID
+
+from eventsourcing.persistence import StoredEvent
 
 from orders import ledger
 from orders.application import Orders
 from orders.commitments import committed_state
-from orders.records import LogEntry, LoggedEvent, Seal
+from orders.records import LogEntry, LoggedEvent, Seal, as_recorded
 
 
 @dataclass(frozen=True)
@@ -41,9 +44,8 @@ def _sealed(orders: Orders) -> list[tuple[LogEntry, Seal]]:
 
 
 def plain(orders: Orders, state: bytes) -> bytes:
-    """A stored state as recorded, decrypted if encryption is on."""
-    cipher = orders.mapper.cipher
-    return cipher.decrypt(state) if cipher is not None else state
+    """A stored state as recorded: decrypted, decompressed, if the store does either."""
+    return as_recorded(state, orders.mapper.cipher, orders.mapper.compressor)
 
 
 def committed_form(orders: Orders, event: LoggedEvent) -> bytes:
@@ -94,8 +96,11 @@ def _verified(orders: Orders) -> _Log:
     heads: list[Head] = []
     seals = _seals(orders)
     position = 0
+    enrolled: list[LoggedEvent] = []
     for event in orders.records.select_log_events():
         position = max(position, event.position)
+        if event.topic.endswith("PresenceProofEnrolled"):
+            enrolled.append(event)
         order, version = event.order_id, event.version
         subject = f"order {order} event {version} ({event_name(event.topic)})"
         last_version, last_digest = previous.get(order, (0, ledger.GENESIS))
@@ -118,16 +123,43 @@ def _verified(orders: Orders) -> _Log:
             heads.append((order, version, digest))
         findings.append(_seal_finding(orders, subject, seal, digest))
     findings.extend(_removed(seals, previous))
+    findings.extend(_vault_findings(orders, enrolled))
     findings.extend(_checkpoint_findings(orders, leaves, heads))
     return _Log(findings, leaves, heads, position)
+
+
+def _vault_findings(orders: Orders, enrolled: list[LoggedEvent]) -> list[Finding]:
+    """Each enrolled proof of presence has its secret in the vault, and it decrypts."""
+    findings = []
+    for event in enrolled:
+        subject = f"order {event.order_id} event {event.version} (PresenceProofEnrolled)"
+        try:
+            stored = StoredEvent(event.order_id, event.version, event.topic, event.state)
+            proof_id = orders.mapper.to_domain_event(stored).proof.proof_id  # type: ignore[attr-defined]
+        except Exception:  # an event that does not decode is named by its seal already
+            continue
+        if proof_id not in orders.vault.secrets(event.order_id):
+            findings.append(
+                Finding(
+                    subject,
+                    False,
+                    f"the secret of proof {proof_id} is missing from the vault or does not "
+                    "decrypt: her codes cannot be checked; enrol her again",
+                )
+            )
+    return findings
 
 
 def _seal_finding(orders: Orders, subject: str, seal: Seal | None, digest: bytes) -> Finding:
     if seal is None:
         return Finding(subject, False, "has no seal: it was written around the service")
-    if ledger.unb64(seal.seal) != ledger.seal(orders.signer.seal_key, ledger.unb64(seal.digest)):
+    try:
+        marked, kept = ledger.unb64(seal.seal), ledger.unb64(seal.digest)
+    except (ValueError, binascii.Error):
+        return Finding(subject, False, "its seal is damaged: it was altered around the service")
+    if marked != ledger.seal(orders.signer.seal_key, kept):
         return Finding(subject, False, "its seal was not made by this service")
-    if ledger.unb64(seal.digest) != digest:
+    if kept != digest:
         return Finding(subject, False, "its content or its place in the chain was altered")
     return Finding(subject, True, "sealed, content and chain intact")
 
@@ -169,12 +201,12 @@ def _heads_findings(
 ) -> list[Finding]:
     """What the orders' heads kept with a checkpoint (authenticated by its signed orders
     root) say of the log as it stands: per order, events removed, replaced or inserted."""
-    signed = orders.records.select_checkpoint_heads(checkpoint.size)
-    if not signed or checkpoint.orders_root is None:
+    if checkpoint.orders_root is None:
         return []
+    signed = orders.records.select_checkpoint_heads(checkpoint.size)
     subject = f"checkpoint of {checkpoint.size} events signed at {checkpoint.signed_at}"
     if orders_root(signed) != checkpoint.orders_root:
-        return [Finding(subject, False, "the orders' heads kept with it were altered")]
+        return [Finding(subject, False, "the orders' heads kept with it were altered or removed")]
     now = heads_at(heads, checkpoint.size)
     latest = heads_at(heads, len(heads))
     found = []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import binascii
 import json
 import threading
 from abc import ABC, abstractmethod
@@ -141,8 +142,11 @@ class SealedRecords(ABC):
     def select_checkpoint_heads(self, size: int) -> Heads:
         kept: dict[UUID, tuple[int, int, bytes]] = {}
         for row in self._rows(schema.SELECT_HEADS, (size,)):
-            head = (int(row["place"]), int(row["version"]), ledger.unb64(row["digest"]))
-            kept[UUID(row["order_id"])] = head
+            try:
+                head = (int(row["place"]), int(row["version"]), ledger.unb64(row["digest"]))
+                kept[UUID(row["order_id"])] = head
+            except (ValueError, binascii.Error):
+                continue  # damaged: the heads then do not hash to the signed root, and say so
         in_place = sorted(kept.items(), key=lambda item: item[1][0])
         return {order: (version, digest) for order, (_, version, digest) in in_place}
 
@@ -228,7 +232,7 @@ def _write_seals(
             if event.originator_version > 1:
                 row = run(schema.SELECT_DIGEST, (order, event.originator_version - 1), fetch=True)
                 before = ledger.unb64(row["digest"]) if row else ledger.GENESIS
-        plain = sealing.cipher.decrypt(event.state) if sealing.cipher else event.state
+        plain = sealing.plain(event.state)
         state = committed_state(sealing.key, UUID(order), event.originator_version, plain)
         digest = ledger.event_digest(
             before, UUID(order), event.originator_version, event.topic, state
@@ -253,6 +257,7 @@ def _cursor_json(cursor: Cursor) -> str:
             "position": cursor.position,
             "last": None if cursor.last is None else [str(cursor.last[0]), cursor.last[1]],
             "frontier": [[width, ledger.b64(node)] for width, node in cursor.frontier],
+            "mac": ledger.b64(cursor.mac),
         }
     )
 
@@ -265,8 +270,9 @@ def _cursor(text: str) -> Cursor | None:
             int(data["position"]),
             None if last is None else (UUID(last[0]), int(last[1])),
             tuple((int(w), ledger.unb64(n)) for w, n in data["frontier"]),
+            ledger.unb64(str(data.get("mac") or "")),
         )
-    except (ValueError, KeyError, TypeError, IndexError):
+    except (ValueError, KeyError, TypeError, IndexError, binascii.Error):
         return None  # unsigned and damaged: the next checkpoint looks at the whole log
 
 

@@ -48,7 +48,7 @@ ALLOWED: dict[tuple[str, str], set[Role]] = {
     ("post", "/orders/{order_id}/findings/{finding_id}/review"): {SUP},
     ("post", "/orders/{order_id}/alerts/{alert_id}/acknowledgement"): {INSP, SUP, PROS},
     ("post", "/orders/{order_id}/contacts"): {SW, INSP, SUP},
-    ("post", "/orders/{order_id}/presence-proofs"): {SW, INSP},
+    ("post", "/orders/{order_id}/presence-proofs"): {SW},
     ("post", "/orders/{order_id}/contacts/{contact_id}/withdrawal"): {SW, INSP, SUP},
     ("post", "/orders/{order_id}/risk-lowerings/{proposal_id}/approval"): {SUP},
     ("post", "/orders/{order_id}/risk-lowerings/{proposal_id}/rejection"): {SUP, PROS},

@@ -36,7 +36,9 @@ def enrolled_page(client: TestClient, order_id: str, kind: str) -> str:
 
 
 def test_the_app_page_holds_a_qr_code_of_her_key_and_prints_without_staff_notes(
-    client: TestClient, clock: SimulatedClock, browser: Browser  # noqa: F811
+    client: TestClient,
+    clock: SimulatedClock,
+    browser: Browser,  # noqa: F811
 ) -> None:
     order_id = issued(client, clock)
     html = enrolled_page(client, order_id, "app")
@@ -65,7 +67,9 @@ def test_the_app_page_holds_a_qr_code_of_her_key_and_prints_without_staff_notes(
 
 
 def test_the_card_page_lays_out_every_code_to_cross_out(
-    client: TestClient, clock: SimulatedClock, browser: Browser  # noqa: F811
+    client: TestClient,
+    clock: SimulatedClock,
+    browser: Browser,  # noqa: F811
 ) -> None:
     order_id = issued(client, clock)
     page = browser.new_page()
@@ -86,7 +90,9 @@ def test_the_card_page_lays_out_every_code_to_cross_out(
 
 
 def test_a_retried_enrolment_page_shows_no_codes(
-    client: TestClient, clock: SimulatedClock, browser: Browser  # noqa: F811
+    client: TestClient,
+    clock: SimulatedClock,
+    browser: Browser,  # noqa: F811
 ) -> None:
     order_id = issued(client, clock)
     retried = AS_A_PAGE | {"Idempotency-Key": "card-for-her"}

@@ -146,7 +146,7 @@ def test_bad_enrolments_are_refused_and_nothing_is_stored(
     field: str,
 ) -> None:
     order_id = issued(client, clock)
-    response = client.post(f"/orders/{order_id}/presence-proofs", json=body, headers=INSPECTOR)
+    response = client.post(f"/orders/{order_id}/presence-proofs", json=body, headers=SOCIAL_WORKER)
     assert response.status_code == status
     assert field in response.text
     assert "tattoo" not in response.text and "p9" not in response.text

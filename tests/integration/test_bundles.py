@@ -201,12 +201,13 @@ def test_a_damaged_state_exports_and_is_named(
     write_state(database_url, case, 5, b"\xff\xfe not json")
     bundle = bundle_of(service, case)  # does not crash
     assert bundle["events"][4]["undecodable"] == "its state is not valid UTF-8"
-    assert bundle["events"][4]["content"] is None
+    assert bundle["events"][4]["state"] is None and "content" not in bundle["events"][4]
+    assert bundle["events"][4]["record_hash"]  # what the chain needs, and nothing readable
     assert bundle["events"][5]["content"]["visit"]  # the rest is exported
     checked = verify_bundle(bundle, trusted_keys=[key_of(service)])
     assert checked.verdict.startswith(
         "NOT VERIFIED: event 5 (InspectionVisitRecorded): marked undecodable at export: "
-        "its state is not valid UTF-8"
+        "its state is not valid UTF-8; its recorded state is not in the bundle"
     )
     monkeypatch.setenv("PROTECTION_ORDERS_DATABASE_URL", database_url)
     out = tmp_path / "case.json"

@@ -16,6 +16,7 @@ from orders.detectors import (
     batch_entry,
     claims_alerted_window,
     claims_before_incident,
+    code_not_hers,
     distance_km,
     examine,
     far_from_protected_location,
@@ -276,6 +277,32 @@ def test_a_code_from_the_person_or_a_position_is_proof_enough() -> None:
     assert no_proof_on_high_threat(with_position, seen(order)) is None
 
 
+# code_not_hers
+
+
+@pytest.mark.parametrize(
+    ("verdict", "said"),
+    [
+        (Verdict.WRONG, "is none of the protected person's codes"),
+        (Verdict.REUSED, "was already given for another visit"),
+        (Verdict.REVOKED, "comes from a secret replaced before the visit it claims"),
+        (Verdict.OUT_OF_TIME, "was made at another time than the visit it claims (26.0 h after)"),
+    ],
+)
+def test_a_code_that_does_not_prove_the_visit_is_a_finding(verdict: Verdict, said: str) -> None:
+    order = an_order(level=RiskLevel.MEDIUM)
+    proof = Proof(verdict, uuid4(), 1, 26 * 60)
+    report = filed(order, a_visit(T0 + HOUR, proof=proof), at=T0 + 2 * HOUR)
+    assert code_not_hers(report, seen(order)) == f"the code given {said}"
+
+
+@pytest.mark.parametrize("verdict", [Verdict.PROVEN, Verdict.UNVERIFIABLE])
+def test_a_proven_or_uncheckable_code_is_no_finding(verdict: Verdict) -> None:
+    order = an_order(level=RiskLevel.MEDIUM)
+    report = filed(order, a_visit(T0 + HOUR, proof=Proof(verdict)), at=T0 + 2 * HOUR)
+    assert code_not_hers(report, seen(order)) is None
+
+
 # far_from_protected_location
 
 
@@ -447,7 +474,10 @@ def test_no_evidence_repeats_an_address_a_position_a_narrative_or_notes() -> Non
     )
     recorded = ALERTED + 2 * HOUR
     claimed = T0 + 6 * DAY
-    at_osh = filed(order, a_visit(claimed, notes=NOTES, position=OSH), at=recorded)
+    out_of_time = Proof(Verdict.OUT_OF_TIME, uuid4(), 1, 26 * 60)
+    at_osh = filed(
+        order, a_visit(claimed, notes=NOTES, position=OSH, proof=out_of_time), at=recorded
+    )
     unproven = filed(order, a_visit(claimed, notes=NOTES), at=recorded)
     others = [
         elsewhere(a_visit(claimed + 10 * MINUTE, notes=NOTES, position=HOME), at=recorded - ago)

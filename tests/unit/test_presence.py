@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from datetime import UTC, datetime, timedelta
 from uuid import UUID, uuid4
 
@@ -101,3 +102,10 @@ def test_the_vault_keeps_a_secret_only_encrypted_and_bound_to_its_proof() -> Non
         open_secret(key, CARD.proof_id, sealed)
     with pytest.raises(Exception):  # noqa: B017, PT011
         open_secret(bytes(32), APP.proof_id, sealed)
+
+
+def test_the_fast_code_is_the_rfc_6238_code_pyotp_gives() -> None:
+    from orders.presence import _totp  # the lookaround's inner loop
+
+    key = base64.b32decode(SECRET)
+    assert all(_totp(key, c) == TOTP.at(c * 30) for c in range(59_000_000, 59_000_500))

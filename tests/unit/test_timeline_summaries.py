@@ -171,7 +171,9 @@ def the_first_order_issued_served_visited_breached_and_revoked(life: Life) -> No
         policy=POLICY,
     )
     life.took(order)
-    proof_id = order.enrol_presence_proof("p1", ProofKind.APP, by=SOCIAL_WORKER, at=T0 + 3 * HOUR)
+    proof_id = order.enrol_presence_proof(
+        "p1", ProofKind.APP, by=SOCIAL_WORKER, at=T0 + 3 * HOUR, policy=POLICY
+    )
     life.took(order)
     visit = a_visit(
         VISITED_AT,

@@ -77,14 +77,13 @@ def enrol_presence_proof(
     )
     secret = None if new is None else new.secret
     card = body.kind is ProofKind.CARD and secret is not None
-    policy = parts.orders.policy.presence
     shown = PresenceProofOut(
         proof_id=proof.proof_id,
         person_id=proof.person_id,
         kind=proof.kind,
         secret=secret,
         otpauth_uri=None if secret is None else provisioning_uri(secret, proof.proof_id),
-        card_codes=card_codes(secret, policy.card_codes) if card and secret else None,
+        card_codes=card_codes(secret, proof.codes) if card and secret else None,
         order=OrderOut.of(outcome.order),
     )
     if "text/html" not in request.headers.get("accept", ""):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from uuid import UUID
 
-from orders.commands.base import INSP, SW, Command, Context
+from orders.commands.base import SW, Command, Context
 from orders.domain import ProtectionOrder
 from orders.inputs import PersonId
 from orders.presence import ProofKind, new_secret
@@ -22,13 +22,15 @@ class NewProof:
 class EnrolPresenceProof(Command):
     """Give a protected person codes to prove visits (an app or a printed card); a new one replaces her last."""  # noqa: E501
 
-    may = frozenset({SW, INSP})
+    may = frozenset({SW})  # never the inspector whose visits her codes prove
 
     person_id: PersonId
     kind: ProofKind
 
     def decide(self, order: ProtectionOrder, c: Context) -> NewProof:
-        proof_id = order.enrol_presence_proof(self.person_id, self.kind, by=c.by, at=c.at)
+        proof_id = order.enrol_presence_proof(
+            self.person_id, self.kind, by=c.by, at=c.at, policy=c.policy
+        )
         secret = new_secret()
         c.vault.keep(order.id, proof_id, secret)  # before the event is saved: never lost
         return NewProof(proof_id, secret)

@@ -1,4 +1,5 @@
-"""Review of proof of presence: what a code's verdict leads to, and a damaged vault."""
+"""Proof of presence: a code that does not prove the visit is a finding; a damaged vault
+stops no visit and is named."""
 
 from __future__ import annotations
 
@@ -9,9 +10,10 @@ import pyotp
 
 from orders.clock import SimulatedClock
 from orders.commands import EnrolPresenceProof, NewProof
-from orders.presence import ProofKind
+from orders.presence import ProofKind, Verdict
 from scheduler.detection import Detection
 from service.bootstrap import Service
+from service.integrity import verify_store
 from tests import tampering
 from tests.factories import INSPECTOR, LOW_RISK_ANSWERS, SOCIAL_WORKER, a_visit_command
 from tests.integration.helpers import issued_order
@@ -67,4 +69,10 @@ def test_a_damaged_vault_row_does_not_stop_visits_from_being_recorded(
         run("UPDATE presence_secrets SET sealed = %s", (sealed[:-4] + "AAA=",))
     clock.advance(timedelta(hours=2))
     service.orders.handle(a_visit_command(clock(), proof_code="123456"), order_id, by=INSPECTOR)
-    assert len(service.orders.get(order_id).visits) == 1
+    (visit,) = service.orders.get(order_id).visits
+    assert visit.proof is not None and visit.proof.verdict is Verdict.UNVERIFIABLE
+    assert any(
+        "is missing from the vault or does not decrypt" in str(f)
+        for f in verify_store(service.orders)
+        if not f.holds
+    )

@@ -1,4 +1,4 @@
-"""Review of proof of presence over HTTP: who may hold her secret."""
+"""Proof of presence over HTTP: the inspector whose visits her codes prove never holds them."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Review of orders.presence: revocation, enrolment times, and the cost of a wrong code."""
+"""orders.presence judged by when a code was made: revocation, enrolment, and the cost of
+a wrong code."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
-"""Review of the incremental checkpoints: what the insider can do with the unsigned cursor and
-the heads kept beside each checkpoint (the database's superuser, without the signing key)."""
+"""Incremental checkpoints against an insider (the database's superuser, without the signing
+key): a checkpoint row he wrote, a cursor he moved or reshaped, heads he removed. Each test's
+docstring tells the attack as the review found it working before the fix."""
 
 from __future__ import annotations
 
@@ -89,8 +90,10 @@ def test_a_reshaped_frontier_does_not_make_the_service_sign_a_root_that_is_not_t
     edit_latest_cursor(database_url, one_subtree)
     visit(service, clock, order_id)
     made = make_checkpoint(service.orders, now=clock())
-    assert made.size == first.size + 1
-
+    assert made.size > first.size  # the visit, and the alarm about the cursor
+    (refused,) = service.orders.records.select_checkpoint_refusals()
+    assert refused[1].startswith("checkpoint cursor: ")
+    service.views.catch_up()
     bundle = export_bundle(service.orders, service.timelines, order_id)
     checked = verify_bundle(bundle)
     assert failures(service) == [] and checked.exit_code == 2, (
