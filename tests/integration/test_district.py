@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
-from bench.detectors import Replay, Scored, recall, render, tally
+from bench.detectors import FORGED, Replay, Scored, recall, render, tally
 from bench.district import generate
 from bench.forgeries import PATTERNS
 from bench.world import HONEST, MIDNIGHT, District, Order
@@ -78,6 +78,12 @@ def test_a_small_district_replays_into_a_table_with_a_recall_for_each_pattern(
     assert set(recall(table)) == set(PATTERNS)
     assert table[HONEST].reports + sum(table[p].reports for p in PATTERNS) == len(scored)
     assert all(f"{p} (recall)" in render(table) for p in PATTERNS)
+    assert "flagged by that rule alone" in render(table)
+    for row in table.values():
+        assert row.flagged_moderate <= row.flagged <= row.reports
+        assert all(row.only_rule[rule] <= row.by_rule[rule] for rule in row.only_rule)
+    alone = [s for s in scored if len(s.rules) == 1]
+    assert sum(sum(t.only_rule.values()) for t in (table[HONEST], table[FORGED])) == len(alone)
 
 
 def test_the_simulated_scheduler_records_each_missed_check_in_within_a_minute_of_its_deadline(
