@@ -16,7 +16,7 @@ from orders import detectors, events
 from orders.application import Orders
 from orders.commands import FlagReport
 from orders.domain import ProtectionOrder
-from orders.evidence import Context, Report
+from orders.evidence import Context, Found, Report
 from orders.values import SYSTEM_ACTOR
 from projections.follower import Follower, Projection, Tracking
 from projections.timeline import Timelines
@@ -56,17 +56,33 @@ class Detectors(Projection):
             order: ProtectionOrder = self.orders.repository.get(order_id, version=version)
             report = self._judge(event, order)
             context = Context(order, self._others(report, tracking.position), self.rules)
-            for rule, found in detectors.examine(report, context):
-                flag = FlagReport(
-                    rule=rule,
-                    strength=found.strength,
-                    evidence=found.evidence,
-                    flagged_version=found.report.version,
-                )
-                outcome = self.orders.handle(flag, found.report.order_id, by=SYSTEM_ACTOR)
-                self.found += int(bool(outcome.returned))
+            found = detectors.examine(report, context)
         except Exception:
             log.exception("detectors failed on order %s event %s; moving on", order_id, version)
+            return
+        for rule, finding in found:
+            self._flag(rule, finding)
+
+    def _flag(self, rule: str, finding: Found) -> None:
+        """Record the finding on the flagged report's own order (maybe an earlier report of a
+        pattern); one that cannot be recorded is logged and holds back none of the others."""
+        flag = FlagReport(
+            rule=rule,
+            strength=finding.strength,
+            evidence=finding.evidence,
+            flagged_version=finding.report.version,
+        )
+        try:
+            outcome = self.orders.handle(flag, finding.report.order_id, by=SYSTEM_ACTOR)
+        except Exception:
+            log.exception(
+                "could not flag order %s event %s by %s; moving on",
+                finding.report.order_id,
+                finding.report.version,
+                rule,
+            )
+            return
+        self.found += int(bool(outcome.returned))
 
     def _others(self, report: Report, position: int) -> list[Report]:
         """The same inspector's reports logged before this one (so a finding never depends
