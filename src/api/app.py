@@ -8,7 +8,17 @@ from fastapi.routing import APIRoute
 from api import errors
 from api.deps import Parts, authorised_user, known_query_only
 from api.limits import BodyLimit
-from api.routes import alerts, audit, commands, notifications, orders, presence, staff, system
+from api.routes import (
+    alerts,
+    audit,
+    commands,
+    findings,
+    notifications,
+    orders,
+    presence,
+    staff,
+    system,
+)
 from api.tokens import Tokens
 from orders.application import Orders
 from projections import Queries
@@ -34,6 +44,7 @@ def create_app(
     app.include_router(summarised(presence.router), dependencies=guarded)
     app.include_router(summarised(audit.router), dependencies=guarded)
     app.include_router(summarised(alerts.router), dependencies=guarded)
+    app.include_router(summarised(findings.router), dependencies=guarded)
     app.include_router(summarised(staff.router), dependencies=guarded)
     app.include_router(summarised(notifications.router), dependencies=guarded)
     app.include_router(summarised(system.router), dependencies=[Depends(known_query_only)])

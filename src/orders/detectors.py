@@ -1,102 +1,110 @@
 """Falsification detectors: named rules that look at one recorded visit report in its context.
 
-Each rule returns evidence (a sentence with times, distances and counts, never an address, a
-position or a narrative) or None. Thresholds come from the policy. The rules are pure: the
-order is given as it stood once the report was recorded, the inspector's other reports as
-found in the log.
+A rule finds a report suspicious for a reason a supervisor can read: which report, how
+strongly it points to a forgery (`Strength`), and evidence in plain words. The rules on one
+report (here) judge the report examined; the rules on several (`orders.patterns`: a batch,
+a journey, one place) may also flag the earlier reports of the pattern the examined one
+completes. Delay alone proves nothing: what tells a backfill from a late report is whether
+the report shows the inspector was there (`presence`). Thresholds come from the policy;
+decision 018 says why each is what it is. The rules are pure: the order is given as it stood
+once the report was recorded, the inspector's other reports as logged before it, so a
+finding never depends on when the detectors ran.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime, timedelta
 from uuid import UUID
 
+from orders import patterns
 from orders.domain import ProtectionOrder
+from orders.evidence import Context, Found, Presence, Report, Shown, at, hours, nearest_km
 from orders.policy import DetectorRules
 from orders.presence import Verdict
-from orders.values import Position, RiskLevel, Visit
+from orders.values import Strength, Visit, VisitOutcome
+
+Rule = Callable[[Report, Context], list[Found]]
 
 
-@dataclass(frozen=True)
-class Report:
-    """One recorded visit report: who filed it, what it claims, when it was recorded."""
+def presence(visit: Visit, order: ProtectionOrder, rules: DetectorRules) -> Presence:
+    """What in the report shows the inspector was with the protected persons: a code of hers
+    that proved the visit (decision 019), else where his phone placed him against their known
+    locations.
 
-    order_id: UUID
-    version: int
-    inspector_id: str
-    visit: Visit
-    recorded_at: datetime
-
-
-@dataclass(frozen=True)
-class Context:
-    """What a rule may look at besides the report itself."""
-
-    order: ProtectionOrder  # as it stood once the report was recorded
-    others: list[Report]  # the same inspector's other visit reports, on any order
-    rules: DetectorRules
-
-
-Rule = Callable[[Report, Context], str | None]
-
-
-def _hours(span: timedelta) -> str:
-    return f"{span / timedelta(hours=1):.1f} h"
+    The one place that weighs proof of presence. Only a code that proved the visit counts
+    (one that did not is `code_not_hers`'s). A code was expected if she had been enrolled by
+    the time the visit claims (or the policy expects codes everywhere): then a position near
+    her, which a mock-location app fakes, proves nothing alone.
+    """
+    km = nearest_km(visit.position, order)
+    expected = rules.codes_expected or any(p.enrolled_at <= visit.visited_at for p in order.proofs)
+    if visit.proof is not None and visit.proof.verdict is Verdict.PROVEN:
+        return Presence(Shown.CODE, km, proven=True, code_expected=expected)
+    if visit.position is None:
+        return Presence(Shown.NONE, code_expected=expected)
+    if km is None:
+        return Presence(Shown.UNPLACED, code_expected=expected)
+    if km <= rules.near_location_km:
+        return Presence(Shown.NEAR, km, proven=not expected, code_expected=expected)
+    return Presence(Shown.FAR, km, code_expected=expected)
 
 
-def backdated(report: Report, context: Context) -> str | None:
-    delay = report.recorded_at - report.visit.visited_at
-    if delay <= context.rules.backdated_after:
-        return None
-    return (
-        f"recorded {_hours(delay)} after the visit time it claims "
-        f"(threshold {_hours(context.rules.backdated_after)})"
-    )
-
-
-def claims_alerted_window(report: Report, context: Context) -> str | None:
-    claimed = report.visit.visited_at
+def cover_up(report: Report, context: Context) -> list[Found]:
+    """Filed after the missed check-in of the window it claims was recorded, with nothing to
+    show the inspector was there: a visit made up to cover an alert."""
+    if report.presence.proven:
+        return []
+    claimed = report.claimed_at
     for alert in context.order.scrutiny.alerts:
         if alert.recorded_at < report.recorded_at and alert.opened_at < claimed <= alert.due_at:
-            return (
-                f"claims a visit at {claimed.isoformat()} inside the window due "
-                f"{alert.due_at.isoformat()}, whose missed check-in was recorded at "
-                f"{alert.recorded_at.isoformat()}, before this report"
+            evidence = (
+                f"filed {hours(report.recorded_at - alert.recorded_at)} after the missed "
+                f"check-in of the window due {at(alert.due_at)} was recorded, claiming a visit "
+                f"in that window at {at(claimed)}, with {report.presence}"
             )
-    return None
+            return [Found(report, Strength.STRONG, evidence)]
+    return []
 
 
-def claims_before_incident(report: Report, context: Context) -> str | None:
-    claimed = report.visit.visited_at
+def claims_before_incident(report: Report, context: Context) -> list[Found]:
+    """Filed after a breach, escalation or death was reported, claiming an unproven visit
+    before it."""
+    if report.presence.proven:
+        return []
+    claimed = report.claimed_at
     for incident in context.order.scrutiny.incidents:
         if incident.recorded_at < report.recorded_at and claimed < incident.occurred_at:
-            return (
-                f"recorded after the {incident.kind} of {incident.occurred_at.isoformat()} was "
-                f"reported (at {incident.recorded_at.isoformat()}), yet claims a visit before "
-                f"it, at {claimed.isoformat()}"
+            evidence = (
+                f"filed after the {incident.kind} of {at(incident.occurred_at)} was reported "
+                f"(at {at(incident.recorded_at)}), claiming a visit before it, at {at(claimed)}, "
+                f"with {report.presence}"
             )
-    return None
+            return [Found(report, Strength.STRONG, evidence)]
+    return []
 
 
-def no_proof_on_high_threat(report: Report, context: Context) -> str | None:
-    level = context.order.risk_level
-    if level not in (RiskLevel.HIGH, RiskLevel.EXTREME):
-        return None
-    proof = report.visit.proof
-    if (proof is not None and proof.verdict is Verdict.PROVEN) or report.visit.position:
-        return None
-    return f"a visit on a {level}-threat order with no code from the person and no position"
+def no_proof(report: Report, context: Context) -> list[Found]:
+    """A visit said to have met the protected person, who could have given a code, with no
+    code from her: a position, which a mock-location app fakes, proves nothing alone."""
+    shown = report.presence
+    if (
+        not shown.code_expected
+        or shown.proven
+        or report.visit.outcome is VisitOutcome.PERSON_NOT_FOUND
+    ):
+        return []
+    evidence = f"a visit said to have met the protected person, with {shown} but no code from her"
+    if shown.shown is Shown.NONE:
+        evidence = f"a visit said to have met the protected person, with {shown}"
+    return [Found(report, Strength.MODERATE, evidence)]
 
 
-def code_not_hers(report: Report, context: Context) -> str | None:
-    """A code given with the report that does not prove it: not hers, given before, from a
-    secret replaced before the visit, or made at another time than the visit claimed."""
+def code_not_hers(report: Report, context: Context) -> list[Found]:
+    """A code given with the report that does not prove it: none of hers, given before, from a
+    secret replaced before the visit, or made at another time than the visit claims."""
     proof = report.visit.proof
     if proof is None or not proof.verdict.is_finding:
-        return None
+        return []
     said = {
         Verdict.WRONG: "is none of the protected person's codes",
         Verdict.REUSED: "was already given for another visit",
@@ -107,85 +115,26 @@ def code_not_hers(report: Report, context: Context) -> str | None:
     if proof.verdict is Verdict.OUT_OF_TIME and proof.offset_minutes is not None:
         side = "after" if proof.offset_minutes > 0 else "before"
         when = f" ({abs(proof.offset_minutes) / 60:.1f} h {side})"
-    return f"the code given {said}{when}"
-
-
-def far_from_protected_location(report: Report, context: Context) -> str | None:
-    if report.visit.position is None:
-        return None
-    known = [
-        loc.position
-        for person in context.order.request.protected_persons
-        for loc in person.locations
-        if loc.position is not None
-    ]
-    if not known:
-        return None
-    nearest = min(distance_km(report.visit.position, p) for p in known)
-    if nearest <= context.rules.far_from_location_km:
-        return None
-    return (
-        f"the visit's position is {nearest:.1f} km from the nearest known location of "
-        f"the protected persons (threshold {context.rules.far_from_location_km:g} km)"
-    )
-
-
-def impossible_travel(report: Report, context: Context) -> str | None:
-    here = report.visit.position
-    if here is None:
-        return None
-    for other in context.others:
-        there = other.visit.position
-        if there is None:
-            continue
-        hours = abs(report.visit.visited_at - other.visit.visited_at) / timedelta(hours=1)
-        km = distance_km(here, there)
-        if km / max(hours, 1 / 60) > context.rules.max_speed_kmh:
-            return (
-                f"{km:.1f} km from the same inspector's visit on order {other.order_id} "
-                f"claimed {hours * 60:.0f} min apart (limit "
-                f"{context.rules.max_speed_kmh:g} km/h)"
-            )
-    return None
-
-
-def batch_entry(report: Report, context: Context) -> str | None:
-    window = context.rules.batch_window
-    recent = [
-        o
-        for o in context.others
-        if report.recorded_at - window <= o.recorded_at <= report.recorded_at
-    ]
-    count = len(recent) + 1
-    if count < context.rules.batch_count:
-        return None
-    return (
-        f"{count} visit reports recorded by this inspector within "
-        f"{window / timedelta(minutes=1):g} minutes"
-    )
+    return [Found(report, Strength.STRONG, f"the code given {said}{when}")]
 
 
 RULES: dict[str, Rule] = {
-    "backdated": backdated,
-    "claims_alerted_window": claims_alerted_window,
-    "claims_before_incident": claims_before_incident,
-    "no_proof_on_high_threat": no_proof_on_high_threat,
     "code_not_hers": code_not_hers,
-    "far_from_protected_location": far_from_protected_location,
-    "impossible_travel": impossible_travel,
-    "batch_entry": batch_entry,
+    "cover_up": cover_up,
+    "claims_before_incident": claims_before_incident,
+    "no_proof": no_proof,
+    "impossible_travel": patterns.impossible_travel,
+    "batch_entry": patterns.batch_entry,
+    "one_place": patterns.one_place,
+    "without_position": patterns.without_position,
 }
 
 
-def examine(report: Report, context: Context) -> list[tuple[str, str]]:
-    """Every rule's finding about the report, as (rule, evidence)."""
-    found = ((name, rule(report, context)) for name, rule in RULES.items())
-    return [(name, evidence) for name, evidence in found if evidence is not None]
-
-
-def distance_km(a: Position, b: Position) -> float:
-    """Great-circle distance (haversine) on a sphere of the Earth's mean radius."""
-    lat1, lat2 = math.radians(a.latitude), math.radians(b.latitude)
-    dlat, dlon = lat2 - lat1, math.radians(b.longitude - a.longitude)
-    h = math.sin(dlat / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin(dlon / 2) ** 2
-    return 2 * 6371.0088 * math.asin(math.sqrt(h))
+def examine(report: Report, context: Context) -> list[tuple[str, Found]]:
+    """Every rule's findings, as (rule, finding): about the report, and about the earlier
+    reports of a pattern it completes; one per rule and report."""
+    findings: dict[tuple[str, UUID, int], tuple[str, Found]] = {}
+    for name, rule in RULES.items():
+        for found in rule(report, context):
+            findings.setdefault((name, found.report.order_id, found.report.version), (name, found))
+    return list(findings.values())

@@ -25,6 +25,7 @@ from orders.values import (
     EscalationTarget,
     Finding,
     Status,
+    Strength,
     Terms,
 )
 
@@ -63,12 +64,19 @@ class IncidentDecisions(AlertDecisions):
         )
 
     def flag_report(
-        self, *, rule: str, evidence: str, flagged_version: int, by: Actor, at: datetime
+        self,
+        *,
+        rule: str,
+        strength: Strength,
+        evidence: str,
+        flagged_version: int,
+        by: Actor,
+        at: datetime,
     ) -> bool:
         """Record a detector's finding about the event at `flagged_version`; once per rule."""
         if self.scrutiny.already_flagged(rule, flagged_version):
             return False
-        finding = Finding(uuid4(), rule, evidence, flagged_version)
+        finding = Finding(uuid4(), rule, evidence, flagged_version, strength=strength)
         self.trigger_event(events.ReportFlagged, timestamp=at, actor=by, finding=finding)
         return True
 

@@ -81,14 +81,56 @@ class RiskInstrument(_Frozen):
         return RiskLevel.LOW
 
 
-class DetectorRules(_Frozen):
-    """Thresholds of the falsification detectors."""
+RETIRED = {  # detector thresholds no rule uses any more, and why
+    "backdated_after": "delay alone tells no backfill from a late report",
+    "far_from_location_km": "a visit far from her without a code is flagged as unproven",
+}
 
-    backdated_after: PositiveDuration = timedelta(hours=24)
+
+class DetectorRules(_Frozen):
+    """Thresholds of the falsification detectors; decision 018 says why each is what it is."""
+
+    # Presence: whether protected persons give verified codes at visits. Until they do, a
+    # position within `near_location_km` of one of their known locations proves presence;
+    # once they do, only a code does (a mock-location app fakes a position, not a code), and
+    # a visit said to have met her without one is flagged.
+    codes_expected: bool = False
+    near_location_km: Annotated[float, Field(gt=0)] = 0.5
+    # Batch entry: reports entered with pauses of at most `batch_window`, `batch_count` or
+    # more of them, whose claimed visits lie more than `batch_claims_span` apart.
     batch_window: PositiveDuration = timedelta(minutes=10)
-    batch_count: Annotated[int, Field(ge=2)] = 5
-    max_speed_kmh: Annotated[float, Field(gt=0)] = 80.0
-    far_from_location_km: Annotated[float, Field(gt=0)] = 2.0
+    batch_count: Annotated[int, Field(ge=2)] = 3
+    batch_claims_span: PositiveDuration = timedelta(hours=48)
+    # Impossible travel: a visit that meets the protected person takes at least `min_visit`,
+    # one that finds no one `min_visit_not_found`; between homes one moves at most
+    # `max_speed_kmh` door to door. A time claimed within `on_the_spot` of its recording is
+    # taken as known to `claimed_time_precision`, one claimed later as remembered to
+    # `remembered_within`.
+    min_visit: PositiveDuration = timedelta(minutes=15)
+    min_visit_not_found: PositiveDuration = timedelta(minutes=5)
+    max_speed_kmh: Annotated[float, Field(gt=0)] = 40.0
+    on_the_spot: PositiveDuration = timedelta(hours=1)
+    claimed_time_precision: PositiveDuration = timedelta(minutes=2)
+    remembered_within: PositiveDuration = timedelta(minutes=30)
+    # The rules over an inspector's recent reports look back this far.
+    look_back: PositiveDuration = timedelta(days=14)
+    # One place: reports on `same_place_orders` or more orders, filed within `same_place_km`
+    # of one another, each far from its protected persons.
+    same_place_km: Annotated[float, Field(gt=0)] = 0.15
+    same_place_orders: Annotated[int, Field(ge=2)] = 3
+    # Without a position: `no_position_count` or more of the inspector's last
+    # `no_position_of` reports carry no position.
+    no_position_count: Annotated[int, Field(ge=2)] = 4
+    no_position_of: Annotated[int, Field(ge=2)] = 10
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_retired_thresholds(cls, data: object) -> object:
+        retired = sorted(set(RETIRED) & set(data)) if isinstance(data, dict) else []
+        if retired:
+            name = retired[0]
+            raise ValueError(f"{name} is retired ({RETIRED[name]}; decision 018): remove it")
+        return data
 
 
 class PresenceRules(_Frozen):

@@ -156,6 +156,20 @@ class Decision(StrEnum):
     DISMISSED = "dismissed"
 
 
+class Strength(StrEnum):
+    """How strongly a detector's finding points to a forged report: `strong`, a pattern an
+    honest report cannot show; `moderate`, one that wants an explanation; `weak`, worth a look."""
+
+    STRONG = "strong"
+    MODERATE = "moderate"
+    WEAK = "weak"
+
+    @property
+    def rank(self) -> int:
+        """0 for the strongest: the order a supervisor's queue shows them in."""
+        return list(Strength).index(self)
+
+
 class Status(StrEnum):
     """Where an order is in its life."""
 
@@ -301,3 +315,4 @@ class Finding:
     evidence: str
     flagged_version: int
     decision: Decision | None = None
+    strength: Strength = Strength.MODERATE  # findings recorded before strengths were graded

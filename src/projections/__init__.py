@@ -12,6 +12,7 @@ from projections.activity import ActivityView, Audit
 from projections.alerts import Alerts, AlertsView
 from projections.deadlines import Deadlines, DeadlinesView
 from projections.disclosures import Disclosures, DisclosuresView
+from projections.findings import Findings, FindingsView
 from projections.follower import Follower
 from projections.notifications import NotificationsView
 from projections.order_state import OrderStates, OrderStateView
@@ -32,6 +33,7 @@ def order_views(app: Application[Any], *, clock: Clock = system_clock) -> Follow
             DisclosuresView(),
             ActivityView(),
             AlertsView(),
+            FindingsView(),
             NotificationsView(clock),
         ],
     )
@@ -48,6 +50,7 @@ class Queries:
     disclosures: Disclosures
     audit: Audit
     alerts: Alerts
+    findings: Findings
     staff: Staff
     outbox: Outbox
 
@@ -62,6 +65,7 @@ class Queries:
             Disclosures(db),
             Audit(db),
             Alerts(db),
+            Findings(db),
             Staff(db),
             Outbox(db),
         )

@@ -167,7 +167,7 @@ def _(event: events.ProtectedPersonDied) -> str:
 @summary.register
 def _(event: events.ReportFlagged) -> str:
     f = event.finding
-    return f"event {f.flagged_version} flagged by rule {f.rule}: {f.evidence}"
+    return f"event {f.flagged_version} flagged by rule {f.rule} ({f.strength}): {f.evidence}"
 
 
 @summary.register

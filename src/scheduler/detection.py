@@ -16,6 +16,7 @@ from orders import detectors, events
 from orders.application import Orders
 from orders.commands import FlagReport
 from orders.domain import ProtectionOrder
+from orders.evidence import Context, Found, Report
 from orders.values import SYSTEM_ACTOR
 from projections.follower import Follower, Projection, Tracking
 from projections.timeline import Timelines
@@ -23,6 +24,8 @@ from projections.timeline import Timelines
 log = logging.getLogger(__name__)
 
 TIMELINE_WAIT_SECONDS = 10.0
+SPAN = timedelta(hours=12)  # reports claimed or recorded this near the examined one are compared
+KEPT_REPORTS = 20_000  # judged reports kept in memory, each with its order at that version
 
 
 class TimelineBehind(Exception):
@@ -30,7 +33,8 @@ class TimelineBehind(Exception):
 
 
 class Detectors(Projection):
-    """Examines each new visit report against the detectors' rules and flags what they find."""
+    """Examines each new visit report against the detectors' rules and flags what they find:
+    the report, and the earlier reports of a pattern it completes (on their own orders)."""
 
     name = "detectors"
     accepts = (events.InspectionVisitRecorded,)
@@ -38,47 +42,78 @@ class Detectors(Projection):
 
     def __init__(self, orders: Orders, views: Follower) -> None:
         self.orders, self.views, self.timelines = orders, views, Timelines(views.db)
+        self.rules = orders.policy.detectors
         self.found = 0
+        self._judged: dict[tuple[UUID, int], Report] = {}
 
     def process_event(self, event: Any, tracking: Tracking) -> None:
         if not self.views.wait(
             tracking.position, projection="timeline", timeout=TIMELINE_WAIT_SECONDS
         ):
             raise TimelineBehind(f"the timeline has not reached position {tracking.position}")
-        report = _report(event)
+        order_id, version = event.originator_id, event.originator_version
         try:
-            order: ProtectionOrder = self.orders.repository.get(
-                report.order_id, version=report.version
-            )
-            context = detectors.Context(
-                order, self._others(report, tracking.position), self.orders.policy.detectors
-            )
-            for rule, evidence in detectors.examine(report, context):
-                flag = FlagReport(rule=rule, evidence=evidence, flagged_version=report.version)
-                outcome = self.orders.handle(flag, report.order_id, by=SYSTEM_ACTOR)
-                self.found += int(bool(outcome.returned))
+            order: ProtectionOrder = self.orders.repository.get(order_id, version=version)
+            report = self._judge(event, order)
+            context = Context(order, self._others(report, tracking.position), self.rules)
+            found = detectors.examine(report, context)
+        except Exception:
+            log.exception("detectors failed on order %s event %s; moving on", order_id, version)
+            return
+        for rule, finding in found:
+            self._flag(rule, finding)
+
+    def _flag(self, rule: str, finding: Found) -> None:
+        """Record the finding on the flagged report's own order (maybe an earlier report of a
+        pattern); one that cannot be recorded is logged and holds back none of the others."""
+        flag = FlagReport(
+            rule=rule,
+            strength=finding.strength,
+            evidence=finding.evidence,
+            flagged_version=finding.report.version,
+        )
+        try:
+            outcome = self.orders.handle(flag, finding.report.order_id, by=SYSTEM_ACTOR)
         except Exception:
             log.exception(
-                "detectors failed on order %s event %s; moving on", report.order_id, report.version
+                "could not flag order %s event %s by %s; moving on",
+                finding.report.order_id,
+                finding.report.version,
+                rule,
             )
+            return
+        self.found += int(bool(outcome.returned))
 
-    def _others(self, report: detectors.Report, position: int) -> list[detectors.Report]:
-        """The same inspector's reports recorded before this one (so a finding never depends
-        on when the detectors ran), claimed or recorded near it."""
-        span = max(timedelta(hours=12), self.orders.policy.detectors.batch_window)
-        claimed, recorded = report.visit.visited_at, report.recorded_at
+    def _others(self, report: Report, position: int) -> list[Report]:
+        """The same inspector's reports logged before this one (so a finding never depends
+        on when the detectors ran): claimed near it, or recorded in the span the rules over
+        several reports look back over."""
+        span = max(SPAN, self.rules.batch_window)
+        claimed, recorded = report.claimed_at, report.recorded_at
         near = self.timelines.reports_near(
             report.inspector_id,
             before=position,
             claimed=(claimed - span, claimed + span),
-            recorded=(recorded - span, recorded + span),
+            recorded=(recorded - max(span, self.rules.look_back), recorded + span),
         )
-        return [_report(self._visit_event(order_id, version)) for order_id, version in near]
+        return [self._earlier(order_id, version) for order_id, version in near]
 
-    def _visit_event(self, order_id: UUID, version: int) -> events.InspectionVisitRecorded:
+    def _earlier(self, order_id: UUID, version: int) -> Report:
+        if (order_id, version) in self._judged:
+            return self._judged[order_id, version]
         (event,) = self.orders.repository.event_store.get(order_id, gt=version - 1, lte=version)
         assert isinstance(event, events.InspectionVisitRecorded)
-        return event
+        return self._judge(event, self.orders.repository.get(order_id, version=version))
+
+    def _judge(self, event: events.InspectionVisitRecorded, order: ProtectionOrder) -> Report:
+        """The report the event records, its presence judged against its order as it stood
+        then; kept, as it cannot change."""
+        if len(self._judged) >= KEPT_REPORTS:
+            self._judged.clear()
+        presence = detectors.presence(event.visit, order, self.rules)
+        key = (event.originator_id, event.originator_version)
+        self._judged[key] = Report(*key, event.actor.id, event.visit, event.timestamp, presence)
+        return self._judged[key]
 
 
 class Detection:
@@ -93,9 +128,3 @@ class Detection:
         before = self.detectors.found
         self.follower.catch_up()
         return self.detectors.found - before
-
-
-def _report(event: events.InspectionVisitRecorded) -> detectors.Report:
-    return detectors.Report(
-        event.originator_id, event.originator_version, event.actor.id, event.visit, event.timestamp
-    )

@@ -54,6 +54,7 @@ ALLOWED: dict[tuple[str, str], set[Role]] = {
     ("post", "/orders/{order_id}/risk-lowerings/{proposal_id}/rejection"): {SUP, PROS},
     ("get", "/audit"): {SUP, PROS},
     ("get", "/alerts"): {INSP, SUP, PROS},
+    ("get", "/findings"): {SUP, PROS},
     ("post", "/staff"): {ADMIN},
     ("get", "/staff"): {ADMIN},
     ("get", "/staff/{staff_id}"): {ADMIN},
@@ -134,7 +135,7 @@ def _as_expected(
         return status not in (401, 403)
     if (method, path) == ("get", "/orders"):  # a list shows only what is in scope
         return status == 200 and case["order_id"] not in response.text
-    if (method, path) in (("get", "/audit"), ("get", "/alerts")):  # over the caller's scope
+    if (method, path) in (("get", "/audit"), ("get", "/alerts"), ("get", "/findings")):  # scope
         return status not in (401, 403)
     if path in UNSCOPED:
         return status not in (401, 403)

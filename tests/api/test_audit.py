@@ -66,7 +66,8 @@ def test_an_inspectors_record_over_a_range(
         "made_on_time": 1,
         "made_late": 1,
         "missed": 1,
-        "flagged": 3,
+        "flagged": 2,  # the cover-up: it claims week 2, alerted, with nothing to show a visit;
+        # and no code from her, though she was enrolled
         "median_delay_hours": 74.0,
         "open_alerts": 1,  # week 2's alert stands: no later window has been met
     }
@@ -80,6 +81,7 @@ def test_an_inspectors_record_over_a_range(
     assert client.get("/audit", params=reversed_range, headers=SUPERVISOR).status_code == 422
 
     monkeypatch.setenv("PROTECTION_ORDERS_DATABASE_URL", database_url)
+    service.views.stop()  # the command line is another process's: not racing this one's follower
     assert (
         main(
             [
@@ -92,4 +94,4 @@ def test_an_inspectors_record_over_a_range(
         )
         == 0
     )
-    assert "insp-bakyt\t2\t1\t1\t1\t3\t74.0\t1" in capsys.readouterr().out
+    assert "insp-bakyt\t2\t1\t1\t1\t2\t74.0\t1" in capsys.readouterr().out

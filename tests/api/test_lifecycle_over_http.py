@@ -111,6 +111,7 @@ def test_health_reports_the_database_the_policy_and_the_lag(client: TestClient) 
         "disclosures",
         "activity",
         "alerts",
+        "findings",
         "notifications",
     }
 

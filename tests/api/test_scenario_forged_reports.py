@@ -104,12 +104,10 @@ def test_forged_reports_after_a_death_are_flagged_and_the_record_verifies(
         by_report.setdefault(finding["flagged_version"], set()).add(finding["rule"])
     assert set(by_report) == forged_versions  # every forged report, and nothing else
     for rules in by_report.values():
-        assert {
-            "backdated",
-            "claims_alerted_window",
-            "claims_before_incident",
-            "no_proof_on_high_threat",
-        } <= rules
+        # Each claims a week already alerted, before the breach and the death, with nothing to
+        # show he was there; the three were entered at once, claiming visits weeks apart.
+        assert rules == {"cover_up", "claims_before_incident", "batch_entry"}
+    assert {f["strength"] for f in order["findings"]} == {"strong"}
 
     # The prosecutor's timeline: each alert was recorded before any of the reports.
     timeline = client.get(o + "/timeline", headers=PROSECUTOR).json()["items"]
@@ -161,17 +159,24 @@ def test_findings_and_deaths_read_plainly_in_the_timeline(
         },
     )
     clock.advance(3 * DAY)
+    died_at = clock() - DAY
+    post(client, o + "/deaths", {"person_id": "p1", "died_at": died_at.isoformat()}, SOCIAL_WORKER)
+    clock.advance(HOUR)
     post(
         client,
         o + "/visits",
         {"visited_at": (clock() - 2 * DAY).isoformat(), "met_with": [], "outcome": "person_safe"},
     )
-    post(client, o + "/deaths", {"person_id": "p1", "died_at": clock().isoformat()}, SOCIAL_WORKER)
+    service.views.catch_up()
     Detection(service.orders, service.views).run()
     service.views.catch_up()
     timeline = client.get(o + "/timeline", headers=PROSECUTOR).json()["items"]
     summaries = [e["summary"] for e in timeline]
     assert "death of protected person p1 reported" in summaries
     assert any(
-        s.startswith("event 4 flagged by rule backdated: recorded 48.0 h after") for s in summaries
+        s.startswith(
+            "event 5 flagged by rule claims_before_incident (strong): filed after the death of "
+            f"{died_at:%Y-%m-%d %H:%M} UTC was reported"
+        )
+        for s in summaries
     )

@@ -3,11 +3,12 @@ through the application into a table. How good the detectors are is not asserted
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
-from bench.detectors import Replay, Scored, recall, render, tally
+from bench.detectors import FORGED, Replay, Scored, recall, render, tally
 from bench.district import generate
 from bench.forgeries import PATTERNS
 from bench.world import HONEST, MIDNIGHT, District, Order
@@ -78,6 +79,12 @@ def test_a_small_district_replays_into_a_table_with_a_recall_for_each_pattern(
     assert set(recall(table)) == set(PATTERNS)
     assert table[HONEST].reports + sum(table[p].reports for p in PATTERNS) == len(scored)
     assert all(f"{p} (recall)" in render(table) for p in PATTERNS)
+    assert "flagged by that rule alone" in render(table)
+    for row in table.values():
+        assert row.flagged_moderate <= row.flagged <= row.reports
+        assert all(row.only_rule[rule] <= row.by_rule[rule] for rule in row.only_rule)
+    alone = [s for s in scored if len(s.rules) == 1]
+    assert sum(sum(t.only_rule.values()) for t in (table[HONEST], table[FORGED])) == len(alone)
 
 
 def test_the_simulated_scheduler_records_each_missed_check_in_within_a_minute_of_its_deadline(
@@ -94,3 +101,50 @@ def test_the_simulated_scheduler_records_each_missed_check_in_within_a_minute_of
     for alert in alerts:
         late = alert.recorded_at - (alert.due_at + grace)
         assert timedelta(0) < late <= timedelta(minutes=1)
+
+
+class DetectingOnceAtTheEnd(Replay):
+    """The same replay, with the detectors down until every report is in."""
+
+    def detect(self) -> None:
+        pass
+
+
+def findings_of(replay: Replay, district: District) -> dict[tuple[int, str], tuple[str, str]]:
+    """Every finding, by report (its place in the district) and rule: its strength and its
+    evidence, each order's id and event version written as the report they stand for (they
+    differ from replay to replay: a finding recorded earlier shifts an order's versions)."""
+    number = {id(report): n for n, report in enumerate(district.reports)}
+    named = {
+        f"order {order_id} event {version}": f"report #{number[id(report)]}"
+        for (order_id, version), report in replay.filed.items()
+    }
+    found = {}
+    for order_id in replay.orders.values():
+        for f in replay.service.orders.get(order_id).scrutiny.findings:
+            report = replay.filed[(order_id, f.flagged_version)]
+            evidence = re.sub(r"order \S+ event \d+", lambda m: named[m.group()], f.evidence)
+            found[(number[id(report)], f.rule)] = (f.strength.value, evidence)
+    return found
+
+
+def test_the_findings_do_not_depend_on_when_the_detectors_ran(
+    district: District,
+    replayed: tuple[Replay, list[Scored]],
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    daily, _ = replayed  # the detectors ran once a simulated day
+    folder = tmp_path_factory.mktemp("once")
+    clock = SimulatedClock(MIDNIGHT)
+    service = bootstrap(Settings(database_url=f"sqlite:///{folder}/orders.db"), clock=clock)
+    try:
+        late = DetectingOnceAtTheEnd(service, clock)
+        late.run(district, lambda done, day: None)
+        Replay.detect(late)
+        assert findings_of(late, district) == findings_of(daily, district)
+        assert {rule for _, rule in findings_of(late, district)} >= {
+            "impossible_travel",
+            "one_place",
+        }
+    finally:
+        service.close()

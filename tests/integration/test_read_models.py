@@ -143,18 +143,19 @@ def test_rebuild_from_zero_gives_the_same_rows_and_lag_is_reported(
         "disclosures": 9,
         "activity": 9,
         "alerts": 9,
+        "findings": 9,
         "notifications": 9,
     }
     service.views.catch_up()
     before = [
         service.views.db.query(f"SELECT * FROM {t} ORDER BY 1")
-        for t in ("order_state", "timeline", "deadlines", "alerts")
+        for t in ("order_state", "timeline", "deadlines", "alerts", "findings_orders")
     ]
     progress: list[tuple[str, int, int]] = []
     service.views.rebuild(lambda *p: progress.append(p))
     after = [
         service.views.db.query(f"SELECT * FROM {t} ORDER BY 1")
-        for t in ("order_state", "timeline", "deadlines", "alerts")
+        for t in ("order_state", "timeline", "deadlines", "alerts", "findings_orders")
     ]
     assert after == before
     assert ("timeline", 9, 9) in progress

@@ -37,6 +37,7 @@ from orders.values import (
     Role,
     ServiceMethod,
     Sex,
+    Strength,
 )
 from projections.timeline import claimed_time, summary
 from tests.factories import (
@@ -239,6 +240,7 @@ def the_first_order_issued_served_visited_breached_and_revoked(life: Life) -> No
     life.took(order)
     order.flag_report(
         rule="backdated",
+        strength=Strength.MODERATE,
         evidence="recorded 29.0 h after the visit time it claims (threshold 24.0 h)",
         flagged_version=visit_version,
         by=SYSTEM_ACTOR,
@@ -493,6 +495,7 @@ def test_a_flag_names_the_rule_and_the_event_and_its_review_the_decision(life: L
     assert "backdated" in flagged
     assert names_number(flagged, life.events["InspectionVisitRecorded"].originator_version)
     assert "29.0 h" in flagged  # the detector's evidence, written to be shown
+    assert "(moderate)" in flagged  # and how strongly it points to a forgery
     reviewed = said(life, "FindingReviewed")
     assert str(life.events["ReportFlagged"].finding.finding_id) in reviewed
     assert "dismissed" in reviewed

@@ -47,6 +47,7 @@ class FindingOut(Out):
 
     finding_id: UUID
     rule: str
+    strength: v.Strength
     evidence: str
     flagged_version: int
     decision: v.Decision | None

@@ -139,3 +139,20 @@ class AlertOut(Out):
     acknowledge_by: datetime
     waited_hours: float = Field(description="Hours since its duty fell due.")
     late_to_acknowledge: bool = Field(description="Whether its rung's deadline has passed.")
+
+
+class FindingInQueueOut(Out):
+    """A detector's finding in the supervisors' queue: which report of which order, how
+    strongly it points to a forgery, why, and its review once made."""
+
+    finding_id: UUID
+    order_id: UUID
+    district: str
+    inspector_id: str | None = Field(description="The order's assigned inspector.")
+    rule: str
+    strength: v.Strength
+    evidence: str
+    flagged_version: int = Field(description="The version of the order's event it is about.")
+    flagged_at: datetime
+    decision: v.Decision | None
+    reviewed_at: datetime | None

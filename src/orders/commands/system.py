@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from orders.commands.base import Command, Context
 from orders.domain import ProtectionOrder
-from orders.values import Role
+from orders.values import Role, Strength
 
 
 class RecordMissedCheckIns(Command):
@@ -47,12 +47,14 @@ class FlagReport(Command):
     may = frozenset({Role.SYSTEM})
 
     rule: str
+    strength: Strength
     evidence: str
     flagged_version: int
 
     def decide(self, order: ProtectionOrder, c: Context) -> bool:
         return order.flag_report(
             rule=self.rule,
+            strength=self.strength,
             evidence=self.evidence,
             flagged_version=self.flagged_version,
             by=c.by,
