@@ -137,7 +137,7 @@ class PresenceRules(_Frozen):
     """How a code she gives is checked: how near the claimed visit time an app's code must
     have been made, how far to look for one made at another time, codes on a printed card."""
 
-    near: PositiveDuration = timedelta(minutes=15)
+    near: PositiveDuration = timedelta(hours=1)
     lookaround: PositiveDuration = timedelta(days=2)
     card_codes: Annotated[int, Field(ge=10, le=200)] = 40
 
