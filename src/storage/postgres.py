@@ -46,16 +46,22 @@ class SealingPostgresRecorder(SealedRecords, PostgresApplicationRecorder):
         for statement in (*schema.TABLES, *schema.postgres_triggers(self.events_table_name)):
             self.sql_create_statements.append(SQL(statement).format())
 
-    def _insert_events(
+    def _insert_stored_events(
         self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> None:
-        super()._insert_events(curs, stored_events, **kwargs)
+        """The library's insert (under its table lock), then the seals and the command key
+        in the same pipelined transaction: a write that meets another's fails on the events'
+        own unique key first, which the library reports as the conflict it is; written before
+        them, a seal's or a key's conflict aborted the pipeline and surfaced as an error of
+        the database instead."""
+        super()._insert_stored_events(curs, stored_events, **kwargs)
+        with curs.connection.cursor() as own:  # the library reads its ids from `curs` after
 
-        def run(sql: str, params: tuple[Any, ...], *, fetch: bool) -> Any:
-            curs.execute(_postgres(sql, self.events_table_name), params)
-            return curs.fetchone() if fetch else None
+            def run(sql: str, params: tuple[Any, ...], *, fetch: bool) -> Any:
+                own.execute(_postgres(sql, self.events_table_name), params)
+                return own.fetchone() if fetch else None
 
-        self._write_beside(run, stored_events, kwargs.get("command_key"))
+            self._write_beside(run, stored_events, kwargs.get("command_key"))
 
     def _rows(self, sql: str, params: tuple[Any, ...] = (), *, commit: bool = False) -> list[Row]:
         with self.datastore.transaction(commit=commit) as curs:

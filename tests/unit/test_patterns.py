@@ -11,12 +11,12 @@ from uuid import UUID, uuid4
 from orders.detectors import RULES, examine
 from orders.evidence import Context, Found, Presence, Report, Shown
 from orders.patterns import batch_entry, impossible_travel, one_place, without_position
+from orders.presence import Proof, Verdict
 from orders.values import Position, Strength, VisitOutcome
 from tests.factories import INSPECTOR
 from tests.unit.test_detectors import (
     ADDRESS,
     ALERTED,
-    CODE,
     CODES,
     HOME,
     NARRATIVE,
@@ -294,13 +294,19 @@ def test_no_evidence_repeats_an_address_a_position_a_code_a_narrative_or_notes()
     )
     report = visit(T0 + 6 * DAY, notes=NOTES, position=OSH)
     alone = filed(order, report, at=ALERTED + HOUR, rules=CODES)
+    out_of_time = Proof(Verdict.OUT_OF_TIME, uuid4(), 1, 26 * 60)  # her code, another day
+    coded = filed(order, replace(report, proof=out_of_time), at=ALERTED + HOUR, rules=CODES)
     findings = [
         (rule, found)
-        for examined, context in [(alone, seen(order, CODES)), *every_pattern()]
+        for examined, context in [
+            (alone, seen(order, CODES)),
+            (coded, seen(order, CODES)),
+            *every_pattern(),
+        ]
         for rule, found in examine(examined, context)
     ]
     assert {rule for rule, _ in findings} == set(RULES)
-    sensitive = [ADDRESS, NARRATIVE, NOTES, CODE, "Aizada", "Emir", "Ruslan"]
+    sensitive = [ADDRESS, NARRATIVE, NOTES, "Aizada", "Emir", "Ruslan"]  # no code is kept at all
     for position in (HOME, OSH, DESK):
         sensitive += [f"{position.latitude:.3f}", f"{position.longitude:.3f}"]
     for rule, found in findings:
