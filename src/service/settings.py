@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Callable, Mapping
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import unquote, urlsplit
@@ -51,6 +52,7 @@ class Settings(BaseSettings):
     projection_poll_seconds: float = Field(default=0.5, gt=0)
     env: Literal["development", "production"] = "development"
     token_key: SecretStr = SecretStr(DEVELOPMENT_TOKEN_KEY)
+    token_max_hours: float = Field(default=12.0, gt=0)  # a bearer token lives no longer
     encryption_key: SecretStr | None = None
     signing_key: SecretStr | None = None
     owner_database_url: SecretStr | None = None  # PostgreSQL: the role that owns the tables
@@ -103,6 +105,10 @@ class Settings(BaseSettings):
     @property
     def production(self) -> bool:
         return self.env == "production"
+
+    @property
+    def token_max_lifetime(self) -> timedelta:
+        return timedelta(hours=self.token_max_hours)
 
     def check(self) -> None:
         """Refuse settings that would be unsafe, or keys that cannot work."""
@@ -239,6 +245,7 @@ SHOWN = {
     "detect_seconds",
     "store_check_seconds",
     "env",
+    "token_max_hours",
     "smtp_host",
     "smtp_port",
     "deliver_seconds",
@@ -263,4 +270,6 @@ def _explain(error: ErrorDetails) -> str:
         return f"{variables()[name]} must be a number of seconds above 0, at most 60{shown}"
     if name.endswith("_seconds"):
         return f"{variables()[name]} must be a positive number of seconds{shown}"
+    if name.endswith("_hours"):
+        return f"{variables()[name]} must be a positive number of hours{shown}"
     return f"{variables()[name]}: {error['msg']}{shown}"
