@@ -141,8 +141,7 @@ class AlertDecisions:
         standing = Addressee.of(by.role)
         if standing is None or standing.rank < alert.addressee.rank:
             raise errors.AlertAboveYourRung(
-                f"the alert is now with the {alert.addressee}; a {by.role} cannot "
-                "acknowledge it"
+                f"the alert is now with the {alert.addressee}; a {by.role} cannot acknowledge it"
             )
         if alert.kind in OWN_LAPSES and self._assigned(by):
             raise errors.AlertAboutYourOwnLapse(

@@ -72,6 +72,8 @@ class Settings(BaseSettings):
     witness_urls: Annotated[list[str], NoDecode] = []  # may carry credentials: never printed
     witness_seconds: float = Field(default=30.0, gt=0)
     witness_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
+    http_request_seconds: float = Field(default=10.0, gt=0)  # to read one request, head and body
+    http_max_connections: int = Field(default=1000, gt=0)  # past this, requests get 503
 
     @field_validator("witness_urls", mode="before")
     @classmethod
@@ -253,6 +255,8 @@ SHOWN = {
     "deliver_retry_max_seconds",
     "witness_seconds",
     "witness_timeout_seconds",
+    "http_request_seconds",
+    "http_max_connections",
 }
 """Settings whose refused value may be echoed; keys and the database URL never are."""
 

@@ -22,6 +22,7 @@ ERROR_NAMES = sorted(
         "Forbidden",
         "NotFound",
         "PayloadTooLarge",
+        "ConflictingFraming",
         "ReadModelBehind",
         "HTTPError",
     }
