@@ -19,7 +19,7 @@ from psycopg.sql import SQL
 
 from orders.records import Sealing
 from storage import schema
-from storage.records import KnownDigests, Row, SealedRecords
+from storage.records import KnownDigests, Row, Run, SealedRecords
 
 
 def _postgres(sql: str, events_table: str) -> str:
@@ -49,13 +49,30 @@ class SealingPostgresRecorder(SealedRecords, PostgresApplicationRecorder):
     def _insert_events(
         self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> None:
+        """Before the events: only a command key with no events (seals follow the events)."""
         super()._insert_events(curs, stored_events, **kwargs)
+        if not stored_events:
+            self._write_beside(self._runner(curs), stored_events, kwargs.get("command_key"))
 
+    def _fetch_ids_after_insert_events(
+        self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        """After the events, under the library's lock of their table: seals and command key.
+
+        So a write that meets another fails on the events' own key, which the library reports
+        as a conflict; a seal's key failing first, in the same pipeline, was reported as the
+        pipeline aborted, and only the library's retries turned it into a conflict.
+        """
+        ids = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
+        self._write_beside(self._runner(curs), stored_events, kwargs.get("command_key"))
+        return ids
+
+    def _runner(self, curs: Cursor[DictRow]) -> Run:
         def run(sql: str, params: tuple[Any, ...], *, fetch: bool) -> Any:
             curs.execute(_postgres(sql, self.events_table_name), params)
             return curs.fetchone() if fetch else None
 
-        self._write_beside(run, stored_events, kwargs.get("command_key"))
+        return run
 
     def _rows(self, sql: str, params: tuple[Any, ...] = (), *, commit: bool = False) -> list[Row]:
         with self.datastore.transaction(commit=commit) as curs:
