@@ -8,9 +8,11 @@ they are made of the schema's words (a bound, a pattern, the values allowed).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from typing import Any
 
+from eventsourcing.persistence import InterfaceError, OperationalError
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -19,6 +21,14 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from api.deps import ReadModelBehind
 from api.schemas.errors import ErrorOut, FieldError
 from orders import errors
+
+log = logging.getLogger(__name__)
+RETRY_AFTER_SECONDS = 5  # a database restart, a failover: a few seconds
+UNAVAILABLE = (
+    "the database is not answering just now (restarting, unreachable or busy): retry in "
+    f"{RETRY_AFTER_SECONDS} seconds (a command sent again with its Idempotency-Key is stored "
+    "once, even if this attempt reached the database)"
+)
 
 
 def problem(status: int, kind: str, detail: str, fields: Sequence[FieldError] = ()) -> JSONResponse:
@@ -98,6 +108,17 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(errors.RuleBroken)
     async def rule_broken(request: Request, exc: errors.RuleBroken) -> JSONResponse:
         return problem(409, type(exc).__name__, str(exc))
+
+    @app.exception_handler(OperationalError)
+    @app.exception_handler(InterfaceError)
+    async def database_unavailable(request: Request, exc: Exception) -> JSONResponse:
+        """Either engine, through the library: a connection refused, cut or not had in time,
+        a lock not had in time (SQLite's "database is locked" too)."""
+        first_line = (str(exc).strip().splitlines() or [""])[0][:200]
+        log.warning("database unavailable (%s: %s): answered 503", type(exc).__name__, first_line)
+        response = problem(503, "DatabaseUnavailable", UNAVAILABLE)
+        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
 
     @app.exception_handler(ReadModelBehind)
     async def behind(request: Request, exc: ReadModelBehind) -> JSONResponse:

@@ -57,6 +57,7 @@ class Settings(BaseSettings):
     signing_key: SecretStr | None = None
     owner_database_url: SecretStr | None = None  # PostgreSQL: the role that owns the tables
     create_tables: bool = True  # false: `migrate` made them, as their owner
+    database_wait_seconds: int = Field(default=10, ge=1, le=300)  # then 503: retry
     checkpoint_seconds: float = Field(default=60.0, gt=0)  # sign at least this often...
     checkpoint_events: int = Field(default=1000, gt=0)  # ...or once this many events are new
     detect_seconds: float = Field(default=5.0, gt=0)
@@ -192,7 +193,7 @@ class Settings(BaseSettings):
             return {
                 "PERSISTENCE_MODULE": "storage.sqlite",
                 "SQLITE_DBNAME": str(path),
-                "SQLITE_LOCK_TIMEOUT": "10",
+                "SQLITE_LOCK_TIMEOUT": str(self.database_wait_seconds),  # its busy timeout
             }
         if url.scheme in ("postgresql", "postgres"):
             return {
@@ -204,8 +205,13 @@ class Settings(BaseSettings):
                 "POSTGRES_PASSWORD": unquote(url.password or ""),
                 "POSTGRES_POOL_SIZE": "4",
                 "POSTGRES_MAX_OVERFLOW": "12",
-                "POSTGRES_LOCK_TIMEOUT": "10",
-                "POSTGRES_CONNECT_TIMEOUT": "10",
+                # What a request may wait for: a lock, a pooled connection (the library's
+                # "connect timeout" is the pool's wait; storage.postgres also gives it to
+                # libpq for each new connection). Pooled connections are checked before use,
+                # so none cut by a database restart is handed out.
+                "POSTGRES_LOCK_TIMEOUT": str(self.database_wait_seconds),
+                "POSTGRES_CONNECT_TIMEOUT": str(self.database_wait_seconds),
+                "POSTGRES_PRE_PING": "yes",
             }
         raise SettingsError(
             f"{PREFIX}DATABASE_URL must start with sqlite:/// or postgresql://, "
@@ -240,6 +246,7 @@ def variables() -> dict[str, str]:
 
 
 SHOWN = {
+    "database_wait_seconds",
     "sweep_seconds",
     "projection_poll_seconds",
     "checkpoint_seconds",
