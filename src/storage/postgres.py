@@ -23,6 +23,7 @@ from psycopg.sql import SQL
 
 from orders.records import Sealing
 from storage import schema
+from storage.locks import creating_tables
 from storage.records import KnownDigests, Row, Run, SealedRecords
 
 KEEPALIVES = {
@@ -81,6 +82,11 @@ class SealingPostgresRecorder(SealedRecords, TriedOnceRecorder):
         self.known = KnownDigests()
         for statement in (*schema.TABLES, *schema.postgres_triggers(self.events_table_name)):
             self.sql_create_statements.append(SQL(statement).format())
+
+    def create_table(self) -> None:
+        """The library's tables and ours, while no other process creates any."""
+        with creating_tables(self.datastore):
+            super().create_table()
 
     def _insert_events(
         self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
