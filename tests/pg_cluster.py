@@ -37,6 +37,7 @@ class Cluster:
         self.admin_url = os.environ.get(GIVEN_URL, "")
         self._dir: Path | None = None
         self._durable = durable
+        self._paused = False
         if not self.admin_url:
             self._start()
 
@@ -64,10 +65,24 @@ class Cluster:
         options = f"-p {port} -k {self._dir} -c listen_addresses=127.0.0.1 -c max_connections=200"
         if not self._durable:
             options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
-        self._run(
-            "pg_ctl", "-D", str(data), "-o", options, "-l", str(self._dir / "log"), "-w", "start"
-        )
+        self._options = options
+        self.resume()
         self.admin_url = f"postgresql://postgres@127.0.0.1:{port}/postgres"
+
+    def pause(self) -> None:
+        """Shut the server down as an administrator's restart does (its clients are cut)."""
+        assert self._dir is not None, "only a cluster these tests started can be stopped"
+        self._run("pg_ctl", "-D", str(self._dir / "data"), "-m", "fast", "-w", "stop")
+        self._paused = True
+
+    def resume(self) -> None:
+        """Start the server (again), on the same port and data."""
+        assert self._dir is not None, "only a cluster these tests started can be started"
+        log = str(self._dir / "log")
+        self._run(
+            "pg_ctl", "-D", str(self._dir / "data"), "-o", self._options, "-l", log, "-w", "start"
+        )
+        self._paused = False
 
     def create_database(self) -> str:
         """A new empty database; returns its URL."""
@@ -81,7 +96,13 @@ class Cluster:
         with psycopg.connect(self.admin_url, autocommit=True) as conn:
             conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
+    @property
+    def own(self) -> bool:
+        """Whether these tests started the server (and so may stop and start it)."""
+        return self._dir is not None
+
     def stop(self) -> None:
         if self._dir is not None:
-            self._run("pg_ctl", "-D", str(self._dir / "data"), "-m", "immediate", "stop")
+            if not self._paused:
+                self._run("pg_ctl", "-D", str(self._dir / "data"), "-m", "immediate", "stop")
             shutil.rmtree(self._dir, ignore_errors=True)

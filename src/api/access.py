@@ -46,7 +46,7 @@ def check_route(request: Request, user: User) -> None:
 def check_order(order: ProtectionOrder, user: User) -> ProtectionOrder:
     """Refuse unless the order is within the user's scope; returns the order."""
     if not in_scope(order, user):
-        raise forbidden(f"order {order.id} is outside your scope")
+        raise forbidden("the order is outside your scope (its district or its assignment)")
     return order
 
 
@@ -70,4 +70,4 @@ def list_scope(user: User) -> dict[str, Any]:
 
 def check_district(user: User, district: str) -> None:
     if not user.covers(district):
-        raise forbidden(f"district {district} is outside your scope")
+        raise forbidden("district: outside the districts your token covers")

@@ -19,6 +19,7 @@ from api.routes import (
     staff,
     system,
 )
+from api.schemas.errors import responses
 from api.tokens import Tokens
 from orders.application import Orders
 from projections import Queries
@@ -34,6 +35,7 @@ def create_app(
         version="0.2.0",
         description="Every action on a protection order, as an immutable, attributable fact.",
         generate_unique_id_function=lambda route: route.name,
+        responses=responses(503),  # any route, while the database is not answering
     )
     app.state.parts = Parts(orders_app, queries, tokens, read_wait_seconds)
     app.add_middleware(BodyLimit)

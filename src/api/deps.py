@@ -61,14 +61,10 @@ def known_query_only(request: Request) -> None:
     if not isinstance(route, APIRoute):
         return
     known = _query_names(route.dependant)
-    unknown = sorted(set(request.query_params) - known)
-    if unknown:
-        raise RequestValidationError(
-            [
-                {"loc": ("query", name), "msg": "is not a parameter of this route", "type": "extra"}
-                for name in unknown
-            ]
-        )
+    if set(request.query_params) - known:  # named by what it takes: the name sent is not repeated
+        takes = ", ".join(sorted(known)) or "none"
+        reason = f"names a parameter this route does not take (it takes {takes})"
+        raise RequestValidationError([{"loc": ("query",), "msg": reason, "type": "unknown"}])
 
 
 def _query_names(dependant: Dependant) -> set[str]:
@@ -158,5 +154,5 @@ def seen(parts: Parts, view: str, min_position: int | None) -> None:
         raise InvalidInput("X-Min-Position", "lies beyond the end of the log")
     if not parts.queries.views.wait(min_position, projection=view, timeout=parts.read_wait_seconds):
         raise ReadModelBehind(
-            f"the {view} read model has not yet reached position {min_position}; retry shortly"
+            f"the {view} read model has not yet reached the position asked for; retry shortly"
         )

@@ -1,4 +1,8 @@
-"""Refuse oversized request bodies before anything reads them."""
+"""Refuse oversized request bodies, and bodies framed two ways, before anything reads them.
+
+A request with both Content-Length and Transfer-Encoding could be read as one request here and
+as two by a proxy in front (request smuggling): it is refused, and its connection closed.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +15,8 @@ MAX_BODY_BYTES = 64 * 1024
 
 
 class BodyLimit:
-    """ASGI middleware: a body over `max_bytes` gets 413 and never reaches a route."""
+    """ASGI middleware: a body over `max_bytes` gets 413, one framed both by Content-Length
+    and Transfer-Encoding gets 400; neither reaches a route."""
 
     def __init__(self, app: ASGIApp, max_bytes: int = MAX_BODY_BYTES) -> None:
         self.app = app
@@ -21,7 +26,11 @@ class BodyLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        declared = dict(scope.get("headers", [])).get(b"content-length")
+        headers = dict(scope.get("headers", []))
+        if b"content-length" in headers and b"transfer-encoding" in headers:
+            await refuse(send, 400, "ConflictingFraming", BOTH_FRAMINGS)
+            return
+        declared = headers.get(b"content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
             await self._refuse(send)
             return
@@ -50,19 +59,27 @@ class BodyLimit:
         await self.app(scope, replay, send)
 
     async def _refuse(self, send: Send) -> None:
-        content: dict[str, Any] = {
-            "error": "PayloadTooLarge",
-            "detail": f"the request body exceeds {self.max_bytes} bytes",
-        }
-        payload = json.dumps(content).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(payload)).encode()),
-                ],
-            }
+        await refuse(
+            send, 413, "PayloadTooLarge", f"the request body exceeds {self.max_bytes} bytes"
         )
-        await send({"type": "http.response.body", "body": payload})
+
+
+BOTH_FRAMINGS = "send either Content-Length or Transfer-Encoding, not both"
+
+
+async def refuse(send: Send, status: int, error: str, detail: str) -> None:
+    """An error answer in the API's one shape; the connection closes after it."""
+    content: dict[str, Any] = {"error": error, "detail": detail, "fields": []}
+    payload = json.dumps(content).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(payload)).encode()),
+                (b"connection", b"close"),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": payload})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import jwt
 
@@ -12,6 +13,7 @@ from orders.values import Actor, Role
 ALGORITHM = "HS256"
 ISSUER = "protection-orders"
 ALL_DISTRICTS = "*"
+SECOND = timedelta(seconds=1)
 
 
 class AuthenticationFailed(Exception):
@@ -34,13 +36,20 @@ class User:
         return ALL_DISTRICTS in self.districts or district in self.districts
 
 
-class Tokens:
-    """Mints and verifies tokens with one secret key."""
+MAX_LIFETIME = timedelta(hours=12)
+MAX_ID_CHARACTERS = 200  # as a staff member's id
 
-    def __init__(self, key: str) -> None:
+
+class Tokens:
+    """Mints and verifies tokens with one secret key; none lives longer than `max_lifetime`."""
+
+    def __init__(self, key: str, *, max_lifetime: timedelta = MAX_LIFETIME) -> None:
         self._key = key
+        self.max_lifetime = max_lifetime
 
     def mint(self, user: User, *, now: datetime, lifetime: timedelta) -> str:
+        if lifetime > self.max_lifetime:
+            raise ValueError(f"a token may be valid for at most {self.max_lifetime}")
         claims = {
             "sub": user.id,
             "role": user.role.value,
@@ -52,25 +61,55 @@ class Tokens:
         return jwt.encode(claims, self._key, algorithm=ALGORITHM)
 
     def verify(self, token: str) -> User:
+        """The caller the token names; AuthenticationFailed says why not, never repeating a
+        claim's value."""
         try:
             claims = jwt.decode(
                 token,
                 self._key,
                 algorithms=[ALGORITHM],
                 issuer=ISSUER,
-                options={"require": ["sub", "role", "districts", "exp", "iss"]},
+                options={"require": ["sub", "role", "districts", "iat", "exp", "iss"]},
             )
-        except jwt.ExpiredSignatureError:
-            raise AuthenticationFailed("the token has expired: ask for a new one") from None
-        except jwt.InvalidSignatureError:
-            raise AuthenticationFailed("the token's signature is not valid") from None
         except jwt.PyJWTError as e:
-            raise AuthenticationFailed(f"the token is not valid: {e}") from None
-        try:
-            role = Role(claims["role"])
-            districts = frozenset(str(d) for d in claims["districts"])
-        except (ValueError, TypeError):
-            raise AuthenticationFailed("the token names an unknown role or bad districts") from None
-        if role is Role.SYSTEM:
-            raise AuthenticationFailed("the system role cannot be given to a caller")
-        return User(id=str(claims["sub"]), role=role, districts=districts)
+            raise AuthenticationFailed(_why(e)) from None
+        return _user(claims, self.max_lifetime)
+
+
+def _why(error: jwt.PyJWTError) -> str:
+    if isinstance(error, jwt.ExpiredSignatureError):
+        return "the token has expired: ask for a new one"
+    if isinstance(error, jwt.InvalidSignatureError):
+        return "the token's signature is not valid"
+    if isinstance(error, jwt.MissingRequiredClaimError):
+        return f"the token lacks the {error.claim} claim"
+    if isinstance(error, jwt.InvalidIssuerError):
+        return f"the token was not issued by {ISSUER}"
+    if isinstance(error, jwt.ImmatureSignatureError):
+        return "the token is not yet valid"
+    if isinstance(error, jwt.exceptions.InvalidSubjectError):
+        return "the token's sub claim must be an account id"
+    return "the token is not valid: it is not a well-formed, HS256-signed JWT"
+
+
+def _user(claims: dict[str, Any], max_lifetime: timedelta) -> User:
+    """The claims as a caller, once each has the shape it must have."""
+    sub, districts = claims["sub"], claims["districts"]
+    if not isinstance(sub, str) or not sub.strip() or len(sub) > MAX_ID_CHARACTERS:
+        raise AuthenticationFailed(
+            f"the token's sub claim must be an account id of 1 to {MAX_ID_CHARACTERS} characters"
+        )
+    if not isinstance(districts, list) or not all(isinstance(d, str) and d for d in districts):
+        raise AuthenticationFailed("the token's districts claim must be a list of district names")
+    if not isinstance(claims["iat"], int) or claims["exp"] - claims["iat"] > max_lifetime / SECOND:
+        raise AuthenticationFailed(
+            f"the token is valid for longer than the {max_lifetime} this service accepts: "
+            "ask for a shorter-lived one"
+        )
+    try:
+        role = Role(claims["role"])
+    except (ValueError, TypeError):
+        raise AuthenticationFailed("the token names an unknown role") from None
+    if role is Role.SYSTEM:
+        raise AuthenticationFailed("the system role cannot be given to a caller")
+    return User(id=sub, role=role, districts=frozenset(districts))

@@ -141,12 +141,11 @@ class AlertDecisions:
         standing = Addressee.of(by.role)
         if standing is None or standing.rank < alert.addressee.rank:
             raise errors.AlertAboveYourRung(
-                f"alert {alert_id} is now with the {alert.addressee}; a {by.role} cannot "
-                "acknowledge it"
+                f"the alert is now with the {alert.addressee}; a {by.role} cannot acknowledge it"
             )
         if alert.kind in OWN_LAPSES and self._assigned(by):
             raise errors.AlertAboutYourOwnLapse(
-                f"alert {alert_id} is about the assigned inspector's own {alert.kind}: it climbs "
+                f"the alert is about the assigned inspector's own {alert.kind}: it climbs "
                 "until someone above acknowledges it"
             )
         self._close(events.AlertAcknowledged, alert, by=by, at=at, note=note)
@@ -193,7 +192,7 @@ class AlertDecisions:
     def _open(self, alert_id: UUID) -> OpenAlert:
         alert = self.duties.alert(alert_id)
         if alert is None:
-            raise errors.AlertNotFound(f"order {self.id} has no open alert {alert_id}")
+            raise errors.AlertNotFound("the order has no open alert with this id")
         return alert
 
     # Who is told
@@ -205,7 +204,7 @@ class AlertDecisions:
         if person_id not in self.person_ids:
             raise errors.UnknownProtectedPerson("person_id", "not a protected person of this order")
         if self.status in (Status.EXPIRED, Status.REVOKED):
-            raise errors.OrderNotInForce(f"order {self.id} is {self.status}")
+            raise errors.OrderNotInForce(f"the order is {self.status}")
         contact = Contact(uuid4(), person_id, channel, address)
         self.trigger_event(events.ContactRegistered, timestamp=at, actor=by, contact=contact)
         return contact.contact_id
@@ -213,5 +212,5 @@ class AlertDecisions:
     def withdraw_contact(self, contact_id: UUID, *, by: Actor, at: datetime) -> None:
         """Record that a protected person withdrew her consent: nothing more goes to it."""
         if contact_id not in self.contacts:
-            raise errors.ContactNotFound(f"order {self.id} has no contact {contact_id}")
+            raise errors.ContactNotFound("the order has no contact with this id")
         self.trigger_event(events.ContactWithdrawn, timestamp=at, actor=by, contact_id=contact_id)

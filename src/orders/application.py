@@ -165,8 +165,8 @@ class Orders(Application[UUID]):
                     return prior  # the same command, sent twice at once, was stored by the other
                 if expected_version is not None:
                     raise errors.VersionMismatch(
-                        f"order {order.id} was changed by someone else after version "
-                        f"{expected_version}: reload it and decide again"
+                        "the order was changed by someone else after the version you decided "
+                        "on: reload it and decide again"
                     ) from None
                 if attempt == CONFLICT_ATTEMPTS:
                     raise
@@ -188,7 +188,7 @@ class Orders(Application[UUID]):
         order = self.get(order_id)
         if expected_version is not None and expected_version != order.version:
             raise errors.VersionMismatch(
-                f"order {order_id} is at version {order.version}, not {expected_version}: "
+                f"the order is at version {order.version}, not the one you decided on: "
                 "reload it and decide again"
             )
         return order, command.decide(order, context)
@@ -225,6 +225,6 @@ class Orders(Application[UUID]):
             recordings = self.save(order, command_key=key)
         except RecordConflictError:
             raise errors.ConcurrentChange(
-                f"order {order.id} was changed by someone else; reload it and try again"
+                "the order was changed by someone else; reload it and try again"
             ) from None
         return max((r.notification.id for r in recordings), default=None)

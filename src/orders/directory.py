@@ -58,7 +58,7 @@ class Directory:
             return Saved(member, self._save(member))
         except RecordConflictError:
             raise errors.StaffMemberAlreadyEnrolled(
-                f"{entry.staff_id} is already enrolled; change their entry instead"
+                "a member of staff with this id is enrolled already; change their entry instead"
             ) from None
 
     def change(self, staff_id: str, entry: StaffEntry, *, by: Actor) -> Saved:
@@ -81,7 +81,7 @@ class Directory:
             except RecordConflictError:
                 if attempt == CONFLICT_ATTEMPTS:
                     raise errors.ConcurrentChange(
-                        f"{staff_id}'s entry was changed by someone else; reload it and try again"
+                        "the entry was changed by someone else; reload it and try again"
                     ) from None
         raise AssertionError("unreachable")
 

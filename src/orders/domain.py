@@ -102,14 +102,14 @@ class ProtectionOrder(IncidentDecisions, LoweringDecisions, PresenceDecisions, A
     @property
     def issued_terms(self) -> Terms:
         if self.terms is None:
-            raise errors.OrderNotInForce(f"order {self.id} has not been issued")
+            raise errors.OrderNotInForce("the order has not been issued")
         return self.terms
 
     @property
     def scheduled(self) -> CheckIns:
         """The order's check-in windows; only an issued order has them."""
         if self.check_ins is None:
-            raise errors.OrderNotInForce(f"order {self.id} has not been issued")
+            raise errors.OrderNotInForce("the order has not been issued")
         return self.check_ins
 
     @property
@@ -129,7 +129,7 @@ class ProtectionOrder(IncidentDecisions, LoweringDecisions, PresenceDecisions, A
 
     def _in_force_at(self, at: datetime, *, field: str) -> Terms:
         if self.status is not Status.ISSUED:
-            raise errors.OrderNotInForce(f"order {self.id} is {self.status}, not in force")
+            raise errors.OrderNotInForce(f"the order is {self.status}, not in force")
         guards.within(self.issued_terms, at, field=field)
         return self.issued_terms
 
@@ -169,12 +169,14 @@ class ProtectionOrder(IncidentDecisions, LoweringDecisions, PresenceDecisions, A
         policy: Policy,
     ) -> None:
         if self.status in (Status.EXPIRED, Status.REVOKED):
-            raise errors.OrderNotInForce(f"order {self.id} is {self.status}")
+            raise errors.OrderNotInForce(f"the order is {self.status}")
         instrument = policy.risk_instrument
         unknown = set(answers) - set(instrument.questions)
         if unknown:
             raise errors.InvalidInput(
-                "answers", f"not questions of {instrument.name}: {sorted(unknown)}"
+                "answers",
+                f"asks what {instrument.name} does not; its questions are "
+                f"{', '.join(instrument.questions)}",
             )
         computed = instrument.level_for(answers)
         final = computed if final_level is None else final_level
@@ -183,7 +185,9 @@ class ProtectionOrder(IncidentDecisions, LoweringDecisions, PresenceDecisions, A
                 "final_level", f"may raise the computed level ({computed}), never lower it"
             )
         if final.rank > computed.rank and not reason.strip():
-            raise errors.InvalidInput("reason", f"required when raising {computed} to {final}")
+            raise errors.InvalidInput(
+                "reason", f"required when raising the computed level ({computed})"
+            )
         assessment = {
             "instrument": instrument.name,
             "answers": dict(answers),
@@ -212,9 +216,9 @@ class ProtectionOrder(IncidentDecisions, LoweringDecisions, PresenceDecisions, A
 
     def issue(self, terms: Terms, *, by: Actor, at: datetime, policy: Policy) -> None:
         if self.status is not Status.REQUESTED:
-            raise errors.OrderAlreadyIssued(f"order {self.id} is already {self.status}")
+            raise errors.OrderAlreadyIssued(f"the order is already {self.status}")
         if self.risk_level is None:
-            raise errors.RiskNotAssessed(f"order {self.id} needs a risk assessment before issue")
+            raise errors.RiskNotAssessed("the order needs a risk assessment before issue")
         guards.not_in_future(terms.valid_from, at, policy, field="valid_from")
         guards.protects_someone_requested(terms.protected_person_ids, self.person_ids)
         valid_until = guards.validity(terms, policy)
@@ -254,7 +258,7 @@ class ProtectionOrder(IncidentDecisions, LoweringDecisions, PresenceDecisions, A
         guards.not_in_future(served_at, at, policy, field="served_at")
         self._in_force_at(served_at, field="served_at")
         if self.served_at is not None:
-            raise errors.OrderAlreadyServed(f"order {self.id} was served at {self.served_at}")
+            raise errors.OrderAlreadyServed(f"the order was served at {self.served_at}")
         self.trigger_event(
             self.Served, timestamp=at, actor=by, served_at=served_at, method=method, notes=notes
         )
@@ -293,7 +297,7 @@ class ProtectionOrder(IncidentDecisions, LoweringDecisions, PresenceDecisions, A
         its alert."""
         missed = None if self.check_ins is None else self.check_ins.missed_at(at)
         if missed is None:
-            raise errors.CheckInNotOverdue(f"order {self.id} has no overdue check-in at {at}")
+            raise errors.CheckInNotOverdue(f"the order has no overdue check-in at {at}")
         self.trigger_event(
             self.CheckInMissed,
             timestamp=at,
@@ -374,7 +378,7 @@ class ProtectionOrder(IncidentDecisions, LoweringDecisions, PresenceDecisions, A
     def expire(self, *, by: Actor, at: datetime) -> None:
         terms = self.issued_terms
         if self.status is not Status.ISSUED or terms.valid_until is None or at < terms.valid_until:
-            raise errors.OrderNotDueToExpire(f"order {self.id} is not due to expire at {at}")
+            raise errors.OrderNotDueToExpire(f"the order is not due to expire at {at}")
         self.trigger_event(
             self.Expired,
             timestamp=at,

@@ -1,6 +1,7 @@
 """Named refusals. A command that raises one of these has stored nothing.
 
-Messages name the order and the rule, never a sensitive value (an address, a narrative).
+Messages name the rule and what to do, never a value the caller sent (an id, a name) nor a
+sensitive one (an address, a narrative): they reach HTTP answers as they are.
 """
 
 from __future__ import annotations
@@ -17,8 +18,9 @@ class OrderNotFound(DomainError):
     """No order has this id."""
 
     def __init__(self, order_id: UUID, *, at: datetime | None = None) -> None:
-        when = "" if at is None else f" recorded by {at.isoformat()}"
-        super().__init__(f"no protection order with id {order_id}{when}")
+        when = "" if at is None else " recorded by the time asked for"
+        super().__init__(f"no protection order with this id{when}")
+        self.order_id = order_id
 
 
 class RuleBroken(DomainError):
@@ -153,7 +155,8 @@ class StaffMemberNotFound(DomainError):
     """The staff directory has no member with this id (HTTP 404)."""
 
     def __init__(self, staff_id: str) -> None:
-        super().__init__(f"no member of staff with id {staff_id}")
+        super().__init__("no member of staff has this id")
+        self.staff_id = staff_id
 
 
 class StaffMemberAlreadyEnrolled(RuleBroken):

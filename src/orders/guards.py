@@ -22,7 +22,7 @@ def protects_someone_requested(chosen: tuple[str, ...], requested: set[str]) -> 
     unknown = set(chosen) - requested
     if unknown:
         raise errors.UnknownProtectedPerson(
-            "protected_person_ids", f"not on the request: {sorted(unknown)}"
+            "protected_person_ids", "each must be the person_id of a person on the request"
         )
 
 

@@ -58,7 +58,7 @@ class IncidentDecisions(AlertDecisions):
         if person_id not in self.person_ids:
             raise errors.UnknownProtectedPerson("person_id", "not a protected person of this order")
         if person_id in self.scrutiny.dead:
-            raise errors.DeathAlreadyReported(f"the death of {person_id} is already recorded")
+            raise errors.DeathAlreadyReported("this person's death is already recorded")
         self.trigger_event(
             events.ProtectedPersonDied, timestamp=at, actor=by, person_id=person_id, died_at=died_at
         )
@@ -86,9 +86,9 @@ class IncidentDecisions(AlertDecisions):
         """A supervisor confirms or dismisses a finding, saying why."""
         finding = self.scrutiny.finding(finding_id)
         if finding is None:
-            raise errors.FindingNotFound(f"order {self.id} has no finding {finding_id}")
+            raise errors.FindingNotFound("the order has no finding with this id")
         if finding.decision is not None:
-            raise errors.FindingAlreadyReviewed(f"finding {finding_id} was {finding.decision}")
+            raise errors.FindingAlreadyReviewed(f"the finding was {finding.decision} already")
         guards.says_why(reason, "a review")
         self.trigger_event(
             events.FindingReviewed,
@@ -136,7 +136,7 @@ class IncidentDecisions(AlertDecisions):
         # A breach of an order in force is answered even after the order ended.
         breach = self.breaches.get(breach_id)
         if breach is None:
-            raise errors.BreachNotFound(f"order {self.id} has no breach {breach_id}")
+            raise errors.BreachNotFound("the order has no breach with this id")
         if responded_at < breach.occurred_at:
             raise errors.ClaimedTimeOutOfRange("responded_at", "before the breach occurred")
         self.trigger_event(
@@ -180,11 +180,9 @@ class IncidentDecisions(AlertDecisions):
     def acknowledge_escalation(self, escalation_id: UUID, *, by: Actor, at: datetime) -> None:
         escalation = self.escalations.get(escalation_id)
         if escalation is None:
-            raise errors.EscalationNotFound(f"order {self.id} has no escalation {escalation_id}")
+            raise errors.EscalationNotFound("the order has no escalation with this id")
         if escalation.acknowledged:
-            raise errors.EscalationAlreadyAcknowledged(
-                f"escalation {escalation_id} was acknowledged"
-            )
+            raise errors.EscalationAlreadyAcknowledged("the escalation was acknowledged already")
         for alert in self.duties.alerts_about(AlertKind.ESCALATION, str(escalation_id)):
             # The ladder's rule holds here too: acknowledged at its rung or above.
             self.acknowledge_alert(alert.alert_id, note="escalation acknowledged", by=by, at=at)

@@ -78,8 +78,7 @@ class LoweringDecisions:
         lowering = self._pending(proposal_id)
         if by.role is not Role.SUPERVISOR or by.id == lowering.proposed_by:
             raise errors.LoweringNeedsAnotherPerson(
-                f"a supervisor other than {lowering.proposed_by} must approve lowering the "
-                f"risk of order {self.id}"
+                f"a supervisor other than {lowering.proposed_by} must approve lowering the risk"
             )
         self._lowering_allowed(at, policy)
         check_ins, reassess_by = None, None
@@ -114,10 +113,10 @@ class LoweringDecisions:
     def _pending(self, proposal_id: UUID) -> Lowering:
         if self.lowering is None or self.lowering.proposal_id != proposal_id:
             raise errors.NoLoweringPending(
-                f"order {self.id} has no pending proposal {proposal_id} to lower its risk"
+                "the order has no pending proposal with this id to lower its risk"
             )
         if self.status in (Status.EXPIRED, Status.REVOKED):
-            raise errors.OrderNotInForce(f"order {self.id} is {self.status}")
+            raise errors.OrderNotInForce(f"the order is {self.status}")
         return self.lowering
 
     def _lowering_allowed(self, at: datetime, policy: Policy) -> None:
@@ -126,6 +125,6 @@ class LoweringDecisions:
         )
         if last is not None and at < last + policy.no_lowering_after_breach:
             raise errors.LoweringForbiddenAfterBreach(
-                f"order {self.id}: no lowering of the risk until "
+                "no lowering of the risk until "
                 f"{(last + policy.no_lowering_after_breach).isoformat()} (a breach was recorded)"
             )

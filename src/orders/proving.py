@@ -32,7 +32,7 @@ class PresenceDecisions(Aggregate):
         """Give a protected person of an order in force a new way to prove visits (her last
         one, if any, is revoked from now: a phone taken, a card lost). Its id."""
         if self.status is not Status.ISSUED:
-            raise errors.OrderNotInForce(f"order {self.id} is not in force")
+            raise errors.OrderNotInForce("the order is not in force")
         if person_id not in {p.person_id for p in self.request.protected_persons}:
             raise errors.InvalidInput("person_id", "is not a protected person of this order")
         codes = policy.presence.card_codes if kind is ProofKind.CARD else 0

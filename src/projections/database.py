@@ -17,6 +17,8 @@ from eventsourcing.application import Application
 from eventsourcing.postgres import PostgresDatastore, PostgresFactory
 from eventsourcing.sqlite import SQLiteDatastore, SQLiteFactory
 
+from storage.locks import creating_tables, immediate_transaction
+
 Row = dict[str, Any]
 
 
@@ -73,6 +75,16 @@ class ViewDatabase:
     def transaction(self, *, commit: bool = True) -> Iterator[Transaction]:
         with self._datastore.transaction(commit=commit) as cursor:
             yield Transaction(cursor, postgres=self.postgres)
+
+    @contextmanager
+    def creating_tables(self) -> Iterator[Transaction]:
+        """A transaction that creates tables while no other process does (storage.locks)."""
+        if isinstance(self._datastore, PostgresDatastore):
+            with creating_tables(self._datastore), self.transaction() as tx:
+                yield tx
+        else:
+            with immediate_transaction(self._datastore) as cursor:
+                yield Transaction(cursor, postgres=False)
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         with self.transaction(commit=False) as tx:

@@ -105,7 +105,7 @@ class Follower:
         self._create_tables()
 
     def _create_tables(self) -> None:
-        with self.db.transaction() as tx:
+        with self.db.creating_tables() as tx:
             tx.execute(
                 "CREATE TABLE IF NOT EXISTS projection_tracking "
                 "(view TEXT PRIMARY KEY, position BIGINT NOT NULL)"

@@ -111,7 +111,7 @@ def bootstrap(settings: Settings, *, clock: Clock = system_clock) -> Service:
         settings,
         orders,
         queries,
-        Tokens(settings.token_key.get_secret_value()),
+        Tokens(settings.token_key.get_secret_value(), max_lifetime=settings.token_max_lifetime),
         delivery(settings, orders, queries),
     )
 

@@ -117,7 +117,13 @@ def token(
     user = User(
         id=sub or f"dev-{role}", role=role, districts=frozenset(district or [ALL_DISTRICTS])
     )
-    tokens = Tokens(settings.token_key.get_secret_value())
+    if hours > settings.token_max_hours:
+        raise typer.BadParameter(
+            f"must be at most {settings.token_max_hours:g} hours "
+            f"({PREFIX}TOKEN_MAX_HOURS), not {hours:g}",
+            param_hint="--hours",
+        )
+    tokens = Tokens(settings.token_key.get_secret_value(), max_lifetime=settings.token_max_lifetime)
     screen.result(tokens.mint(user, now=datetime.now(tz=UTC), lifetime=timedelta(hours=hours)))
 
 

@@ -84,7 +84,10 @@ def refusal(error: BaseException) -> str | None:
     if isinstance(error, PolicyFileError):
         return _policy(error)
     if isinstance(error, OrderNotFound):
-        return f"{error}; check the id (GET /orders lists the orders you may see)"
+        return (
+            f"no protection order with id {error.order_id}; check the id "
+            "(GET /orders lists the orders you may see)"
+        )
     if isinstance(error, DomainError | CheckpointRefused):
         return str(error)
     return _database(error)

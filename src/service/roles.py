@@ -17,6 +17,7 @@ from psycopg import sql
 from orders.application import Orders
 from orders.policy import load_policy
 from service.settings import Settings, SettingsError
+from storage.locks import LOCK, SCHEMA_LOCK
 
 EVENTS_TABLE = "orders_events"  # the library's name for the Orders application's events
 
@@ -51,6 +52,7 @@ def migrate(settings: Settings) -> None:
     )
     role = sql.Identifier(service_role)
     with psycopg.connect(owner_url, autocommit=True) as db:
+        db.execute(LOCK, (SCHEMA_LOCK,))  # two GRANTs at once: "tuple concurrently updated"
         db.execute(sql.SQL("GRANT USAGE, CREATE ON SCHEMA public TO {}").format(role))
         for table in appended:
             db.execute(

@@ -99,14 +99,23 @@ def _handling(
 
 
 def _api_server(service: Service, host: str, port: int) -> uvicorn.Server:
+    """uvicorn on h11, whose limits are the ones checked here (decision 020): a request head
+    of at most 16 KiB, each request read whole within the setting's seconds, idle connections
+    closed after 5 s, and past the setting's connections a 503."""
     import uvicorn  # the web stack is loaded only when the API is served
 
     from api.app import create_app
+    from service.http_protocol import MAX_HEAD_BYTES, protocol
 
+    settings = service.settings
     config = uvicorn.Config(
         create_app(service.orders, service.queries, service.tokens),
         host=host,
         port=port,
+        http=protocol(request_seconds=settings.http_request_seconds),
+        h11_max_incomplete_event_size=MAX_HEAD_BYTES,
+        timeout_keep_alive=5,
+        limit_concurrency=settings.http_max_connections,
         log_level="info",
         log_config=None,
     )

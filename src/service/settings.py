@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Callable, Mapping
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import unquote, urlsplit
@@ -51,10 +52,12 @@ class Settings(BaseSettings):
     projection_poll_seconds: float = Field(default=0.5, gt=0)
     env: Literal["development", "production"] = "development"
     token_key: SecretStr = SecretStr(DEVELOPMENT_TOKEN_KEY)
+    token_max_hours: float = Field(default=12.0, gt=0)  # a bearer token lives no longer
     encryption_key: SecretStr | None = None
     signing_key: SecretStr | None = None
     owner_database_url: SecretStr | None = None  # PostgreSQL: the role that owns the tables
     create_tables: bool = True  # false: `migrate` made them, as their owner
+    database_wait_seconds: int = Field(default=10, ge=1, le=300)  # then 503: retry
     checkpoint_seconds: float = Field(default=60.0, gt=0)  # sign at least this often...
     checkpoint_events: int = Field(default=1000, gt=0)  # ...or once this many events are new
     detect_seconds: float = Field(default=5.0, gt=0)
@@ -70,6 +73,8 @@ class Settings(BaseSettings):
     witness_urls: Annotated[list[str], NoDecode] = []  # may carry credentials: never printed
     witness_seconds: float = Field(default=30.0, gt=0)
     witness_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
+    http_request_seconds: float = Field(default=10.0, gt=0)  # to read one request, head and body
+    http_max_connections: int = Field(default=1000, gt=0)  # past this, requests get 503
 
     @field_validator("witness_urls", mode="before")
     @classmethod
@@ -103,6 +108,10 @@ class Settings(BaseSettings):
     @property
     def production(self) -> bool:
         return self.env == "production"
+
+    @property
+    def token_max_lifetime(self) -> timedelta:
+        return timedelta(hours=self.token_max_hours)
 
     def check(self) -> None:
         """Refuse settings that would be unsafe, or keys that cannot work."""
@@ -184,7 +193,7 @@ class Settings(BaseSettings):
             return {
                 "PERSISTENCE_MODULE": "storage.sqlite",
                 "SQLITE_DBNAME": str(path),
-                "SQLITE_LOCK_TIMEOUT": "10",
+                "SQLITE_LOCK_TIMEOUT": str(self.database_wait_seconds),  # its busy timeout
             }
         if url.scheme in ("postgresql", "postgres"):
             return {
@@ -196,8 +205,13 @@ class Settings(BaseSettings):
                 "POSTGRES_PASSWORD": unquote(url.password or ""),
                 "POSTGRES_POOL_SIZE": "4",
                 "POSTGRES_MAX_OVERFLOW": "12",
-                "POSTGRES_LOCK_TIMEOUT": "10",
-                "POSTGRES_CONNECT_TIMEOUT": "10",
+                # What a request may wait for: a lock, a pooled connection (the library's
+                # "connect timeout" is the pool's wait; storage.postgres also gives it to
+                # libpq for each new connection). Pooled connections are checked before use,
+                # so none cut by a database restart is handed out.
+                "POSTGRES_LOCK_TIMEOUT": str(self.database_wait_seconds),
+                "POSTGRES_CONNECT_TIMEOUT": str(self.database_wait_seconds),
+                "POSTGRES_PRE_PING": "yes",
             }
         raise SettingsError(
             f"{PREFIX}DATABASE_URL must start with sqlite:/// or postgresql://, "
@@ -232,6 +246,7 @@ def variables() -> dict[str, str]:
 
 
 SHOWN = {
+    "database_wait_seconds",
     "sweep_seconds",
     "projection_poll_seconds",
     "checkpoint_seconds",
@@ -239,6 +254,7 @@ SHOWN = {
     "detect_seconds",
     "store_check_seconds",
     "env",
+    "token_max_hours",
     "smtp_host",
     "smtp_port",
     "deliver_seconds",
@@ -246,6 +262,8 @@ SHOWN = {
     "deliver_retry_max_seconds",
     "witness_seconds",
     "witness_timeout_seconds",
+    "http_request_seconds",
+    "http_max_connections",
 }
 """Settings whose refused value may be echoed; keys and the database URL never are."""
 
@@ -263,4 +281,6 @@ def _explain(error: ErrorDetails) -> str:
         return f"{variables()[name]} must be a number of seconds above 0, at most 60{shown}"
     if name.endswith("_seconds"):
         return f"{variables()[name]} must be a positive number of seconds{shown}"
+    if name.endswith("_hours"):
+        return f"{variables()[name]} must be a positive number of hours{shown}"
     return f"{variables()[name]}: {error['msg']}{shown}"

@@ -6,20 +6,32 @@ so only the library's module is imported here, never its factory class by name.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import eventsourcing.postgres
 from eventsourcing.persistence import StoredEvent
-from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
+from eventsourcing.postgres import (
+    PostgresAggregateRecorder,
+    PostgresApplicationRecorder,
+    PostgresDatastore,
+)
 from psycopg import Cursor
 from psycopg.rows import DictRow
 from psycopg.sql import SQL
 
 from orders.records import Sealing
 from storage import schema
-from storage.records import KnownDigests, Row, SealedRecords
+from storage.locks import creating_tables
+from storage.records import KnownDigests, Row, Run, SealedRecords
+
+KEEPALIVES = {
+    "keepalives": 1,
+    "keepalives_idle": 30,
+    "keepalives_interval": 5,
+    "keepalives_count": 3,
+}
 
 
 def _postgres(sql: str, events_table: str) -> str:
@@ -30,7 +42,32 @@ def _postgres(sql: str, events_table: str) -> str:
     )
 
 
-class SealingPostgresRecorder(SealedRecords, PostgresApplicationRecorder):
+Method = TypeVar("Method", bound=Callable[..., Any])
+
+
+def _once(method: Method) -> Method:
+    """The library's method without its retry decorator (if it still has one)."""
+    unwrapped: Method = getattr(method, "__wrapped__", method)
+    return unwrapped
+
+
+class TriedOnceRecorder(PostgresApplicationRecorder):
+    """The library's recorder, each read and write tried once.
+
+    The library retries these ten times, 0.2 s apart, and each attempt may wait the pool's
+    and the lock's whole timeout: with the database down a request waited minutes. Now it
+    waits once, then answers 503 with Retry-After; pooled connections are checked before use
+    (so none a restart cut is handed out), and a command resent with its Idempotency-Key is
+    stored once, even if the first attempt did commit.
+    """
+
+    insert_events = _once(PostgresApplicationRecorder.insert_events)
+    select_events = _once(PostgresAggregateRecorder.select_events)
+    select_notifications = _once(PostgresApplicationRecorder.select_notifications)
+    max_notification_id = _once(PostgresApplicationRecorder.max_notification_id)
+
+
+class SealingPostgresRecorder(SealedRecords, TriedOnceRecorder):
     """PostgreSQL event recorder that also writes seals and command keys, and forbids changes."""
 
     def __init__(
@@ -46,22 +83,38 @@ class SealingPostgresRecorder(SealedRecords, PostgresApplicationRecorder):
         for statement in (*schema.TABLES, *schema.postgres_triggers(self.events_table_name)):
             self.sql_create_statements.append(SQL(statement).format())
 
-    def _insert_stored_events(
+    def create_table(self) -> None:
+        """The library's tables and ours, while no other process creates any."""
+        with creating_tables(self.datastore):
+            super().create_table()
+
+    def _insert_events(
         self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> None:
-        """The library's insert (under its table lock), then the seals and the command key
-        in the same pipelined transaction: a write that meets another's fails on the events'
-        own unique key first, which the library reports as the conflict it is; written before
-        them, a seal's or a key's conflict aborted the pipeline and surfaced as an error of
-        the database instead."""
-        super()._insert_stored_events(curs, stored_events, **kwargs)
-        with curs.connection.cursor() as own:  # the library reads its ids from `curs` after
+        """Before the events: only a command key with no events (seals follow the events)."""
+        super()._insert_events(curs, stored_events, **kwargs)
+        if not stored_events:
+            self._write_beside(self._runner(curs), stored_events, kwargs.get("command_key"))
 
-            def run(sql: str, params: tuple[Any, ...], *, fetch: bool) -> Any:
-                own.execute(_postgres(sql, self.events_table_name), params)
-                return own.fetchone() if fetch else None
+    def _fetch_ids_after_insert_events(
+        self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        """After the events, under the library's lock of their table: seals and command key.
 
-            self._write_beside(run, stored_events, kwargs.get("command_key"))
+        So a write that meets another fails on the events' own key, which the library reports
+        as a conflict; a seal's key failing first, in the same pipeline, was reported as the
+        pipeline aborted, and only the library's retries turned it into a conflict.
+        """
+        ids = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
+        self._write_beside(self._runner(curs), stored_events, kwargs.get("command_key"))
+        return ids
+
+    def _runner(self, curs: Cursor[DictRow]) -> Run:
+        def run(sql: str, params: tuple[Any, ...], *, fetch: bool) -> Any:
+            curs.execute(_postgres(sql, self.events_table_name), params)
+            return curs.fetchone() if fetch else None
+
+        return run
 
     def _rows(self, sql: str, params: tuple[Any, ...] = (), *, commit: bool = False) -> list[Row]:
         with self.datastore.transaction(commit=commit) as curs:
@@ -79,9 +132,20 @@ class SealingPostgresRecorder(SealedRecords, PostgresApplicationRecorder):
 
 
 class SealingPostgresFactory(eventsourcing.postgres.PostgresFactory):
-    """The library's PostgreSQL factory; its application recorder seals and keeps command keys."""
+    """The library's PostgreSQL factory; its application recorder seals and keeps command keys.
+
+    Each new connection of its pool gives up after the connect timeout (the library passes
+    that setting to the pool's wait only), and TCP keepalives find a server that vanished
+    without closing its connections."""
 
     application_recorder_class = SealingPostgresRecorder
+
+    def __init__(self, env: Any) -> None:
+        super().__init__(env)
+        seconds = int(self.env.get(self.POSTGRES_CONNECT_TIMEOUT) or 10)
+        kwargs = self.datastore.pool.kwargs
+        assert isinstance(kwargs, dict)  # the library gives a dict
+        kwargs.update(connect_timeout=max(seconds, 2), **KEEPALIVES)
 
     def sealing_recorder(self, sealing: Sealing) -> SealingPostgresRecorder:
         table = (self.env.name.lower() or "stored") + "_events"  # the library's own naming

@@ -16,6 +16,7 @@ from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLite
 
 from orders.records import Sealing
 from storage import schema
+from storage.locks import immediate_transaction
 from storage.records import KnownDigests, Row, SealedRecords
 
 
@@ -32,6 +33,12 @@ class SealingSQLiteRecorder(SealedRecords, SQLiteApplicationRecorder):
         super().__init__(datastore, events_table_name)
         self.sealing = sealing
         self.known = KnownDigests()
+
+    def create_table(self) -> None:
+        """The library's tables and ours, in a transaction that holds the write lock from the
+        start (storage.locks)."""
+        with immediate_transaction(self.datastore) as c:
+            self._create_table(c)
 
     def construct_create_table_statements(self) -> list[str]:
         return [

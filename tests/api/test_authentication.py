@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 import base64
-from datetime import timedelta
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
+import jwt
 import pytest
 from fastapi.testclient import TestClient
 
-from api.tokens import Tokens
+from api.app import create_app
+from api.tokens import ISSUER, Tokens, User
 from orders.values import Role
+from service.bootstrap import Service
 from service.cli import main
-from service.settings import Settings, SettingsError
+from service.settings import DEVELOPMENT_TOKEN_KEY, Settings, SettingsError
 from tests.api.conftest import bearer
+
+CANARY = "Zq7Canary"
 
 
 @pytest.mark.parametrize(
@@ -77,3 +84,68 @@ def test_production_refuses_a_default_or_missing_key(
         }
     )
     assert good.production
+
+
+def forged(**changes: Any) -> dict[str, str]:
+    """A token signed with the service's own key, whose claims are not what it mints."""
+    now = int(time.time())
+    claims = {
+        "sub": "chief-nurlan",
+        "role": "supervisor",
+        "districts": ["Lenin"],
+        "iss": ISSUER,
+        "iat": now,
+        "exp": now + 3600,
+    } | changes
+    claims = {name: value for name, value in claims.items() if value is not None}
+    return {"Authorization": f"Bearer {jwt.encode(claims, DEVELOPMENT_TOKEN_KEY, 'HS256')}"}
+
+
+@pytest.mark.parametrize(
+    ("headers", "reason"),
+    [
+        (forged(districts=CANARY), "districts claim must be a list"),
+        (forged(districts="*"), "districts claim must be a list"),  # once read as every district
+        (forged(districts=[CANARY, 7]), "districts claim must be a list"),
+        (forged(districts=[""]), "districts claim must be a list"),
+        (forged(sub=""), "sub claim must be an account id"),
+        (forged(sub="   "), "sub claim must be an account id"),
+        (forged(sub=CANARY * 30), "sub claim must be an account id"),
+        (forged(sub=7), "sub claim must be an account id"),
+        (forged(role=CANARY), "unknown role"),
+        (forged(role=[CANARY]), "unknown role"),
+        (forged(iss=CANARY), "not issued by"),
+        (forged(iat=None), "lacks the iat claim"),
+        (forged(exp=int(time.time()) + 13 * 3600), "valid for longer than"),
+        (forged(iat=int(time.time()) - 30 * 3600, exp=int(time.time()) + 60), "longer than"),
+        ({"Authorization": f"Bearer {CANARY}.{CANARY}.{CANARY}"}, "not a well-formed"),
+    ],
+)
+def test_a_token_with_the_right_key_but_claims_out_of_shape_is_401_without_repeating_them(
+    client: TestClient, headers: dict[str, str], reason: str
+) -> None:
+    response = client.get("/orders", headers=headers)
+    assert response.status_code == 401
+    assert reason in response.json()["detail"]
+    assert CANARY.lower() not in response.text.lower()
+
+
+def test_the_lifetime_cap_is_a_setting(service: Service) -> None:
+    day = timedelta(hours=24)
+    settings = Settings(token_max_hours=25)
+    app = create_app(
+        service.orders,
+        service.queries,
+        Tokens(DEVELOPMENT_TOKEN_KEY, max_lifetime=settings.token_max_lifetime),
+    )
+    with TestClient(app) as http:
+        long_lived = forged(exp=int(time.time()) + int(day.total_seconds()))
+        assert http.get("/orders", headers=long_lived).status_code == 200
+    with pytest.raises(SettingsError, match="TOKEN_MAX_HOURS must be a positive number of hours"):
+        Settings.from_env({"PROTECTION_ORDERS_TOKEN_MAX_HOURS": "0"})
+    with pytest.raises(ValueError, match="at most"):
+        Tokens(DEVELOPMENT_TOKEN_KEY).mint(
+            User("chief-nurlan", Role.SUPERVISOR, frozenset({"Lenin"})),
+            now=datetime.now(tz=UTC),
+            lifetime=timedelta(hours=13),
+        )

@@ -144,6 +144,7 @@ A_UUID = "8c4c52e7-1d3a-4f7e-9a51-6b0d2f0c9e11"
         (["demo", "--orders", "0"], "'--orders': must be at least 1, not 0"),
         (["demo", "--orders", "-5"], "'--orders': must be at least 1, not -5"),
         (["token", "--role", "inspector", "--hours", "-2"], "must be more than 0 hours"),
+        (["token", "--role", "inspector", "--hours", "13"], "must be at most 12 hours"),
         (["token", "--role", "system"], "'system' is not a role; choose one of social_worker"),
         (["serve", "--only", "everything"], "'--only'"),
         (["statuss"], "No such command 'statuss'. Did you mean 'status'?"),

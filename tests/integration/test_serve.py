@@ -19,11 +19,12 @@ STOP_SECONDS = 30  # generous: a loaded CI machine; a hang still fails
 class Served:
     """A `protection-orders serve` process, its standard error read as it comes."""
 
-    def __init__(self, tmp_path: Path, *options: str) -> None:
+    def __init__(self, tmp_path: Path, *options: str, **settings: str) -> None:
         env = os.environ | {
             "PROTECTION_ORDERS_DATABASE_URL": f"sqlite:///{tmp_path}/orders.db",
             "PROTECTION_ORDERS_SWEEP_SECONDS": "0.2",
         }
+        env |= {f"PROTECTION_ORDERS_{name.upper()}": value for name, value in settings.items()}
         self.process = subprocess.Popen(
             [sys.executable, "-m", "service.cli", "serve", *options],
             env=env,
@@ -49,6 +50,13 @@ class Served:
                 timeout=STARTUP_SECONDS,
             )
         assert seen and self.process.poll() is None, "".join(self.lines)
+
+    def port(self) -> int:
+        """The port uvicorn listens on (asked for as 0: any free one)."""
+        self.wait_for("Uvicorn running on")
+        with self.changed:
+            line = next(line for line in self.lines if "Uvicorn running on" in line)
+        return int(line.split("Uvicorn running on ")[1].split()[0].rsplit(":", 1)[1])
 
     def stop(self) -> int:
         self.process.send_signal(signal.SIGTERM)

@@ -22,7 +22,9 @@ ERROR_NAMES = sorted(
         "Forbidden",
         "NotFound",
         "PayloadTooLarge",
+        "ConflictingFraming",
         "ReadModelBehind",
+        "DatabaseUnavailable",
         "HTTPError",
     }
 )
@@ -53,7 +55,8 @@ DESCRIPTIONS = {
     412: "If-Match names an older version of the order",
     413: "The request body is too large",
     422: "Invalid input: names the field and the reason",
-    503: "The read model asked for has not yet reached the position asked for",
+    503: "The database is not answering just now, or the read model asked for has not yet "
+    "reached the position asked for: retry after Retry-After seconds",
 }
 
 
