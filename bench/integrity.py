@@ -50,9 +50,10 @@ from orders.clock import SimulatedClock
 from orders.commands import Context
 from orders.records import Sealing
 from service.bootstrap import Service, bootstrap
-from service.bundles import export_bundle, verify_bundle
+from service.bundles import export_bundle
 from service.checkpoints import make_checkpoint
 from service.settings import Settings
+from service.verification import verify_bundle
 from storage import records
 from storage.records import SealedRecords
 

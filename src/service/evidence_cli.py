@@ -18,11 +18,12 @@ from orders.values import Actor, Role
 from projections.staff import ALL_DISTRICTS
 from service import arguments
 from service.bootstrap import Service
-from service.bundles import export_bundle, fingerprint, read_public_key, verify_bundle
+from service.bundles import export_bundle
 from service.checkpoints import CheckpointRefused
 from service.integrity import Finding, verify_store
 from service.session import caught_up, opened
 from service.terminal import screen
+from service.verification import fingerprint, read_public_key, verify_bundle
 from service.witnessing import verify_with_witnesses
 from service.work import checkpoint_now, witness_now
 

@@ -1,4 +1,4 @@
-"""Checkpoints and checks of the whole store (case bundles: service.bundles)."""
+"""Checks of the whole store (checkpoints: service.checkpoints; bundles: service.bundles)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """The witness's own Ed25519 key, kept in a file only its owner may read, and public keys read
 as `protection-orders public-key` prints them.
 
-The readers mirror service.bundles' (raw, base64 or hex; SHA-256 fingerprints): the witness
+The readers mirror service.verification's (raw, base64 or hex; SHA-256 fingerprints): the witness
 runs at another institution and imports nothing of the service but its pure cryptography.
 """
 

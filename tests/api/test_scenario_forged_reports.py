@@ -19,8 +19,9 @@ from orders.values import Role
 from scheduler.detection import Detection
 from scheduler.sweep import sweep
 from service.bootstrap import Service
-from service.bundles import export_bundle, verify_bundle
+from service.bundles import export_bundle
 from service.checkpoints import make_checkpoint
+from service.verification import verify_bundle
 from tests.api.conftest import INSPECTOR, SOCIAL_WORKER, SUPERVISOR, bearer, post
 from tests.factories import request_json
 

@@ -17,9 +17,10 @@ from orders import ledger
 from orders.clock import SimulatedClock
 from orders.values import Actor, Role
 from service.bootstrap import Service
-from service.bundles import WITHHELD, export_bundle, fingerprint, verify_bundle
+from service.bundles import export_bundle
 from service.checkpoints import make_checkpoint
 from service.cli import main
+from service.verification import WITHHELD, fingerprint, verify_bundle
 from tests.factories import (
     INSPECTOR,
     SOCIAL_WORKER,

@@ -12,9 +12,10 @@ from uuid import UUID
 from orders import ledger
 from orders.clock import SimulatedClock
 from service.bootstrap import Service
-from service.bundles import export_bundle, verify_bundle
+from service.bundles import export_bundle
 from service.checkpoints import latest_checkpoint, make_checkpoint
 from service.integrity import verify_store
+from service.verification import verify_bundle
 from tests import tampering
 from tests.factories import INSPECTOR, a_visit_command
 from tests.integration.helpers import issued_order

@@ -18,10 +18,11 @@ from fastapi.testclient import TestClient
 
 from orders.clock import SimulatedClock
 from service.bootstrap import Service
-from service.bundles import export_bundle, verify_bundle
+from service.bundles import export_bundle
 from service.checkpoints import CheckpointRefused, make_checkpoint
 from service.cli import main
 from service.integrity import verify_store
+from service.verification import verify_bundle
 from tests import tampering
 from tests.api.conftest import app_of
 from tests.conftest import ServiceFactory

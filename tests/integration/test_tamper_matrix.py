@@ -28,9 +28,10 @@ from orders import ledger
 from orders.clock import SimulatedClock
 from orders.errors import ConcurrentChange, OrderNotFound
 from service.bootstrap import Service
-from service.bundles import export_bundle, fingerprint, verify_bundle
+from service.bundles import export_bundle
 from service.checkpoints import CheckpointRefused
 from service.integrity import verify_store
+from service.verification import fingerprint, verify_bundle
 from service.work import check_store_now, checkpoint_now
 from tests import tampering
 from tests.factories import INSPECTOR, a_visit_command

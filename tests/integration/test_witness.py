@@ -22,10 +22,11 @@ import pytest
 from orders import ledger
 from orders.clock import SimulatedClock
 from service.bootstrap import Service
-from service.bundles import export_bundle, fingerprint, verify_bundle
+from service.bundles import export_bundle
 from service.checkpoints import make_checkpoint
 from service.cli import main
 from service.integrity import _sealed, verify_store
+from service.verification import fingerprint, verify_bundle
 from service.witnessing import Outcome, send_to_witnesses
 from service.work import jobs
 from tests.conftest import ServiceFactory
