@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 from uuid import UUID
 
 import typer
@@ -66,3 +67,8 @@ def in_a_folder(out: Path) -> Path:
     if out.is_dir():
         raise typer.BadParameter(f"{out} is a folder; name a file in it, e.g. {out / 'case.json'}")
     return out
+
+
+def key_files(flag: str, help: str) -> Any:
+    """A repeatable option naming files that hold public keys (raw, base64 or hex)."""
+    return typer.Option(flag, exists=True, dir_okay=False, readable=True, help=help)

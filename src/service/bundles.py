@@ -45,9 +45,9 @@ def export_bundle(
     stored = orders.recorder.select_events(order_id)  # raw: a damaged order must still export
     if not stored:
         raise OrderNotFound(order_id)
-    checkpoint = _covering(orders, order_id, stored[-1].originator_version)
+    sealed = _sealed(orders)  # read once: signing a checkpoint adds no event to it
+    checkpoint = _covering(orders, order_id, stored[-1].originator_version, sealed)
     size = checkpoint.size if checkpoint else 0
-    sealed = _sealed(orders)
     tree = ledger.MerkleTree([ledger.leaf_hash(ledger.unb64(s.digest)) for _, s in sealed[:size]])
     index = {(entry.order_id, entry.version): i for i, (entry, _) in enumerate(sealed)}
     if sensitive_for is not None:
@@ -73,12 +73,14 @@ def export_bundle(
     }
 
 
-def _covering(orders: Orders, order_id: UUID, last: int) -> ledger.Checkpoint | None:
+def _covering(
+    orders: Orders, order_id: UUID, last: int, sealed: list[tuple[LogEntry, Seal]]
+) -> ledger.Checkpoint | None:
     """The latest checkpoint, signed now if it does not yet cover the order's last event; if
     the log does not verify, the one before stands (and the events it lacks fail to verify)."""
     checkpoint = latest_checkpoint(orders)
     size = checkpoint.size if checkpoint else 0
-    if (order_id, last) in {(e.order_id, e.version) for e, _ in _sealed(orders)[:size]}:
+    if (order_id, last) in {(e.order_id, e.version) for e, _ in sealed[:size]}:
         return checkpoint
     try:
         return make_checkpoint(orders, now=orders.now())

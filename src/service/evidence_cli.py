@@ -140,12 +140,9 @@ def verify(
     ],
     trusted_key: Annotated[
         list[Path] | None,
-        typer.Option(
+        arguments.key_files(
             "--trusted-key",
-            exists=True,
-            dir_okay=False,
-            readable=True,
-            help="A file holding the service's public key (raw, base64 or hex), as printed by "
+            "A file holding the service's public key (raw, base64 or hex), as printed by "
             "`protection-orders public-key`; repeatable.",
         ),
     ] = None,
@@ -158,12 +155,9 @@ def verify(
     ] = None,
     witness_key: Annotated[
         list[Path] | None,
-        typer.Option(
+        arguments.key_files(
             "--witness-key",
-            exists=True,
-            dir_okay=False,
-            readable=True,
-            help="A file holding a witness's public key, as printed by `protection-orders "
+            "A file holding a witness's public key, as printed by `protection-orders "
             "witness public-key` at the witness; the checkpoint must be countersigned by one "
             "of them; repeatable.",
         ),
@@ -237,12 +231,9 @@ def verify_store_command(
     ] = None,
     witness_key: Annotated[
         list[Path] | None,
-        typer.Option(
+        arguments.key_files(
             "--witness-key",
-            exists=True,
-            dir_okay=False,
-            readable=True,
-            help="A file holding the witness's public key; without it, the key the witness "
+            "A file holding the witness's public key; without it, the key the witness "
             "serves is used. Repeatable, in the order of --witness.",
         ),
     ] = None,
