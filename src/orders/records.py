@@ -80,23 +80,26 @@ class LoggedEvent(LogEntry):
 
     state: bytes
     position: int = 0
+    tx: int = 0  # the transaction that wrote it: the log's order is (tx, position)
 
 
 @dataclass(frozen=True)
 class Cursor:
-    """Where a checkpoint left the log: the position of its last event, and the frontier of
-    its tree. Unsigned: the frontier is checked against the signed root before it is used."""
+    """Where a checkpoint left the log: the place of its last event (its transaction and
+    position), and the frontier of its tree. Unsigned: the frontier is checked against the
+    signed root before it is used."""
 
     position: int
     last: tuple[UUID, int] | None  # the event at that position: still there, or the log moved
     frontier: ledger.Frontier
     mac: bytes = b""  # the service's keyed mark over it and its checkpoint: not written around
+    tx: int = 0
 
     def statement(self, size: int, root: bytes) -> bytes:
         """What the mark covers: the cursor, and the checkpoint it belongs to."""
         last = None if self.last is None else [str(self.last[0]), self.last[1]]
         frontier = [[width, ledger.b64(node)] for width, node in self.frontier]
-        fields = [size, ledger.b64(root), self.position, last, frontier]
+        fields = [size, ledger.b64(root), self.position, last, frontier, self.tx]
         return json.dumps(fields, separators=(",", ":")).encode()
 
 
@@ -117,11 +120,9 @@ class Records(Protocol):
     def select_log(self) -> list[LogEntry]:
         """Every stored event in log order, without its state."""
 
-    def select_log_events(self, after: int = 0) -> list[LoggedEvent]:
-        """Every stored event after log position `after`, in log order, with its state."""
-
-    def select_log_head(self) -> int:
-        """The position of the log's last event (0: none); one read, however long the log."""
+    def select_log_events(self, after: tuple[int, int] = (0, 0)) -> list[LoggedEvent]:
+        """Every stored event after the place `after` (its transaction, its position), in
+        log order, with its state: only events no later commit can precede."""
 
     def select_entry_at(self, position: int) -> LogEntry | None:
         """The event at a log position (None: there is none)."""

@@ -72,7 +72,13 @@ class ViewDatabase:
         self.postgres = isinstance(self._datastore, PostgresDatastore)
 
     @contextmanager
-    def transaction(self, *, commit: bool = True) -> Iterator[Transaction]:
+    def transaction(self, *, commit: bool = True, immediate: bool = False) -> Iterator[Transaction]:
+        """A transaction; `immediate` on SQLite takes the write lock before its first
+        statement, so a write after a read never finds another writer was first."""
+        if immediate and isinstance(self._datastore, SQLiteDatastore):
+            with immediate_transaction(self._datastore) as cursor:
+                yield Transaction(cursor, postgres=False)
+            return
         with self._datastore.transaction(commit=commit) as cursor:
             yield Transaction(cursor, postgres=self.postgres)
 

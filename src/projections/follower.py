@@ -3,14 +3,16 @@
 In the eventsourcing library's vocabulary: a projection has a `name` and a
 `process_event(event, tracking)`; the tracking names the event's position in the log (and here
 carries the transaction the projection writes in); a caller may `wait` for a projection to
-reach a position. Every read model and the falsification detectors are projections of this
-one follower.
+reach a position. Every read model and the falsification detectors are projections of a
+follower.
 
-A batch of events and the projection's new position are written in one transaction, which
-first moves the position on only if it is still where the batch started. A crash loses
-nothing, and two followers (threads, processes, hosts) never apply the same event twice: the
-second one's claim waits for the first to commit, then finds the position moved and reads
-again.
+The follower reads the log in its order (storage.order: by writing transaction, then id, and
+only events no later commit can precede), decodes each event once, and applies a batch to
+every projection in one pass: each projection's new place and its rows are written in one
+transaction, which first moves each place on only if it is still where the batch started. A
+crash loses nothing, and two followers (threads, processes, hosts) never apply the same event
+twice: the second one's claim waits for the first to commit, then finds the place moved and
+reads again.
 """
 
 from __future__ import annotations
@@ -21,9 +23,10 @@ import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from eventsourcing.application import Application
+from eventsourcing.persistence import Notification
 from eventsourcing.persistence import Tracking as LibraryTracking
 
 from projections.database import Transaction, ViewDatabase
@@ -33,12 +36,33 @@ log = logging.getLogger(__name__)
 Progress = Callable[[str, int, int], None]
 """Called as progress(projection name, position reached, head of the log) during long work."""
 
+Place = tuple[int, int]
+"""(transaction, position): where an event sits in the log's order (storage.order)."""
+
+
+@runtime_checkable
+class Log(Protocol):
+    """The event store's log as the follower reads it (both engines' recorders keep it)."""
+
+    def select_after(self, tx: int, position: int, limit: int) -> list[tuple[int, Notification]]:
+        """Up to `limit` events after the place (tx, position), in log order, with their tx."""
+
+    def tx_of(self, position: int) -> int | None:
+        """The transaction of the event at `position`; None: no such event."""
+
+    def count_after(self, place: Place) -> int:
+        """How many stored events lie after `place`."""
+
+    def max_notification_id(self) -> int | None:
+        """The highest position any stored event has."""
+
 
 @dataclass(frozen=True)
 class Tracking(LibraryTracking):
     """An event's position in the log, and the transaction its projection writes in."""
 
     tx: Transaction | None  # None for a projection that writes outside the follower's
+    place: Place = (0, 0)
 
     @property
     def position(self) -> int:
@@ -77,15 +101,16 @@ class Projection(ABC):
 
 @dataclass(frozen=True)
 class Lag:
-    """How far a projection is behind the event log."""
+    """How far a projection is behind the event log: the events it has yet to apply."""
 
     view: str
     position: int
     head: int
+    behind: int
 
-    @property
-    def behind(self) -> int:
-        return self.head - self.position
+
+class _Overtaken(Exception):
+    """Another follower applied the batch first: this one's transaction rolls back."""
 
 
 class Follower:
@@ -94,7 +119,10 @@ class Follower:
     def __init__(
         self, app: Application[Any], projections: Sequence[Projection], *, batch_size: int = 500
     ) -> None:
+        if not isinstance(app.recorder, Log):
+            raise TypeError(f"{type(app.recorder).__name__} does not keep the log's order")
         self.app = app
+        self.log: Log = app.recorder
         self.projections = list(projections)
         self.batch_size = batch_size
         self.db = ViewDatabase(app)
@@ -107,14 +135,14 @@ class Follower:
     def _create_tables(self) -> None:
         with self.db.creating_tables() as tx:
             tx.execute(
-                "CREATE TABLE IF NOT EXISTS projection_tracking "
-                "(view TEXT PRIMARY KEY, position BIGINT NOT NULL)"
+                "CREATE TABLE IF NOT EXISTS projection_tracking (view TEXT PRIMARY KEY, "
+                "position BIGINT NOT NULL, tx BIGINT NOT NULL DEFAULT 0)"
             )
             for projection in self.projections:
                 for statement in projection.tables:
                     tx.execute(statement)
                 tx.execute(
-                    "INSERT INTO projection_tracking (view, position) VALUES (?, 0) "
+                    "INSERT INTO projection_tracking (view, position, tx) VALUES (?, 0, 0) "
                     "ON CONFLICT (view) DO NOTHING",
                     (projection.name,),
                 )
@@ -123,70 +151,111 @@ class Follower:
         return next(p for p in self.projections if p.name == name)
 
     def head(self) -> int:
-        return self.app.recorder.max_notification_id() or 0
+        """The highest position of any stored event."""
+        return self.log.max_notification_id() or 0
+
+    def place(self, projection: Projection | str) -> Place:
+        """The place of the last event `projection` applied."""
+        name = projection if isinstance(projection, str) else projection.name
+        rows = self.db.query("SELECT tx, position FROM projection_tracking WHERE view = ?", (name,))
+        return (int(rows[0]["tx"]), int(rows[0]["position"])) if rows else (0, 0)
 
     def position(self, projection: Projection | str) -> int:
-        name = projection if isinstance(projection, str) else projection.name
-        rows = self.db.query("SELECT position FROM projection_tracking WHERE view = ?", (name,))
-        return int(rows[0]["position"]) if rows else 0
+        """The position of the last event `projection` applied."""
+        return self.place(projection)[1]
+
+    def _places(self) -> dict[str, Place]:
+        rows = self.db.query("SELECT view, tx, position FROM projection_tracking")
+        found = {row["view"]: (int(row["tx"]), int(row["position"])) for row in rows}
+        return {p.name: found.get(p.name, (0, 0)) for p in self.projections}
 
     def lag(self) -> list[Lag]:
-        head = self.head()
-        return [Lag(p.name, self.position(p), head) for p in self.projections]
+        head, places = self.head(), self._places()
+        return [
+            Lag(p.name, places[p.name][1], head, self.log.count_after(places[p.name]))
+            for p in self.projections
+        ]
 
     def catch_up(self, progress: Progress | None = None) -> int:
-        """Apply every event not yet applied, to every projection; returns how many."""
-        applied = 0
-        for projection in self.projections:
-            head = self.head()
-            while (done := self._apply_batch(projection)) != 0:
-                if done > 0:
-                    applied += done
-                    if progress is not None:
+        """Apply every event not yet applied, to every projection; returns how many events
+        were applied (each counted once, however many projections it reached)."""
+        applied, head = 0, self.head()
+        while (done := self._apply_batch()) != 0:
+            if done > 0:
+                applied += done
+                if progress is not None:
+                    for projection in self.projections:
                         progress(projection.name, self.position(projection), head)
         return applied
 
-    def _apply_batch(self, projection: Projection) -> int:
-        """Apply the next batch; returns how many events, or -1 if another follower was first.
+    def _apply_batch(self) -> int:
+        """Apply the next batch to every projection behind; returns how many events, or -1
+        if another follower was first.
 
         The events are read before the write transaction opens: holding a write connection
         while asking the pool for another one can deadlock against a concurrent writer.
         """
-        start = self.position(projection)
-        notifications = self.app.recorder.select_notifications(
-            start=start, limit=self.batch_size, inclusive_of_start=False
-        )
-        if not notifications:
+        places = self._places()
+        start = min(places.values())
+        read = self.log.select_after(*start, self.batch_size)
+        if not read:
             return 0
-        if not projection.in_transaction:
-            self._process(projection, notifications, None)
-        with self.db.transaction() as tx:
-            # Claim the batch: only a follower that still sees `start` moves the position on.
-            tx.execute(
-                "UPDATE projection_tracking SET position = ? WHERE view = ? AND position = ?",
-                (notifications[-1].id, projection.name, start),
-            )
-            if tx.rowcount != 1:
-                return -1
-            if projection.in_transaction:
-                self._process(projection, notifications, tx)
+        batch = [
+            ((tx, n.id), n, self.app.mapper.to_domain_event(n)) for tx, n in read
+        ]  # each event decoded once, for every projection
+        for projection in self.projections:
+            if not projection.in_transaction:
+                self._process(projection, places[projection.name], batch, None)
+        try:
+            with self.db.transaction(immediate=True) as tx:
+                for projection in self.projections:
+                    self._claim(projection, places[projection.name], batch[-1][0], tx)
+                    if projection.in_transaction:
+                        self._process(projection, places[projection.name], batch, tx)
+        except _Overtaken:
+            return -1
         with self._advanced:
             self._advanced.notify_all()
-        return len(notifications)
+        return len(batch)
+
+    def _claim(self, projection: Projection, start: Place, end: Place, tx: Transaction) -> None:
+        """Move the projection's place on to `end`, if it is still at `start`."""
+        if start >= end:
+            return  # already past this batch (a projection added later catches up first)
+        tx.execute(
+            "UPDATE projection_tracking SET tx = ?, position = ? "
+            "WHERE view = ? AND tx = ? AND position = ?",
+            (*end, projection.name, *start),
+        )
+        if tx.rowcount != 1:
+            raise _Overtaken
 
     def _process(
-        self, projection: Projection, notifications: Sequence[Any], tx: Transaction | None
+        self,
+        projection: Projection,
+        start: Place,
+        batch: Sequence[tuple[Place, Notification, Any]],
+        tx: Transaction | None,
     ) -> None:
-        for notification in notifications:
-            event = self.app.mapper.to_domain_event(notification)
-            if isinstance(event, projection.accepts):
-                projection.process_event(event, Tracking(self.app.name, notification.id, tx))
+        for place, notification, event in batch:
+            if place > start and isinstance(event, projection.accepts):
+                tracking = Tracking(self.app.name, notification.id, tx, place)
+                projection.process_event(event, tracking)
 
     def wait(self, position: int, *, projection: str, timeout: float) -> bool:
-        """Block until `projection` has applied the log up to `position`, at most `timeout`
+        """Block until `projection` has applied the event at `position` (and all the log
+        before it), at most `timeout` seconds; returns whether it got there. A position no
+        event holds (a write that rolled back) has nothing to wait for."""
+        tx = self.log.tx_of(position)
+        if tx is None:
+            return position <= self.head()
+        return self.wait_for((tx, position), projection=projection, timeout=timeout)
+
+    def wait_for(self, place: Place, *, projection: str, timeout: float) -> bool:
+        """Block until `projection` has applied the log up to `place`, at most `timeout`
         seconds; returns whether it got there."""
         deadline = time.monotonic() + timeout
-        while self.position(projection) < position:
+        while self.place(projection) < place:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 return False
@@ -202,7 +271,7 @@ class Follower:
                 for table in projection.rebuilt_tables():
                     tx.execute(f"DELETE FROM {table}")
                 tx.execute(
-                    "UPDATE projection_tracking SET position = 0 WHERE view = ?",
+                    "UPDATE projection_tracking SET tx = 0, position = 0 WHERE view = ?",
                     (projection.name,),
                 )
         return self.catch_up(progress)

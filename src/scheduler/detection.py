@@ -47,8 +47,8 @@ class Detectors(Projection):
         self._judged: dict[tuple[UUID, int], Report] = {}
 
     def process_event(self, event: Any, tracking: Tracking) -> None:
-        if not self.views.wait(
-            tracking.position, projection="timeline", timeout=TIMELINE_WAIT_SECONDS
+        if not self.views.wait_for(
+            tracking.place, projection="timeline", timeout=TIMELINE_WAIT_SECONDS
         ):
             raise TimelineBehind(f"the timeline has not reached position {tracking.position}")
         order_id, version = event.originator_id, event.originator_version

@@ -55,20 +55,17 @@ def make_checkpoint(orders: Orders, *, now: datetime) -> ledger.Checkpoint:
     newly covers: its digest recomputed from its stored state and its chain, its seal. Over
     any failure nothing is signed; the refusal is kept, raised as an alarm, and raised as
     CheckpointRefused. Nothing new since the latest: that one is returned, at the cost of
-    one read."""
+    a few reads, none of them proportional to the log."""
     latest = latest_checkpoint(orders)
     cursor = None if latest is None else _cursor(orders, latest, now)
     if latest is None or cursor is None:
         return _from_the_whole_log(orders, latest, now)
-    head = orders.records.select_log_head()
-    if head < cursor.position:
-        return _from_the_whole_log(orders, latest, now)  # the log was cut short under it
-    if head == cursor.position:
+    new = orders.records.select_log_events(after=(cursor.tx, cursor.position))
+    if not new:
         return latest  # nothing new
     before = orders.records.select_checkpoint_heads(latest.size)
     if latest.orders_root is None or orders_root(before) != latest.orders_root:
         return _from_the_whole_log(orders, latest, now)
-    new = orders.records.select_log_events(after=cursor.position)
     heads, leaves, failures = _extend(orders, before, new)
     if failures:
         _refused(orders, failures, now)
@@ -80,7 +77,7 @@ def make_checkpoint(orders: Orders, *, now: datetime) -> ledger.Checkpoint:
         orders_root(heads),
     )
     last = new[-1]
-    cursor = Cursor(last.position, (last.order_id, last.version), frontier)
+    cursor = Cursor(last.position, (last.order_id, last.version), frontier, tx=last.tx)
     orders.records.insert_checkpoint(checkpoint, heads, before, _marked(orders, checkpoint, cursor))
     return latest_checkpoint(orders) or checkpoint  # another scheduler's, if it was first
 
@@ -167,7 +164,10 @@ def _from_the_whole_log(
     before = heads_at(log.heads, latest.size) if latest is not None else {}
     last = log.heads[-1] if log.heads else None
     cursor = Cursor(
-        log.position, None if last is None else last[:2], ledger.extended((), log.leaves)
+        log.place[1],
+        None if last is None else last[:2],
+        ledger.extended((), log.leaves),
+        tx=log.place[0],
     )
     orders.records.insert_checkpoint(checkpoint, heads, before, _marked(orders, checkpoint, cursor))
     return latest_checkpoint(orders) or checkpoint

@@ -73,7 +73,7 @@ class _Log:
     findings: list[Finding]
     leaves: list[bytes]  # the log tree's, one per sealed event in log order
     heads: list[Head]  # beside each leaf: its event, for the orders tree
-    position: int  # the log position of the last event
+    place: tuple[int, int]  # the log place (transaction, position) of the last event
 
 
 def heads_at(heads: list[Head], size: int) -> dict[UUID, tuple[int, bytes]]:
@@ -95,10 +95,10 @@ def _verified(orders: Orders) -> _Log:
     leaves: list[bytes] = []
     heads: list[Head] = []
     seals = _seals(orders)
-    position = 0
+    place = (0, 0)
     enrolled: list[LoggedEvent] = []
     for event in orders.records.select_log_events():
-        position = max(position, event.position)
+        place = (event.tx, event.position)
         if event.topic.endswith("PresenceProofEnrolled"):
             enrolled.append(event)
         order, version = event.order_id, event.version
@@ -125,7 +125,7 @@ def _verified(orders: Orders) -> _Log:
     findings.extend(_removed(seals, previous))
     findings.extend(_vault_findings(orders, enrolled))
     findings.extend(_checkpoint_findings(orders, leaves, heads))
-    return _Log(findings, leaves, heads, position)
+    return _Log(findings, leaves, heads, place)
 
 
 def _vault_findings(orders: Orders, enrolled: list[LoggedEvent]) -> list[Finding]:

@@ -58,7 +58,7 @@ def migrate(settings: Settings) -> None:
             db.execute(
                 sql.SQL("GRANT SELECT, INSERT ON {} TO {}").format(sql.Identifier(table), role)
             )
-        # The library locks the events table for each append (EXCLUSIVE mode needs UPDATE);
-        # the triggers refuse every update, and only the owner could drop them.
-        db.execute(sql.SQL("GRANT UPDATE ON {} TO {}").format(sql.Identifier(EVENTS_TABLE), role))
+        # Appends take no lock of the events table (storage.order), so the service needs no
+        # UPDATE on it, which an older deployment granted for the library's EXCLUSIVE lock.
+        db.execute(sql.SQL("REVOKE UPDATE ON {} FROM {}").format(sql.Identifier(EVENTS_TABLE), role))
         db.execute(sql.SQL("GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO {}").format(role))

@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 import eventsourcing.postgres
-from eventsourcing.persistence import StoredEvent
+from eventsourcing.persistence import Notification, StoredEvent
 from eventsourcing.postgres import (
     PostgresAggregateRecorder,
     PostgresApplicationRecorder,
@@ -19,10 +19,10 @@ from eventsourcing.postgres import (
 )
 from psycopg import Cursor
 from psycopg.rows import DictRow
-from psycopg.sql import SQL
+from psycopg.sql import SQL, Identifier
 
 from orders.records import Sealing
-from storage import schema
+from storage import order, schema
 from storage.locks import creating_tables
 from storage.records import KnownDigests, Row, Run, SealedRecords
 
@@ -35,11 +35,7 @@ KEEPALIVES = {
 
 
 def _postgres(sql: str, events_table: str) -> str:
-    return (
-        sql.replace("{events}", events_table)
-        .replace("{position}", "notification_id")
-        .replace("?", "%s")
-    )
+    return order.fill(sql, events_table, order.POSTGRES).replace("?", "%s")
 
 
 Method = TypeVar("Method", bound=Callable[..., Any])
@@ -80,13 +76,32 @@ class SealingPostgresRecorder(SealedRecords, TriedOnceRecorder):
         super().__init__(datastore, events_table_name=events_table_name)
         self.sealing = sealing
         self.known = KnownDigests()
-        for statement in (*schema.TABLES, *schema.postgres_triggers(self.events_table_name)):
+        self.sql_create_statements[self.create_table_statement_index] = SQL(
+            schema.postgres_events_table(self.events_table_name, datastore.originator_id_type)
+        ).format(table=Identifier(self.events_table_name))
+        for statement in (
+            *schema.TABLES,
+            *schema.postgres_log_order(self.events_table_name),
+            *schema.postgres_triggers(self.events_table_name),
+        ):
             self.sql_create_statements.append(SQL(statement).format())
 
     def create_table(self) -> None:
         """The library's tables and ours, while no other process creates any."""
         with creating_tables(self.datastore):
             super().create_table()
+
+    def _insert_stored_events(
+        self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> None:
+        """The events, without the library's lock of their table and without its NOTIFY.
+
+        The library locks the table through the commit so that ids are committed in order;
+        that lets one writer commit at a time, each waiting for the one before to reach the
+        disk. Here writers commit together, and readers follow the log in an order that holds
+        however they interleave (storage.order); a NOTIFY would serialise commits again.
+        """
+        PostgresAggregateRecorder._insert_stored_events(self, curs, stored_events, **kwargs)
 
     def _insert_events(
         self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
@@ -99,7 +114,7 @@ class SealingPostgresRecorder(SealedRecords, TriedOnceRecorder):
     def _fetch_ids_after_insert_events(
         self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
-        """After the events, under the library's lock of their table: seals and command key.
+        """After the events: seals and command key.
 
         So a write that meets another fails on the events' own key, which the library reports
         as a conflict; a seal's key failing first, in the same pipeline, was reported as the
@@ -125,6 +140,27 @@ class SealingPostgresRecorder(SealedRecords, TriedOnceRecorder):
         with self.datastore.transaction(commit=True) as curs:
             for sql, rows in steps:
                 curs.executemany(_postgres(sql, self.events_table_name), rows)
+
+    def _after(self, place: order.Place) -> tuple[int, ...]:
+        return place
+
+    def select_after(self, tx: int, position: int, limit: int) -> list[tuple[int, Notification]]:
+        statement = _postgres(schema.SELECT_AFTER, self.events_table_name)
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(statement, (tx, position, limit), prepare=True)
+            return [
+                (
+                    int(row["tx"]),
+                    Notification(
+                        id=row["notification_id"],
+                        originator_id=row["originator_id"],
+                        originator_version=row["originator_version"],
+                        topic=row["topic"],
+                        state=bytes(row["state"]),
+                    ),
+                )
+                for row in curs.fetchall()
+            ]
 
     def database_time(self) -> datetime | None:
         moment: datetime = self._rows(schema.SELECT_DATABASE_TIME)[0]["now"]

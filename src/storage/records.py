@@ -11,13 +11,14 @@ from datetime import datetime
 from typing import Any, Protocol
 from uuid import UUID
 
-from eventsourcing.persistence import StoredEvent
+from eventsourcing.persistence import Notification, StoredEvent
 
 from orders import ledger
 from orders.commitments import committed_state
 from orders.cosignatures import Cosignature
 from orders.records import CommandKey, Cursor, Heads, LogEntry, LoggedEvent, Seal, Sealing
 from storage import schema
+from storage.order import START, Place
 
 Row = dict[str, Any]
 
@@ -51,6 +52,24 @@ class SealedRecords(ABC):
     def database_time(self) -> datetime | None:
         """The database server's own clock; None where it has none apart from ours."""
 
+    @abstractmethod
+    def _after(self, place: Place) -> tuple[int, ...]:
+        """The parameters of {after} for events after `place`, in this engine's terms."""
+
+    @abstractmethod
+    def select_after(self, tx: int, position: int, limit: int) -> list[tuple[int, Notification]]:
+        """Up to `limit` events after the place (tx, position), in log order, each with its
+        transaction: only events no later commit can precede (storage.order)."""
+
+    def tx_of(self, position: int) -> int | None:
+        """The transaction of the event at `position` (its id); None: no such event."""
+        rows = self._rows(schema.SELECT_TX_OF, (position,))
+        return int(rows[0]["tx"]) if rows else None
+
+    def count_after(self, place: Place) -> int:
+        """How many stored events lie after `place` in the log's order."""
+        return int(self._rows(schema.COUNT_AFTER, self._after(place))[0]["behind"])
+
     def _write_beside(
         self, run: Run, stored_events: Sequence[StoredEvent], command_key: CommandKey | None
     ) -> None:
@@ -82,7 +101,7 @@ class SealedRecords(ABC):
             for row in self._rows(schema.SELECT_LOG)
         ]
 
-    def select_log_events(self, after: int = 0) -> list[LoggedEvent]:
+    def select_log_events(self, after: Place = START) -> list[LoggedEvent]:
         return [
             LoggedEvent(
                 _uuid(row["originator_id"]),
@@ -90,12 +109,10 @@ class SealedRecords(ABC):
                 row["topic"],
                 bytes(row["state"]),
                 int(row["position"]),
+                int(row["tx"]),
             )
-            for row in self._rows(schema.SELECT_LOG_EVENTS, (after,))
+            for row in self._rows(schema.SELECT_LOG_EVENTS, self._after(after))
         ]
-
-    def select_log_head(self) -> int:
-        return int(self._rows(schema.SELECT_LOG_HEAD)[0]["head"] or 0)
 
     def select_seals_of(self, orders: set[UUID]) -> list[Seal]:
         if not orders:
@@ -255,6 +272,7 @@ def _cursor_json(cursor: Cursor) -> str:
     return json.dumps(
         {
             "position": cursor.position,
+            "tx": cursor.tx,
             "last": None if cursor.last is None else [str(cursor.last[0]), cursor.last[1]],
             "frontier": [[width, ledger.b64(node)] for width, node in cursor.frontier],
             "mac": ledger.b64(cursor.mac),
@@ -271,6 +289,7 @@ def _cursor(text: str) -> Cursor | None:
             None if last is None else (UUID(last[0]), int(last[1])),
             tuple((int(w), ledger.unb64(n)) for w, n in data["frontier"]),
             ledger.unb64(str(data.get("mac") or "")),
+            int(data.get("tx") or 0),
         )
     except (ValueError, KeyError, TypeError, IndexError, binascii.Error):
         return None  # unsigned and damaged: the next checkpoint looks at the whole log

@@ -21,8 +21,9 @@
 - Checkpoint cosignatures: a witness's countersignature of a checkpoint (decision 017), by
   the checkpoint's size and the witness's key, kept for good.
 
-Statements are portable: `?` placeholders (PostgreSQL's recorder makes them `%s`), and
-{events} and {position} name the events table and the column that orders the log.
+Statements are portable: `?` placeholders (PostgreSQL's recorder makes them `%s`); {events}
+names the events table, {position} its id column, and {tx}, {order}, {after} and {final} say
+each engine's log order (storage.order): {after} takes a place's two parts, (tx, position).
 """
 
 from __future__ import annotations
@@ -48,6 +49,25 @@ TABLES = (
     "witness_key TEXT NOT NULL, cosigned_at TEXT NOT NULL, signature TEXT NOT NULL, "
     "PRIMARY KEY (size, witness_key))",
 )
+
+
+def postgres_events_table(table: str, id_type: str) -> str:
+    """The library's events table, with the transaction that wrote each event (its xid):
+    the log's order is by transaction, then id (storage.order). `{table}` is left to fill."""
+    return (
+        "CREATE TABLE IF NOT EXISTS {table} ("
+        f"originator_id {id_type} NOT NULL, originator_version bigint NOT NULL, "
+        "topic text, state bytea, notification_id bigserial, "
+        "tx bigint NOT NULL DEFAULT (pg_current_xact_id()::text::bigint), "
+        "PRIMARY KEY (originator_id, originator_version)) "
+        "WITH (autovacuum_enabled = true, autovacuum_vacuum_threshold = 100000000, "
+        "autovacuum_vacuum_scale_factor = 0.5, autovacuum_analyze_threshold = 1000, "
+        "autovacuum_analyze_scale_factor = 0.01)"
+    )
+
+
+def postgres_log_order(table: str) -> tuple[str, ...]:
+    return (f"CREATE INDEX IF NOT EXISTS {table}_log_order ON {table} (tx, notification_id)",)
 
 
 def _immutable(events_table: str) -> tuple[str, ...]:
@@ -95,16 +115,23 @@ SELECT_KEY = "SELECT * FROM command_keys WHERE actor_id = ? AND key = ?"
 INSERT_SEAL = "INSERT INTO event_seals VALUES (?, ?, ?, ?)"
 SELECT_DIGEST = "SELECT digest FROM event_seals WHERE originator_id = ? AND version = ?"
 SELECT_SEALS = "SELECT originator_id, version, digest, seal FROM event_seals"
-SELECT_LOG = "SELECT originator_id, originator_version, topic FROM {events} ORDER BY {position}"
-SELECT_LOG_HEAD = "SELECT MAX({position}) AS head FROM {events}"
+SELECT_LOG = (
+    "SELECT originator_id, originator_version, topic FROM {events} WHERE {final} ORDER BY {order}"
+)
+SELECT_AFTER = (
+    "SELECT {tx} AS tx, {position} AS notification_id, originator_id, originator_version, "
+    "topic, state FROM {events} WHERE {after} AND {final} ORDER BY {order} LIMIT ?"
+)
+SELECT_TX_OF = "SELECT {tx} AS tx FROM {events} WHERE {position} = ?"
+COUNT_AFTER = "SELECT COUNT(*) AS behind FROM {events} WHERE {after}"
 SELECT_SEALS_OF = "SELECT * FROM event_seals WHERE originator_id IN ({orders})"
 SELECT_CURSOR = "SELECT cursor FROM checkpoints WHERE size = ?"
 SELECT_ENTRY_AT = (
     "SELECT originator_id, originator_version, topic FROM {events} WHERE {position} = ?"
 )
 SELECT_LOG_EVENTS = (
-    "SELECT {position} AS position, originator_id, originator_version, topic, state "
-    "FROM {events} WHERE {position} > ? ORDER BY {position}"
+    "SELECT {tx} AS tx, {position} AS position, originator_id, originator_version, topic, "
+    "state FROM {events} WHERE {after} AND {final} ORDER BY {order}"
 )
 INSERT_HEAD = "INSERT INTO checkpoint_heads VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"
 SELECT_HEADS = (

@@ -11,11 +11,11 @@ from datetime import datetime
 from typing import Any
 
 import eventsourcing.sqlite
-from eventsourcing.persistence import StoredEvent
+from eventsourcing.persistence import Notification, StoredEvent
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLiteDatastore
 
 from orders.records import Sealing
-from storage import schema
+from storage import order, schema
 from storage.locks import immediate_transaction
 from storage.records import KnownDigests, Row, SealedRecords
 
@@ -60,7 +60,7 @@ class SealingSQLiteRecorder(SealedRecords, SQLiteApplicationRecorder):
         return returning
 
     def _rows(self, sql: str, params: tuple[Any, ...] = (), *, commit: bool = False) -> list[Row]:
-        statement = sql.replace("{events}", self.events_table_name).replace("{position}", "rowid")
+        statement = order.fill(sql, self.events_table_name, order.SQLITE)
         with self.datastore.transaction(commit=commit) as c:
             c.execute(statement, params)
             return [dict(row) for row in c.fetchall()]
@@ -69,6 +69,15 @@ class SealingSQLiteRecorder(SealedRecords, SQLiteApplicationRecorder):
         with self.datastore.transaction(commit=True) as c:
             for sql, rows in steps:
                 c.executemany(sql, rows)
+
+    def _after(self, place: order.Place) -> tuple[int, ...]:
+        return (place[1],)  # one writer at a time: ids are committed in order (storage.order)
+
+    def select_after(self, tx: int, position: int, limit: int) -> list[tuple[int, Notification]]:
+        notifications = self.select_notifications(
+            start=position, limit=limit, inclusive_of_start=False
+        )
+        return [(0, n) for n in notifications]
 
     def database_time(self) -> datetime | None:
         return None  # SQLite's time is the host's: the service's own clock serves

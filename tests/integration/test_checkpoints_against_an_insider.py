@@ -148,9 +148,10 @@ def test_a_checkpoint_row_the_service_did_not_sign_is_not_extended(
     leaves = [ledger.leaf_hash(ledger.unb64(s.digest)) for _, s in sealed]
     heads = heads_at([(e.order_id, e.version, ledger.unb64(s.digest)) for e, s in sealed], 10**9)
     last = sealed[-1][0]
-    head = service.orders.records.select_log_head()
+    logged = service.orders.records.select_log_events()[-1]
     cursor = {
-        "position": head,
+        "position": logged.position,
+        "tx": logged.tx,
         "last": [str(last.order_id), last.version],
         "frontier": [[w, ledger.b64(n)] for w, n in ledger.extended((), leaves)],
     }

@@ -115,7 +115,9 @@ def test_each_finding_is_recorded_once_even_if_the_detectors_run_again(
     service.views.catch_up()
     assert detection.run() == 2
     with service.views.db.transaction() as tx:  # as if it died before moving its position on
-        tx.execute("UPDATE projection_tracking SET position = 0 WHERE view = ?", (Detectors.name,))
+        tx.execute(
+            "UPDATE projection_tracking SET tx = 0, position = 0 WHERE view = ?", (Detectors.name,)
+        )
     service.views.catch_up()
     assert detection.run() == 0
     assert [len(findings(service, o)) for o in (first, second)] == [1, 1]

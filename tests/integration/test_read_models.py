@@ -98,7 +98,7 @@ def test_a_crash_mid_batch_loses_nothing_and_applies_nothing_twice(service: Serv
     service.views.db.query("SELECT 1")
     with service.views.db.transaction() as tx:  # forget the timeline, as if never built
         tx.execute("DELETE FROM timeline")
-        tx.execute("UPDATE projection_tracking SET position = 0 WHERE view = 'timeline'")
+        tx.execute("UPDATE projection_tracking SET tx = 0, position = 0 WHERE view = 'timeline'")
     crashing = Follower(service.orders, [CrashingTimeline(at=5)])
     with pytest.raises(Crashes):
         crashing.catch_up()
