@@ -1,24 +1,28 @@
-"""Commands per second through the application, against raw inserts into the same database.
+"""Commands through the application against raw inserts into the same server, at 1 and 4
+writers (goal: at least 0.5x).
 
-    .venv/bin/python -m bench.commands [--n 2000]
+    .venv/bin/python -m bench.commands [--seconds 8] [--writers 1 4] [--engine postgres|sqlite|both]
 
-Runs on a SQLite file and on a throwaway PostgreSQL cluster (or the server named by
-PROTECTION_ORDERS_TEST_POSTGRES_URL), and prints each rate with its ratio to the baseline
-measured in the same run: raw single-row inserts (sqlite3 / psycopg), one transaction each,
-of a row shaped like a stored event. Also times the read models catching up against a plain
-read of the log.
+Each writer is a process of its own. The baseline: autocommit single-row inserts (psycopg /
+sqlite3) of a row shaped like a stored event, one transaction each, into a table like the
+events table. The commands: each writer builds the service as production does (on PostgreSQL
+its recorded times come from the database's clock) and records visits on orders of its own
+(load the order, decide, append one sealed event), or opens new orders (append only). Rates
+are summed over the writers, for `--seconds` each.
+PostgreSQL: a throwaway cluster with fsync and synchronous commits on, or the server named by
+PROTECTION_ORDERS_TEST_POSTGRES_URL.
 """
 
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import sqlite3
 import sys
 import tempfile
 import time
 import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import psycopg
@@ -32,134 +36,157 @@ from tests.factories import (
 )
 from tests.pg_cluster import Cluster
 
-from orders.clock import SimulatedClock
 from orders.values import OrderKind
-from service.bootstrap import Service, bootstrap
+from service.bootstrap import bootstrap
 from service.settings import Settings
 
-PAYLOAD = b"x" * 900  # about the size of a stored Requested event
+PAYLOAD = b"x" * 900  # about the size of a stored event's state
+ORDERS_PER_WRITER = 20
 
 
-def rate(label: str, n: int, work: Callable[[int], object]) -> float:
-    print(f"  {label} ...", file=sys.stderr, flush=True)
-    started = time.perf_counter()
-    for i in range(n):
-        work(i)
-    return n / (time.perf_counter() - started)
-
-
-def raw_sqlite(path: Path, n: int) -> float:
-    db = sqlite3.connect(path, isolation_level=None)
-    db.execute("PRAGMA journal_mode=WAL")
-    db.execute(
-        "CREATE TABLE raw (id TEXT, version INTEGER, topic TEXT, state BLOB, "
-        "PRIMARY KEY (id, version))"
+def raw_table(url: str) -> None:
+    """A table shaped like the events table, for the baseline."""
+    statement = (
+        "CREATE TABLE IF NOT EXISTS raw (id {uuid}, version BIGINT, topic TEXT, state {blob}, "
+        "position {serial}, PRIMARY KEY (id, version))"
     )
+    if url.startswith("sqlite"):
+        with sqlite3.connect(url.removeprefix("sqlite:///")) as db:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute(statement.format(uuid="TEXT", blob="BLOB", serial="INTEGER"))
+    else:
+        with psycopg.connect(url, autocommit=True) as db:
+            db.execute(statement.format(uuid="uuid", blob="bytea", serial="bigserial"))
 
-    def insert(i: int) -> None:
-        db.execute("BEGIN")
-        db.execute("INSERT INTO raw VALUES (?, 1, 't', ?)", (uuid.uuid4().hex, PAYLOAD))
-        db.execute("COMMIT")
 
-    try:
-        return rate("raw sqlite3 inserts", n, insert)
-    finally:
+def raw_writer(url: str, seconds: float) -> int:
+    """Single-row inserts, one transaction each, for `seconds`; how many."""
+    done, until = 0, time.monotonic() + seconds
+    if url.startswith("sqlite"):
+        db = sqlite3.connect(url.removeprefix("sqlite:///"), isolation_level=None, timeout=30)
+        db.execute("PRAGMA synchronous=FULL")
+        while time.monotonic() < until:
+            db.execute("INSERT INTO raw VALUES (?, 1, 't', ?, NULL)", (str(uuid.uuid4()), PAYLOAD))
+            done += 1
         db.close()
+        return done
+    with psycopg.connect(url, autocommit=True) as pg:
+        while time.monotonic() < until:
+            pg.execute(
+                "INSERT INTO raw (id, version, topic, state) VALUES (%s, 1, 't', %s)",
+                (uuid.uuid4(), PAYLOAD),
+            )
+            done += 1
+    return done
 
 
-def raw_postgres(url: str, n: int) -> float:
-    with psycopg.connect(url, autocommit=True) as db:
-        db.execute(
-            "CREATE TABLE raw (id uuid, version bigint, topic text, state bytea, "
-            "notification_id bigserial, PRIMARY KEY (id, version))"
-        )
-
-        def insert(i: int) -> None:
-            with db.transaction():
-                db.execute(
-                    "INSERT INTO raw (id, version, topic, state) VALUES (%s, 1, 't', %s)",
-                    (uuid.uuid4(), PAYLOAD),
-                )
-
-        return rate("raw psycopg inserts", n, insert)
-
-
-def through_the_application(service: Service, clock: SimulatedClock, n: int) -> dict[str, float]:
-    orders = service.orders
-    ids: list[uuid.UUID] = []
-
-    def open_order(i: int) -> None:
-        ids.append(orders.handle(request_order(clock()), by=SOCIAL_WORKER).order.id)
-
-    requested = rate("open orders (1 new event each)", n, open_order)
-    for order_id in ids[: n // 4]:
-        orders.handle(an_assessment(), order_id, by=INSPECTOR)
-        orders.handle(issue_order(clock(), kind=OrderKind.COURT), order_id, by=INSPECTOR)
-    clock.advance(timedelta(hours=1))
-
-    def visit(i: int) -> None:
-        orders.handle(a_visit_command(clock()), ids[i % (n // 4)], by=INSPECTOR)
-
-    visits = rate("record visits (load + 1 event)", n, visit)
-    head = service.views.head()
-    started = time.perf_counter()
-    iter_log(service)
-    read = head / (time.perf_counter() - started)
-    print("  read models catching up ...", file=sys.stderr, flush=True)
-    started = time.perf_counter()
-    applied = service.views.catch_up()
-    catch_up = applied / len(service.views.projections) / (time.perf_counter() - started)
-    return {"open": requested, "visit": visits, "log_read": read, "catch_up": catch_up}
+def visit_writer(url: str, seconds: float, order_ids: list[uuid.UUID]) -> int:
+    """Visits recorded on `order_ids` in turn for `seconds`; how many."""
+    service = bootstrap(Settings(database_url=url))
+    orders, done = service.orders, 0
+    try:
+        until = time.monotonic() + seconds
+        while time.monotonic() < until:
+            orders.handle(
+                a_visit_command(orders.now()), order_ids[done % len(order_ids)], by=INSPECTOR
+            )
+            done += 1
+    finally:
+        service.close()
+    return done
 
 
-def iter_log(service: Service) -> list[object]:
-    batches: list[object] = []
-    start = 0
-    while batch := service.orders.recorder.select_notifications(
-        start=start, limit=500, inclusive_of_start=False
-    ):
-        batches.append([service.orders.mapper.to_domain_event(n) for n in batch])
-        start = batch[-1].id
-    return batches
+def open_writer(url: str, seconds: float, _: list[uuid.UUID]) -> int:
+    """Orders opened (one new event each) for `seconds`; how many."""
+    service = bootstrap(Settings(database_url=url))
+    orders, done = service.orders, 0
+    try:
+        until = time.monotonic() + seconds
+        while time.monotonic() < until:
+            orders.handle(request_order(orders.now()), by=SOCIAL_WORKER)
+            done += 1
+    finally:
+        service.close()
+    return done
 
 
-def report(engine: str, raw: float, app: dict[str, float]) -> None:
+def issued_orders(url: str, n: int) -> list[uuid.UUID]:
+    """`n` issued orders a visit may be recorded on."""
+    service = bootstrap(Settings(database_url=url))
+    orders, ids = service.orders, []
+    try:
+        for _ in range(n):
+            order_id = orders.handle(request_order(orders.now()), by=SOCIAL_WORKER).order.id
+            orders.handle(an_assessment(), order_id, by=INSPECTOR)
+            orders.handle(issue_order(orders.now(), kind=OrderKind.COURT), order_id, by=INSPECTOR)
+            ids.append(order_id)
+    finally:
+        service.close()
+    return ids
+
+
+Work = Callable[[str, float, list[uuid.UUID]], int]
+
+
+def rate(
+    label: str, work: Work, url: str, writers: int, seconds: float, ids: list[uuid.UUID]
+) -> float:
+    """The summed rate of `writers` processes doing `work` at once."""
+    print(f"  {label}, {writers} writer(s) ...", file=sys.stderr, flush=True)
+    share = max(1, len(ids) // writers)
+    chunks = [ids[i * share : (i + 1) * share] for i in range(writers)]
+    with multiprocessing.get_context("spawn").Pool(writers) as pool:
+        counts = pool.starmap(work, [(url, seconds, chunk) for chunk in chunks])
+    return sum(counts) / seconds
+
+
+def raw_work(url: str, seconds: float, _: list[uuid.UUID]) -> int:
+    return raw_writer(url, seconds)
+
+
+def measure(engine: str, url: str, raw_url: str, writers: list[int], seconds: float) -> None:
+    raw_table(raw_url)
+    ids = issued_orders(url, ORDERS_PER_WRITER * max(writers))
     print(f"\n{engine}")
-    print(f"  raw single-row inserts          {raw:9.0f}/s   (baseline)")
-    print(f"  open order (append 1 event)     {app['open']:9.0f}/s   x{app['open'] / raw:.2f}")
-    print(f"  record visit (load + append)    {app['visit']:9.0f}/s   x{app['visit'] / raw:.2f}")
-    print(f"  read + decode the log           {app['log_read']:9.0f} events/s (baseline)")
-    print(
-        f"  read models catch up, per view  {app['catch_up']:9.0f} events/s   "
-        f"x{app['catch_up'] / app['log_read']:.2f}"
-    )
+    heads = ("writers", "raw inserts/s", "visits/s", "x raw", "opens/s", "x raw")
+    widths = (7, 13, 9, 6, 8, 6)
+    print("  " + "  ".join(f"{h:>{w}}" for h, w in zip(heads, widths, strict=True)))
+    for n in writers:
+        raw = rate("raw inserts", raw_work, raw_url, n, seconds, ids)
+        visits = rate("visits", visit_writer, url, n, seconds, ids)
+        opens = rate("orders opened", open_writer, url, n, seconds, ids)
+        print(
+            f"  {n:>7}  {raw:>13.0f}  {visits:>9.0f}  {visits / raw:>6.2f}  "
+            f"{opens:>8.0f}  {opens / raw:>6.2f}",
+            flush=True,
+        )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--n", type=int, default=2000)
-    n = parser.parse_args().n
-    clock = SimulatedClock(datetime.now(tz=UTC))
-    with tempfile.TemporaryDirectory() as tmp:
-        print("SQLite ...", file=sys.stderr)
-        raw = raw_sqlite(Path(tmp) / "raw.db", n)
-        service = bootstrap(Settings(database_url=f"sqlite:///{tmp}/orders.db"), clock=clock)
+    parser.add_argument("--seconds", type=float, default=8.0)
+    parser.add_argument("--writers", type=int, nargs="+", default=[1, 4])
+    parser.add_argument("--engine", choices=("postgres", "sqlite", "both"), default="postgres")
+    args = parser.parse_args()
+    if args.engine in ("sqlite", "both"):
+        with tempfile.TemporaryDirectory() as tmp:
+            print("SQLite ...", file=sys.stderr)
+            url, raw_url = f"sqlite:///{tmp}/orders.db", f"sqlite:///{Path(tmp) / 'raw.db'}"
+            measure("SQLite file", url, raw_url, args.writers, args.seconds)
+    if args.engine in ("postgres", "both"):
+        print("PostgreSQL ...", file=sys.stderr)
+        cluster = Cluster(durable=True)
         try:
-            report("SQLite file", raw, through_the_application(service, clock, n))
+            url, raw_url = cluster.create_database(), cluster.create_database()
+            measure(
+                "PostgreSQL (fsync and synchronous commit on)",
+                url,
+                raw_url,
+                args.writers,
+                args.seconds,
+            )
         finally:
-            service.close()
-    print("PostgreSQL ...", file=sys.stderr)
-    cluster = Cluster()
-    try:
-        raw_url, app_url = cluster.create_database(), cluster.create_database()
-        raw = raw_postgres(raw_url, n)
-        service = bootstrap(Settings(database_url=app_url), clock=clock)
-        try:
-            report("PostgreSQL", raw, through_the_application(service, clock, n))
-        finally:
-            service.close()
-    finally:
-        cluster.stop()
+            cluster.stop()
 
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@ from api.tokens import Tokens
 from notifications.channels import EmailChannel, WebhookChannel
 from notifications.worker import Backoff, Delivery
 from orders.application import Orders
-from orders.clock import Clock, system_clock
+from orders.clock import CarriedClock, Clock, system_clock
 from orders.policy import load_policy
 from projections import Queries, order_views
 from projections.activity import Audit
@@ -89,7 +89,7 @@ def bootstrap(settings: Settings, *, clock: Clock = system_clock) -> Service:
     """Build the service on the database the settings name.
 
     Recorded times come from `clock`; by default the service's clock on SQLite and the
-    database server's clock on PostgreSQL.
+    database server's clock on PostgreSQL (read every few seconds, carried forward between).
     """
     settings.check()
     env = settings.persistence_env()
@@ -104,7 +104,7 @@ def bootstrap(settings: Settings, *, clock: Clock = system_clock) -> Service:
         signing_key=settings.signing_key_bytes(),
     )
     if clock is system_clock and isinstance(orders.factory, PostgresFactory):
-        orders.clock = database_clock(orders)
+        orders.clock = CarriedClock(database_clock(orders))
     views = order_views(orders, clock=clock)
     queries = Queries.over(views)
     return Service(

@@ -60,5 +60,7 @@ def migrate(settings: Settings) -> None:
             )
         # Appends take no lock of the events table (storage.order), so the service needs no
         # UPDATE on it, which an older deployment granted for the library's EXCLUSIVE lock.
-        db.execute(sql.SQL("REVOKE UPDATE ON {} FROM {}").format(sql.Identifier(EVENTS_TABLE), role))
+        db.execute(
+            sql.SQL("REVOKE UPDATE ON {} FROM {}").format(sql.Identifier(EVENTS_TABLE), role)
+        )
         db.execute(sql.SQL("GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO {}").format(role))

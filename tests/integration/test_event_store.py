@@ -9,7 +9,7 @@ import psycopg
 import pytest
 
 from orders import errors
-from orders.clock import SimulatedClock, system_clock
+from orders.clock import CarriedClock, SimulatedClock, system_clock
 from orders.domain import ProtectionOrder
 from orders.values import RiskLevel, Status
 from service.bootstrap import Service, bootstrap
@@ -86,6 +86,7 @@ def test_recorded_times_come_from_postgresqls_clock_or_else_the_services(
             after = conn.execute("SELECT clock_timestamp()").fetchone()[0]  # type: ignore[index]
         assert before <= order.created_on <= after
         assert order.created_on.tzinfo is not None
-        assert service.orders.clock.__qualname__.startswith("database_clock")
+        assert isinstance(service.orders.clock, CarriedClock)
+        assert service.orders.clock.source.__qualname__.startswith("database_clock")
     finally:
         service.close()
