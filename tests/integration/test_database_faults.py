@@ -10,11 +10,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
 from fastapi.testclient import TestClient
 
 from service.bootstrap import Service, bootstrap
 from service.settings import Settings
+from storage.postgres import CHECK_AFTER_IDLE_SECONDS
 from tests.api.conftest import SOCIAL_WORKER, SUPERVISOR, app_of
 from tests.factories import request_json
 from tests.pg_cluster import Cluster, PostgresUnavailable
@@ -110,3 +112,21 @@ def test_sqlite_locked_beyond_its_busy_timeout_is_503_and_then_served_again(
         assert send(http).status_code == 201
     finally:
         service.close()
+
+
+def test_a_pooled_connection_idle_a_while_is_checked_and_a_dead_one_replaced_unseen(
+    cluster: Cluster, on_postgres: Service
+) -> None:
+    http = TestClient(app_of(on_postgres), raise_server_exceptions=False)
+    on_postgres.views.stop()  # only requests use the pool
+    assert http.post("/orders", json=opening(), headers=SOCIAL_WORKER).status_code == 201
+    url = on_postgres.settings.database_url
+    with psycopg.connect(url, autocommit=True) as admin:  # the server drops them, as on failover
+        admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+    time.sleep(CHECK_AFTER_IDLE_SECONDS + 0.2)
+    for _ in range(3):  # each use of the pool meets a connection the server dropped
+        opened = http.post("/orders", json=opening(), headers=SOCIAL_WORKER)
+        assert opened.status_code == 201, opened.text

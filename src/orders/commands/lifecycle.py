@@ -150,7 +150,7 @@ class RecordVisit(Command):
             notes=self.notes,
             position=None if self.position is None else self.position.to_domain(),
         )
-        secrets = {} if self.proof_code is None else c.vault.secrets(order.id)
+        secrets = {} if self.proof_code is None or not order.proofs else c.vault.secrets(order.id)
         order.record_visit(
             visit, code=self.proof_code, secrets=secrets, by=c.by, at=c.at, policy=c.policy
         )
