@@ -20,14 +20,13 @@ from eventsourcing.postgres import (
     PostgresApplicationRecorder,
     PostgresDatastore,
 )
-from psycopg import Connection, Cursor
-from psycopg.rows import DictRow
+from psycopg import Connection
 from psycopg.sql import SQL, Identifier
 
 from orders.records import Sealing
 from storage import order, schema
 from storage.locks import creating_tables
-from storage.records import KnownDigests, Row, Run, SealedRecords
+from storage.records import KnownDigests, Row, SealedRecords
 
 KEEPALIVES = {
     "keepalives": 1,
@@ -94,45 +93,43 @@ class SealingPostgresRecorder(SealedRecords, TriedOnceRecorder):
         with creating_tables(self.datastore):
             super().create_table()
 
-    def _insert_stored_events(
-        self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
-    ) -> None:
-        """The events, without the library's lock of their table and without its NOTIFY.
+    def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Any:
+        """The events, their seals and the command key in one transaction and one round trip.
 
-        The library locks the table through the commit so that ids are committed in order;
-        that lets one writer commit at a time, each waiting for the one before to reach the
-        disk. Here writers commit together, and readers follow the log in an order that holds
-        however they interleave (storage.order); a NOTIFY would serialise commits again.
+        No lock of the events table and no NOTIFY, unlike the library: it locks the table
+        through the commit so that ids are committed in order, which lets one writer commit at
+        a time; here writers commit together and readers follow the log in an order that
+        holds however they interleave (storage.order). The seals are computed before the
+        transaction (an unknown previous digest is read first), and every statement is sent
+        in one pipeline: a write that meets another fails on the events' own key, which comes
+        first, and is reported as a conflict.
         """
-        PostgresAggregateRecorder._insert_stored_events(self, curs, stored_events, **kwargs)
+        self.known.begin()
+        beside: list[tuple[str, tuple[Any, ...]]] = []
 
-    def _insert_events(
-        self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
-    ) -> None:
-        """Before the events: only a command key with no events (seals follow the events)."""
-        super()._insert_events(curs, stored_events, **kwargs)
-        if not stored_events:
-            self._write_beside(self._runner(curs), stored_events, kwargs.get("command_key"))
-
-    def _fetch_ids_after_insert_events(
-        self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
-    ) -> Sequence[int] | None:
-        """After the events: seals and command key.
-
-        So a write that meets another fails on the events' own key, which the library reports
-        as a conflict; a seal's key failing first, in the same pipeline, was reported as the
-        pipeline aborted, and only the library's retries turned it into a conflict.
-        """
-        ids = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
-        self._write_beside(self._runner(curs), stored_events, kwargs.get("command_key"))
-        return ids
-
-    def _runner(self, curs: Cursor[DictRow]) -> Run:
         def run(sql: str, params: tuple[Any, ...], *, fetch: bool) -> Any:
-            curs.execute(_postgres(sql, self.events_table_name), params)
-            return curs.fetchone() if fetch else None
+            if fetch:
+                rows = self._rows(sql, params)
+                return rows[0] if rows else None
+            beside.append((_postgres(sql, self.events_table_name), params))
+            return None
 
-        return run
+        self._write_beside(run, stored_events, kwargs.get("command_key"))
+        rows = [
+            self.construct_pg_stored_event(e.originator_id, e.originator_version, e.topic, e.state)
+            for e in stored_events
+        ]
+        with self.datastore.get_connection() as conn:
+            events = conn.cursor()
+            with conn.pipeline(), conn.transaction():
+                if rows:
+                    events.execute(self.insert_events_statement, (rows,), prepare=True)
+                with conn.cursor() as curs:
+                    for sql, params in beside:
+                        curs.execute(sql, params, prepare=True)
+            ids = [row["notification_id"] for row in events.fetchall()] if rows else []
+        self.known.committed()
+        return ids
 
     def _rows(self, sql: str, params: tuple[Any, ...] = (), *, commit: bool = False) -> list[Row]:
         with self.datastore.transaction(commit=commit) as curs:
