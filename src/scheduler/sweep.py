@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime
+from uuid import UUID
 
 from orders import errors
 from orders.application import Orders, Outcome
@@ -48,9 +49,11 @@ def sweep(orders: Orders, views: Follower, deadlines: Deadlines) -> SweepResult:
         log.warning("sweep: the deadlines view lags the log; sweeping what it shows")
     if not deadlines.anything_due(now):
         return SweepResult(0, 0)
-    missed, f1 = _through(orders, deadlines.check_ins_overdue, now, RecordMissedCheckIns())
-    expired, f2 = _through(orders, deadlines.expiries_due, now, ExpireOrder())
-    alerted, f3 = _through(orders, deadlines.duties_due, now, AttendToDuties())
+    missing = RecordMissedCheckIns()
+    missed, f1, attended = _through(orders, deadlines.check_ins_overdue, now, missing)
+    expired, f2, _ = _through(orders, deadlines.expiries_due, now, ExpireOrder())
+    # An order that recorded its missed check-ins attended to its duties then, as of now.
+    alerted, f3, _ = _through(orders, deadlines.duties_due, now, AttendToDuties(), attended)
     failed = f1 + f2 + f3
     if missed or expired or alerted or failed:
         log.info(
@@ -64,31 +67,37 @@ def sweep(orders: Orders, views: Follower, deadlines: Deadlines) -> SweepResult:
     return SweepResult(missed, expired, failed, alerted)
 
 
-def _through(orders: Orders, query: Query, now: datetime, command: Command) -> tuple[int, int]:
-    """Give `command` to every order `query` finds due, a page at a time, many orders saved
-    together; returns how many events it recorded, and on how many orders it failed."""
-    done = failed = 0
+def _through(
+    orders: Orders, query: Query, now: datetime, command: Command, done: Collection[UUID] = ()
+) -> tuple[int, int, set[UUID]]:
+    """Give `command` to every order `query` finds due but those `done` already, a page at a
+    time, many orders saved together; returns how many events it recorded, on how many orders
+    it failed, and the orders it did not fail on."""
+    recorded = failed = 0
+    handled: set[UUID] = set()
     after: Due | None = None
     while page := query(now, limit=PAGE, after=after):
-        order_ids = [due.order_id for due in page]
+        order_ids = [due.order_id for due in page if due.order_id not in done]
         outcomes = orders.handle_each(command, order_ids, by=SYSTEM_ACTOR, per_save=PER_SAVE)
-        for due, outcome in zip(page, outcomes, strict=True):
-            recorded = _recorded(due, outcome)
-            done, failed = done + max(recorded, 0), failed + (recorded < 0)
+        for order_id, outcome in zip(order_ids, outcomes, strict=True):
+            events = _recorded(order_id, outcome)
+            recorded, failed = recorded + max(events, 0), failed + (events < 0)
+            if events >= 0:
+                handled.add(order_id)
         if len(page) < PAGE:
             break
         after = page[-1]
-    return done, failed
+    return recorded, failed, handled
 
 
-def _recorded(due: Due, outcome: Outcome | Exception) -> int:
+def _recorded(order_id: UUID, outcome: Outcome | Exception) -> int:
     """How many events one order's outcome recorded; -1 if it failed (and is logged)."""
     if isinstance(outcome, errors.OrderNotDueToExpire):
         return 0  # someone else expired it, or the view was stale: nothing to do
     if isinstance(outcome, Exception):
         log.error(
             "sweep failed on order %s; the next sweep will try again",
-            due.order_id,
+            order_id,
             exc_info=outcome,
         )
         return -1
