@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
@@ -14,6 +15,7 @@ from eventsourcing.persistence import (
     JSONTranscoder,
     Mapper,
     RecordConflictError,
+    Recording,
 )
 from eventsourcing.utils import EnvType
 
@@ -173,6 +175,60 @@ class Orders(Application[UUID]):
                 continue
             return Outcome(order, ref, returned, position)
         raise AssertionError("unreachable")
+
+    def handle_each(
+        self, command: Command, order_ids: Sequence[UUID], *, by: Actor, per_save: int = 100
+    ) -> list[Outcome | Exception]:
+        """Give one command to each order, saving up to `per_save` orders' decisions in one
+        transaction (decided at one moment, one read of the clock); one outcome or error per
+        order, in order.
+
+        An order that cannot be loaded or refuses the command gets its error and holds back
+        no other. A save that meets another writer's (or fails otherwise) stores nothing, and
+        its orders are then handled one by one as `handle` does, each deciding again on its
+        fresh events: nothing is lost, and nothing is recorded twice.
+        """
+        outcomes: list[Outcome | Exception] = []
+        for start in range(0, len(order_ids), per_save):
+            outcomes += self._handle_together(command, order_ids[start : start + per_save], by)
+        return outcomes
+
+    def _handle_together(
+        self, command: Command, order_ids: Sequence[UUID], by: Actor
+    ) -> list[Outcome | Exception]:
+        context = Context(by=by, at=self.now(), policy=self.policy, vault=self.vault)
+        decided: list[tuple[ProtectionOrder, object] | Exception] = []
+        for order_id in order_ids:
+            try:
+                order = self.get(order_id)
+                decided.append((order, command.decide(order, context)))
+            except Exception as error:
+                decided.append(error)
+        recordings: list[Recording[UUID]] | None
+        try:
+            recordings = self.save(*(d[0] for d in decided if not isinstance(d, Exception)))
+        except Exception as error:
+            failure = type(error).__name__
+            log.info("%d orders saved together failed (%s): one by one", len(order_ids), failure)
+            recordings = None
+        reached: dict[UUID, int] = {}
+        for r in recordings or ():
+            order_id = r.domain_event.originator_id
+            reached[order_id] = max(reached.get(order_id, 0), r.notification.id)
+        outcomes: list[Outcome | Exception] = []
+        for order_id, d in zip(order_ids, decided, strict=True):
+            if isinstance(d, Exception):
+                outcomes.append(d)
+            elif recordings is not None:
+                order, returned = d
+                ref = returned if isinstance(returned, UUID) else None
+                outcomes.append(Outcome(order, ref, returned, reached.get(order_id)))
+            else:
+                try:
+                    outcomes.append(self.handle(command, order_id, by=by))
+                except Exception as error:
+                    outcomes.append(error)
+        return outcomes
 
     def _decide(
         self,

@@ -6,6 +6,7 @@ stale row can only cause a look that finds nothing to do, never a wrong alert.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from functools import singledispatchmethod
 from typing import Any
@@ -74,31 +75,63 @@ class DeadlinesView(View):
         self._set_deadlines(event, tx, ", expires_at = NULL")
 
 
+@dataclass(frozen=True)
+class Due:
+    """An order with a deadline that has passed, and that deadline as the view keeps it (a
+    page of them ends at one: the next page starts after it)."""
+
+    order_id: UUID
+    at: str
+
+
 class Deadlines:
     """Queries the scheduler asks: which orders have a deadline that has passed."""
 
     def __init__(self, db: ViewDatabase) -> None:
         self.db = db
 
-    def check_ins_overdue(self, now: datetime, limit: int = 1000) -> list[UUID]:
+    def anything_due(self, now: datetime) -> bool:
+        """Whether any order has a deadline that has passed by `now`: one read of three
+        indexes, however many orders the view holds."""
+        moment = iso(now)
         rows = self.db.query(
-            "SELECT order_id FROM deadlines WHERE check_in_deadline < ? "
-            "ORDER BY check_in_deadline LIMIT ?",
-            (iso(now), limit),
+            "SELECT 1 AS due WHERE "
+            "EXISTS (SELECT 1 FROM deadlines WHERE check_in_deadline < ?) "
+            "OR EXISTS (SELECT 1 FROM deadlines WHERE expires_at <= ?) "
+            "OR EXISTS (SELECT 1 FROM deadlines WHERE duty_due <= ?)",
+            (moment, moment, moment),
         )
-        return [UUID(row["order_id"]) for row in rows]
+        return bool(rows)
 
-    def duties_due(self, now: datetime, limit: int = 1000) -> list[UUID]:
+    def check_ins_overdue(
+        self, now: datetime, limit: int = 1000, after: Due | None = None
+    ) -> list[Due]:
+        """Orders whose check-in deadline passed before `now`, the longest overdue first."""
+        return self._due("check_in_deadline", "<", now, limit, after)
+
+    def duties_due(self, now: datetime, limit: int = 1000, after: Due | None = None) -> list[Due]:
         """Orders with a duty lapsed or an alert due to climb by `now`."""
-        rows = self.db.query(
-            "SELECT order_id FROM deadlines WHERE duty_due <= ? ORDER BY duty_due LIMIT ?",
-            (iso(now), limit),
-        )
-        return [UUID(row["order_id"]) for row in rows]
+        return self._due("duty_due", "<=", now, limit, after)
 
-    def expiries_due(self, now: datetime, limit: int = 1000) -> list[UUID]:
+    def expiries_due(self, now: datetime, limit: int = 1000, after: Due | None = None) -> list[Due]:
+        """Orders whose validity ran out by `now`."""
+        return self._due("expires_at", "<=", now, limit, after)
+
+    def _due(
+        self, column: str, passed: str, now: datetime, limit: int, after: Due | None
+    ) -> list[Due]:
+        """A page of orders whose `column` has passed by `now`, ordered by it, then by id.
+
+        `after` is the last of the previous page: the next goes on from there, however the
+        rows change meanwhile (a row moved earlier, behind it, waits for the next sweep).
+        """
+        where, params = f"{column} {passed} ?", [iso(now)]
+        if after is not None:
+            where += f" AND {column} >= ? AND ({column} > ? OR order_id > ?)"
+            params += [after.at, after.at, str(after.order_id)]
         rows = self.db.query(
-            "SELECT order_id FROM deadlines WHERE expires_at <= ? ORDER BY expires_at LIMIT ?",
-            (iso(now), limit),
+            f"SELECT order_id, {column} AS due FROM deadlines WHERE {where} "
+            f"ORDER BY {column}, order_id LIMIT ?",
+            (*params, limit),
         )
-        return [UUID(row["order_id"]) for row in rows]
+        return [Due(UUID(row["order_id"]), row["due"]) for row in rows]

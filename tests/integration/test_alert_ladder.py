@@ -97,10 +97,10 @@ def test_a_sweep_after_hours_of_downtime_records_the_same_steps_and_deadlines(
     for _ in range(int(ends / timedelta(hours=1))):
         clock.advance(timedelta(hours=1))
         service.views.catch_up()
-        for order_id in service.deadlines.check_ins_overdue(clock()):
+        for order_id in (d.order_id for d in service.deadlines.check_ins_overdue(clock())):
             if order_id == punctual:
                 service.orders.handle(RecordMissedCheckIns(), order_id, by=SYSTEM_ACTOR)
-        for order_id in service.deadlines.duties_due(clock()):
+        for order_id in (d.order_id for d in service.deadlines.duties_due(clock())):
             if order_id == punctual:
                 service.orders.handle(AttendToDuties(), order_id, by=SYSTEM_ACTOR)
     run_sweep(service)  # the first sweep the late order sees, hours after everything fell due
