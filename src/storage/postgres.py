@@ -109,8 +109,7 @@ class SealingPostgresRecorder(SealedRecords, TriedOnceRecorder):
 
         def run(sql: str, params: tuple[Any, ...], *, fetch: bool) -> Any:
             if fetch:
-                rows = self._rows(sql, params)
-                return rows[0] if rows else None
+                return self._rows(sql, params)
             beside.append((_postgres(sql, self.events_table_name), params))
             return None
 

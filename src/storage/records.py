@@ -24,9 +24,9 @@ Row = dict[str, Any]
 
 
 class Run(Protocol):
-    """Runs one statement in the transaction inserting the events; fetches one row if asked."""
+    """Runs one statement with the transaction inserting the events; its rows, if asked."""
 
-    def __call__(self, sql: str, params: tuple[Any, ...], *, fetch: bool) -> Any: ...
+    def __call__(self, sql: str, params: tuple[Any, ...], *, fetch: bool) -> list[Row] | None: ...
 
 
 class SealedRecords(ABC):
@@ -237,35 +237,61 @@ class KnownDigests:
         return writes
 
 
+SEALS_PER_STATEMENT = 200
+
+
 def _write_seals(
     run: Run, stored_events: Sequence[StoredEvent], sealing: Sealing, known: KnownDigests
 ) -> None:
-    previous: dict[str, bytes] = {}
+    """Each event's chained digest and seal; the previous digests this process does not know
+    are read in one statement, and the seals written a few hundred a statement."""
+    previous = _digests_before(run, stored_events, known)
+    seals: list[tuple[str, int, str, str]] = []
     for event in stored_events:
-        order = str(event.originator_id)
-        before = previous.get(order) or known.before(order, event.originator_version)
-        if before is None:
-            before = ledger.GENESIS
-            if event.originator_version > 1:
-                row = run(schema.SELECT_DIGEST, (order, event.originator_version - 1), fetch=True)
-                before = ledger.unb64(row["digest"]) if row else ledger.GENESIS
+        order, version = str(event.originator_id), event.originator_version
         plain = sealing.plain(event.state)
-        state = committed_state(sealing.key, UUID(order), event.originator_version, plain)
+        state = committed_state(sealing.key, UUID(order), version, plain)
         digest = ledger.event_digest(
-            before, UUID(order), event.originator_version, event.topic, state
+            previous.get(order, ledger.GENESIS), UUID(order), version, event.topic, state
         )
-        run(
-            schema.INSERT_SEAL,
-            (
-                order,
-                event.originator_version,
-                ledger.b64(digest),
-                ledger.b64(ledger.seal(sealing.key, digest)),
-            ),
-            fetch=False,
+        seals.append(
+            (order, version, ledger.b64(digest), ledger.b64(ledger.seal(sealing.key, digest)))
         )
         previous[order] = digest
-        known.written(order, event.originator_version, digest)
+        known.written(order, version, digest)
+    for start in range(0, len(seals), SEALS_PER_STATEMENT):
+        part = seals[start : start + SEALS_PER_STATEMENT]
+        marks = ", ".join("(?, ?, ?, ?)" for _ in part)
+        run(schema.INSERT_SEALS.format(rows=marks), tuple(x for s in part for x in s), fetch=False)
+
+
+def _digests_before(
+    run: Run, stored_events: Sequence[StoredEvent], known: KnownDigests
+) -> dict[str, bytes]:
+    """The digest of the event before each order's first one here: known, or read."""
+    before: dict[str, bytes] = {}
+    wanted: dict[str, int] = {}
+    for event in stored_events:
+        order, version = str(event.originator_id), event.originator_version
+        if order in before or order in wanted or version == 1:
+            continue
+        digest = known.before(order, version)
+        if digest is not None:
+            before[order] = digest
+        else:
+            wanted[order] = version - 1
+    pairs = list(wanted.items())
+    for start in range(0, len(pairs), SEALS_PER_STATEMENT):
+        part = pairs[start : start + SEALS_PER_STATEMENT]
+        marks = ", ".join("(?, ?)" for _ in part)
+        rows = run(
+            schema.SELECT_DIGESTS.format(pairs=marks),
+            tuple(x for pair in part for x in pair),
+            fetch=True,
+        )
+        for row in rows or []:
+            before[str(row["originator_id"])] = ledger.unb64(row["digest"])
+    return before
 
 
 def _cursor_json(cursor: Cursor) -> str:

@@ -112,8 +112,11 @@ INSERT_KEY = "INSERT INTO command_keys VALUES (?, ?, ?, ?, ?, ?)"
 INSERT_PRESENCE_SECRET = "INSERT INTO presence_secrets VALUES (?, ?, ?)"
 SELECT_PRESENCE_SECRETS = "SELECT proof_id, sealed FROM presence_secrets WHERE order_id = ?"
 SELECT_KEY = "SELECT * FROM command_keys WHERE actor_id = ? AND key = ?"
-INSERT_SEAL = "INSERT INTO event_seals VALUES (?, ?, ?, ?)"
-SELECT_DIGEST = "SELECT digest FROM event_seals WHERE originator_id = ? AND version = ?"
+INSERT_SEALS = "INSERT INTO event_seals VALUES {rows}"
+SELECT_DIGESTS = (
+    "SELECT originator_id, digest FROM event_seals WHERE (originator_id, version) IN "
+    "(VALUES {pairs})"
+)
 SELECT_SEALS = "SELECT originator_id, version, digest, seal FROM event_seals"
 SELECT_LOG = (
     "SELECT originator_id, originator_version, topic FROM {events} WHERE {final} ORDER BY {order}"

@@ -54,7 +54,7 @@ class SealingSQLiteRecorder(SealedRecords, SQLiteApplicationRecorder):
 
         def run(sql: str, params: tuple[Any, ...], *, fetch: bool) -> Any:
             c.execute(sql, params)
-            return c.fetchone() if fetch else None
+            return [dict(row) for row in c.fetchall()] if fetch else None
 
         self._write_beside(run, stored_events, kwargs.get("command_key"))
         return returning

@@ -11,10 +11,12 @@ from eventsourcing.persistence import InfrastructureFactory, InfrastructureFacto
 from orders.application import Orders
 from orders.records import CommandKey, Records
 from service.bootstrap import Service
+from service.integrity import verify_store
 from service.settings import Settings
 from storage.postgres import SealingPostgresFactory
 from storage.sqlite import SealingSQLiteFactory
-from tests.factories import SOCIAL_WORKER, request_order
+from tests.conftest import ServiceFactory
+from tests.factories import INSPECTOR, SOCIAL_WORKER, an_assessment, request_order
 
 
 def test_the_database_url_names_our_module_and_the_library_builds_its_one_factory(
@@ -64,3 +66,21 @@ def test_the_database_clock_is_postgresql_s_own_and_absent_on_sqlite(
     else:
         assert moment is not None
         assert abs(moment - datetime.now(UTC)) < timedelta(minutes=1)
+
+
+
+def test_processes_that_did_not_write_an_order_chain_its_seals_from_the_stored_digests(
+    make_service: ServiceFactory,
+) -> None:
+    """Several orders' next events saved together by a process that never saw them: each
+    previous digest is read (in one statement) and every chain verifies."""
+    first, second = make_service(), make_service()
+    ids = [
+        first.orders.handle(request_order(first.orders.now()), by=SOCIAL_WORKER).order.id
+        for _ in range(3)
+    ]
+    results = second.orders.handle_each(an_assessment(), ids, by=INSPECTOR)
+    assert all(not isinstance(r, Exception) for r in results), results
+    findings = verify_store(first.orders)
+    assert len([f for f in findings if f.subject.startswith("order")]) >= 6
+    assert all(f.holds for f in findings), [str(f) for f in findings if not f.holds]
