@@ -8,15 +8,20 @@ on both engines.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import UTC, datetime
+from functools import lru_cache
+from itertools import groupby
+from operator import itemgetter
 from typing import Any
 from uuid import UUID
 
 from eventsourcing.application import Application
 from eventsourcing.postgres import PostgresDatastore, PostgresFactory
 from eventsourcing.sqlite import SQLiteDatastore, SQLiteFactory
+from psycopg import Pipeline
 
+from projections import batches
 from storage.locks import creating_tables, immediate_transaction
 
 Row = dict[str, Any]
@@ -33,32 +38,95 @@ def parse_iso(text: str | None) -> datetime | None:
     return None if text is None else datetime.fromisoformat(text)
 
 
+MAX_WAITING = 5000
+"""Writes a transaction queues at most before it sends them."""
+
+
 class Transaction:
-    """One database transaction of the views, on either engine."""
+    """One database transaction of the views, on either engine; its writes go in batches.
+
+    An INSERT, UPDATE or DELETE (one returning no rows) waits in a queue. The queue goes to
+    the database, in the order it was written, before any other statement, before a fetch or
+    `rowcount`, and at commit: each run of one statement together (projections.batches), and
+    on PostgreSQL the whole queue in one pipeline, one round trip rather than one a statement.
+    A write the database refuses is reported then, and rolls the whole transaction back.
+    """
 
     def __init__(self, cursor: Any, *, postgres: bool) -> None:
         self._cursor = getattr(cursor, "sqlite_cursor", cursor)  # the library wraps sqlite3's
         self._postgres = postgres
+        self._writes: list[tuple[str, tuple[Any, ...]]] = []
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
-        params = [str(p) if isinstance(p, UUID) else p for p in params]
         if self._postgres:
-            sql = sql.replace("?", "%s")
-            # PostgreSQL text cannot hold NUL: one such value must never stall a view.
-            params = [p.replace("\x00", "\ufffd") if isinstance(p, str) else p for p in params]
-        self._cursor.execute(sql, tuple(params))
+            sql = _for_psycopg(sql)
+        values = tuple(map(self._value, params))
+        if batches.waits(sql):
+            self._writes.append((sql, values))
+            if len(self._writes) >= MAX_WAITING:
+                self.flush()
+        else:
+            self.flush()
+            self._cursor.execute(sql, values)
+
+    def _value(self, param: Any) -> Any:
+        if isinstance(param, UUID):
+            return str(param)
+        if self._postgres and isinstance(param, str) and "\x00" in param:
+            return param.replace("\x00", "\ufffd")  # PostgreSQL text cannot hold NUL
+        return param
+
+    def flush(self) -> None:
+        """Send the writes waiting, in the order they were written."""
+        writes, self._writes = self._writes, []
+        runs = [(sql, [params for _, params in run]) for sql, run in groupby(writes, itemgetter(0))]
+        with self._pipeline() if len(runs) > 1 else nullcontext():
+            for sql, rows in runs:
+                self._send(sql, rows)
+
+    def _send(self, sql: str, rows: list[tuple[Any, ...]]) -> None:
+        values = batches.many_rows(sql) if len(rows) > 1 else None
+        if values is None:
+            self._run(sql, rows)
+        else:
+            for statement, runs in values.statements(rows):
+                self._run(statement, runs)
+
+    def _run(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        if len(rows) > 1:
+            self._cursor.executemany(sql, rows)
+        else:
+            self._cursor.execute(sql, rows[0])
+
+    def _pipeline(self) -> AbstractContextManager[Any]:
+        """On PostgreSQL, one round trip for many statements."""
+        if self._postgres and Pipeline.is_supported():
+            return self._cursor.connection.pipeline()  # type: ignore[no-any-return]
+        return nullcontext()
 
     def fetchall(self) -> list[Row]:
+        self.flush()
         return [dict(row) for row in self._cursor.fetchall()]
 
     def fetchone(self) -> Row | None:
+        self.flush()
         row = self._cursor.fetchone()
         return None if row is None else dict(row)
 
     @property
     def rowcount(self) -> int:
+        """The rows the last statement changed: it goes alone, after the writes before it."""
+        last = self._writes.pop() if self._writes else None
+        self.flush()
+        if last is not None:
+            self._cursor.execute(*last)
         count: int = self._cursor.rowcount
         return count
+
+
+@lru_cache(maxsize=512)
+def _for_psycopg(sql: str) -> str:
+    return sql.replace("?", "%s")
 
 
 class ViewDatabase:
@@ -74,7 +142,9 @@ class ViewDatabase:
     @contextmanager
     def transaction(self, *, commit: bool = True) -> Iterator[Transaction]:
         with self._datastore.transaction(commit=commit) as cursor:
-            yield Transaction(cursor, postgres=self.postgres)
+            tx = Transaction(cursor, postgres=self.postgres)
+            yield tx
+            tx.flush()
 
     @contextmanager
     def creating_tables(self) -> Iterator[Transaction]:
@@ -84,7 +154,9 @@ class ViewDatabase:
                 yield tx
         else:
             with immediate_transaction(self._datastore) as cursor:
-                yield Transaction(cursor, postgres=False)
+                tx = Transaction(cursor, postgres=False)
+                yield tx
+                tx.flush()
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         with self.transaction(commit=False) as tx:

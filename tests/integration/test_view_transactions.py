@@ -1,0 +1,190 @@
+"""The views' transactions: writes wait and go in batches, yet every statement takes effect as
+if it had gone alone, in the order it was written."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from eventsourcing.persistence import IntegrityError
+
+from projections.batches import ROWS_AT_ONCE
+from projections.database import Transaction, ViewDatabase
+from service.bootstrap import Service
+
+PROBE = (
+    "CREATE TABLE IF NOT EXISTS probe "
+    "(k TEXT PRIMARY KEY, v TEXT NOT NULL, n INTEGER NOT NULL DEFAULT 0)"
+)
+INSERT = "INSERT INTO probe (k, v) VALUES (?, ?)"
+REFUSED = (sqlite3.IntegrityError, IntegrityError)  # sqlite3's own; the library's for psycopg
+
+
+@pytest.fixture
+def db(service: Service) -> ViewDatabase:
+    db = service.views.db
+    with db.transaction() as tx:
+        tx.execute(PROBE)
+    return db
+
+
+def rows(db: ViewDatabase) -> list[tuple[str, str, int]]:
+    return [(r["k"], r["v"], r["n"]) for r in db.query("SELECT * FROM probe ORDER BY k")]
+
+
+def test_writes_take_effect_in_the_order_they_were_written(db: ViewDatabase) -> None:
+    with db.transaction() as tx:
+        tx.execute(INSERT, ("a", "first"))
+        tx.execute(INSERT, ("b", "first"))
+        tx.execute("UPDATE probe SET n = n + 1 WHERE k = ?", ("a",))
+        tx.execute("UPDATE probe SET n = n + 1 WHERE k = ?", ("a",))
+        tx.execute("DELETE FROM probe WHERE k = ?", ("b",))
+        tx.execute(INSERT, ("b", "again"))  # only after the delete can b be inserted again
+        tx.execute("UPDATE probe SET v = v || ?, n = n * 10 WHERE k = ?", ("+", "a"))
+        tx.execute("UPDATE probe SET n = n + 1 WHERE k = ?", ("a",))
+    assert rows(db) == [("a", "first+", 21), ("b", "again", 0)]
+
+
+def test_a_read_in_the_transaction_sees_the_writes_before_it(db: ViewDatabase) -> None:
+    with db.transaction() as tx:
+        for k in "abc":
+            tx.execute(INSERT, (k, "v"))
+        tx.execute("UPDATE probe SET n = 7 WHERE k = ?", ("b",))
+        tx.execute("SELECT k, n FROM probe ORDER BY k")
+        assert tx.fetchall() == [{"k": "a", "n": 0}, {"k": "b", "n": 7}, {"k": "c", "n": 0}]
+        tx.execute("DELETE FROM probe WHERE k = ?", ("a",))
+        tx.execute("SELECT COUNT(*) AS n FROM probe")
+        assert tx.fetchone() == {"n": 2}
+
+
+def test_rowcount_counts_the_last_statement_alone(db: ViewDatabase) -> None:
+    conflict = "INSERT INTO probe (k, v) VALUES (?, ?) ON CONFLICT DO NOTHING"
+    with db.transaction() as tx:
+        tx.execute(conflict, ("a", "v"))
+        tx.execute(conflict, ("b", "v"))
+        tx.execute(conflict, ("a", "again"))  # already there: nothing inserted
+        assert tx.rowcount == 0
+        tx.execute(conflict, ("a", "again"))
+        tx.execute(conflict, ("c", "v"))
+        assert tx.rowcount == 1
+        tx.execute("UPDATE probe SET n = 1 WHERE k IN (?, ?)", ("a", "b"))
+        tx.execute(INSERT, ("d", "v"))
+        tx.execute("UPDATE probe SET n = 2 WHERE k <> ?", ("d",))
+        assert tx.rowcount == 3
+    assert rows(db) == [("a", "v", 2), ("b", "v", 2), ("c", "v", 2), ("d", "v", 0)]
+
+
+def test_a_write_refused_in_a_batch_rolls_the_whole_transaction_back(db: ViewDatabase) -> None:
+    with db.transaction() as tx:
+        tx.execute(INSERT, ("kept", "v"))
+
+    def writes_one_key_twice() -> None:
+        with db.transaction() as tx:
+            tx.execute(INSERT, ("a", "v"))
+            tx.execute(INSERT, ("b", "v"))
+            tx.execute(INSERT, ("a", "twice"))  # refused: the key is taken
+            tx.execute(INSERT, ("c", "v"))
+            tx.execute("UPDATE probe SET n = 1 WHERE k = ?", ("kept",))
+
+    with pytest.raises(REFUSED):
+        writes_one_key_twice()
+    assert rows(db) == [("kept", "v", 0)]
+
+
+class Recording:
+    """The driver's cursor, noting each call the transaction makes on it."""
+
+    def __init__(self, cursor: Any) -> None:
+        self.cursor, self.calls = cursor, list[tuple[str, str, list[Any]]]()
+
+    def execute(self, sql: str, params: Any = ()) -> None:
+        self.calls.append(("execute", sql.replace("%s", "?"), list(params)))
+        self.cursor.execute(sql, params)
+
+    def executemany(self, sql: str, rows: list[Any]) -> None:
+        self.calls.append(("executemany", sql.replace("%s", "?"), list(rows)))
+        self.cursor.executemany(sql, rows)
+
+    def fetchall(self) -> Any:
+        return self.cursor.fetchall()
+
+    @property
+    def connection(self) -> Any:
+        return self.cursor.connection
+
+    @property
+    def rowcount(self) -> int:
+        return int(self.cursor.rowcount)
+
+
+@pytest.fixture
+def recording(service: Service, db: ViewDatabase) -> Iterator[tuple[Transaction, Recording]]:
+    datastore: Any = service.orders.factory.datastore  # type: ignore[attr-defined]
+    with datastore.transaction(commit=True) as cursor:
+        driver = Recording(getattr(cursor, "sqlite_cursor", cursor))
+        yield Transaction(driver, postgres=db.postgres), driver
+
+
+def test_each_run_of_one_write_goes_to_the_driver_at_once_when_a_read_needs_it(
+    recording: tuple[Transaction, Recording],
+) -> None:
+    tx, driver = recording
+    bump = "UPDATE probe SET n = n + 1 WHERE k = ?"
+    for k in "abc":
+        tx.execute(INSERT, (k, "v"))
+    tx.execute(bump, ("a",))
+    tx.execute(bump, ("b",))
+    tx.execute(INSERT, ("d", "v"))
+    tx.execute("UPDATE probe SET n = 5 WHERE k = ?", ("d",))
+    assert driver.calls == []  # nothing has gone yet
+    tx.execute("SELECT k, n FROM probe WHERE n > 0 ORDER BY k")
+    assert tx.fetchall() == [{"k": "a", "n": 1}, {"k": "b", "n": 1}, {"k": "d", "n": 5}]
+    assert driver.calls == [
+        (
+            "execute",
+            "INSERT INTO probe (k, v) VALUES (?, ?), (?, ?), (?, ?)",
+            ["a", "v", "b", "v", "c", "v"],
+        ),
+        ("executemany", bump, [("a",), ("b",)]),
+        ("execute", INSERT, ["d", "v"]),
+        ("execute", "UPDATE probe SET n = 5 WHERE k = ?", ["d"]),
+        ("execute", "SELECT k, n FROM probe WHERE n > 0 ORDER BY k", []),
+    ]
+
+
+def test_rows_go_together_only_where_that_changes_nothing(db: ViewDatabase) -> None:
+    nothing = "INSERT INTO probe (k, v) VALUES (?, ?) ON CONFLICT (k) DO NOTHING"
+    update = "INSERT INTO probe (k, v) VALUES (?, ?) ON CONFLICT (k) DO UPDATE SET n = probe.n + 1"
+    reads_itself = "INSERT INTO probe (k, v) VALUES (?, (SELECT COUNT(*) FROM probe))"
+    with db.transaction() as tx:
+        for k, v in (("a", "first"), ("b", "first"), ("a", "second")):
+            tx.execute(nothing, (k, v))  # the first of a key stays
+        for k in "bcc":
+            tx.execute(update, (k, "v"))  # PostgreSQL: no row updated twice in a statement
+        for k in "xyz":
+            tx.execute(reads_itself, (k,))  # each row sees those before it
+    assert rows(db) == [
+        ("a", "first", 0),
+        ("b", "first", 1),
+        ("c", "v", 1),
+        ("x", "3", 0),
+        ("y", "4", 0),
+        ("z", "5", 0),
+    ]
+
+
+def test_a_long_run_of_one_insert_goes_in_statements_of_many_rows(
+    recording: tuple[Transaction, Recording],
+) -> None:
+    tx, driver = recording
+    many = 2 * ROWS_AT_ONCE + 3
+    for i in range(many):
+        tx.execute(INSERT, (f"k{i:03d}", "v"))
+    tx.execute("SELECT COUNT(*) AS n, MIN(k) AS first, MAX(k) AS last FROM probe")
+    assert tx.fetchall() == [{"n": many, "first": "k000", "last": f"k{many - 1:03d}"}]
+    (how, full, runs), (_, rest, left), _ = driver.calls
+    assert (how, full.count("(?, ?)"), len(runs)) == ("executemany", ROWS_AT_ONCE, 2)
+    assert rest.count("(?, ?)") == 3
+    assert left[::2] == [f"k{i:03d}" for i in range(2 * ROWS_AT_ONCE, many)]
