@@ -56,6 +56,9 @@ class Transaction:
         self._cursor = getattr(cursor, "sqlite_cursor", cursor)  # the library wraps sqlite3's
         self._postgres = postgres
         self._writes: list[tuple[str, tuple[Any, ...]]] = []
+        self.memo: dict[str, Any] = {}
+        """What views read in this transaction and may use again; a view that changes what
+        it read forgets it."""
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
         if self._postgres:

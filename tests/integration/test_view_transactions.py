@@ -10,6 +10,10 @@ from typing import Any
 import pytest
 from eventsourcing.persistence import IntegrityError
 
+from orders.clock import SimulatedClock
+from orders.staff import StaffMember
+from orders.values import Actor, Role
+from projections import staff
 from projections.batches import ROWS_AT_ONCE
 from projections.database import Transaction, ViewDatabase
 from service.bootstrap import Service
@@ -188,3 +192,44 @@ def test_a_long_run_of_one_insert_goes_in_statements_of_many_rows(
     assert (how, full.count("(?, ?)"), len(runs)) == ("executemany", ROWS_AT_ONCE, 2)
     assert rest.count("(?, ?)") == 3
     assert left[::2] == [f"k{i:03d}" for i in range(2 * ROWS_AT_ONCE, many)]
+
+
+def test_the_directory_a_transaction_has_read_is_read_again_once_it_changes(
+    service: Service, clock: SimulatedClock
+) -> None:
+    admin = Actor("admin-1", Role.ADMIN)
+    member = StaffMember.enrol(
+        "insp-x",
+        role=Role.INSPECTOR,
+        districts=("Lenin",),
+        email="x@police.example",
+        phone=None,
+        by=admin,
+        at=clock(),
+    )
+    with service.views.db.transaction(commit=False) as tx:
+        for event in member.collect_events():
+            staff.apply(event, tx)
+        assert staff.member(tx, "insp-x") == {
+            "staff_id": "insp-x",
+            "email": "x@police.example",
+            "phone": None,
+        }
+        assert [m["staff_id"] for m in staff.covering(tx, "inspector", "Lenin")] == ["insp-x"]
+        member.change(
+            role=Role.INSPECTOR,
+            districts=("Osh",),
+            email=None,
+            phone="+996 1",
+            by=admin,
+            at=clock(),
+        )
+        for event in member.collect_events():
+            staff.apply(event, tx)
+        assert staff.member(tx, "insp-x") == {
+            "staff_id": "insp-x",
+            "email": None,
+            "phone": "+996 1",
+        }
+        assert staff.covering(tx, "inspector", "Lenin") == []
+        assert [m["staff_id"] for m in staff.covering(tx, "inspector", "Osh")] == ["insp-x"]
