@@ -8,7 +8,7 @@ on both engines.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import lru_cache
 from itertools import groupby
@@ -38,24 +38,27 @@ def parse_iso(text: str | None) -> datetime | None:
     return None if text is None else datetime.fromisoformat(text)
 
 
-MAX_WAITING = 5000
-"""Writes a transaction queues at most before it sends them."""
+SEND_AT = 500
+"""Writes waiting when every run of them but the last goes ahead."""
 
 
 class Transaction:
     """One database transaction of the views, on either engine; its writes go in batches.
 
-    An INSERT, UPDATE or DELETE (one returning no rows) waits in a queue. The queue goes to
-    the database, in the order it was written, before any other statement, before a fetch or
-    `rowcount`, and at commit: each run of one statement together (projections.batches), and
-    on PostgreSQL the whole queue in one pipeline, one round trip rather than one a statement.
-    A write the database refuses is reported then, and rolls the whole transaction back.
+    An INSERT, UPDATE or DELETE (one returning no rows) waits in a queue, and goes to the
+    database in the order it was written: before any other statement, a fetch or `rowcount`,
+    and at commit; once SEND_AT wait, every run of one statement but the last goes ahead. A
+    run goes together (projections.batches). On PostgreSQL the writes go through a pipeline,
+    which the server works through while the views go on, waited for only at a read, a
+    `rowcount` or the commit. A write the database refuses is reported by then, and rolls
+    the whole transaction back.
     """
 
     def __init__(self, cursor: Any, *, postgres: bool) -> None:
         self._cursor = getattr(cursor, "sqlite_cursor", cursor)  # the library wraps sqlite3's
         self._postgres = postgres
         self._writes: list[tuple[str, tuple[Any, ...]]] = []
+        self._pipeline: Pipeline | None = None
         self.memo: dict[str, Any] = {}
         """What views read in this transaction and may use again; a view that changes what
         it read forgets it."""
@@ -66,8 +69,8 @@ class Transaction:
         values = tuple(map(self._value, params))
         if batches.waits(sql):
             self._writes.append((sql, values))
-            if len(self._writes) >= MAX_WAITING:
-                self.flush()
+            if len(self._writes) >= SEND_AT:
+                self._send_ahead()
         else:
             self.flush()
             self._cursor.execute(sql, values)
@@ -80,12 +83,43 @@ class Transaction:
         return param
 
     def flush(self) -> None:
-        """Send the writes waiting, in the order they were written."""
+        """Send the writes waiting, in the order they were written, and see them done."""
         writes, self._writes = self._writes, []
-        runs = [(sql, [params for _, params in run]) for sql, run in groupby(writes, itemgetter(0))]
-        with self._pipeline() if len(runs) > 1 else nullcontext():
-            for sql, rows in runs:
-                self._send(sql, rows)
+        runs = _runs(writes)
+        if len(runs) > 1:
+            self._enter_pipeline()
+        for sql, rows in runs:
+            self._send(sql, rows)
+        self._leave_pipeline(None)
+
+    def _send_ahead(self) -> None:
+        """Send every run but the last (which may grow), not waiting for the database."""
+        last = self._writes[-1][0]
+        ready = len(self._writes)
+        while ready and self._writes[ready - 1][0] == last:
+            ready -= 1
+        ready = ready or len(self._writes)  # one run, long enough to go as it is
+        writes, self._writes = self._writes[:ready], self._writes[ready:]
+        self._enter_pipeline()
+        for sql, rows in _runs(writes):
+            self._send(sql, rows)
+
+    def _enter_pipeline(self) -> None:
+        if self._pipeline is None and self._postgres and Pipeline.is_supported():
+            self._pipeline = self._cursor.connection.pipeline()
+            self._pipeline.__enter__()
+
+    def _leave_pipeline(self, error: BaseException | None) -> None:
+        """Wait for every statement sent; raise the first the database refused."""
+        pipeline, self._pipeline = self._pipeline, None
+        if pipeline is not None:
+            pipeline.__exit__(type(error) if error else None, error, None)
+
+    def __enter__(self) -> Transaction:
+        return self
+
+    def __exit__(self, kind: object, error: BaseException | None, trace: object) -> None:
+        self._leave_pipeline(error)
 
     def _send(self, sql: str, rows: list[tuple[Any, ...]]) -> None:
         values = batches.many_rows(sql) if len(rows) > 1 else None
@@ -100,12 +134,6 @@ class Transaction:
             self._cursor.executemany(sql, rows)
         else:
             self._cursor.execute(sql, rows[0])
-
-    def _pipeline(self) -> AbstractContextManager[Any]:
-        """On PostgreSQL, one round trip for many statements."""
-        if self._postgres and Pipeline.is_supported():
-            return self._cursor.connection.pipeline()  # type: ignore[no-any-return]
-        return nullcontext()
 
     def fetchall(self) -> list[Row]:
         self.flush()
@@ -127,6 +155,11 @@ class Transaction:
         return count
 
 
+def _runs(writes: list[tuple[str, tuple[Any, ...]]]) -> list[tuple[str, list[tuple[Any, ...]]]]:
+    """Consecutive writes of one statement together, in order."""
+    return [(sql, [params for _, params in run]) for sql, run in groupby(writes, itemgetter(0))]
+
+
 @lru_cache(maxsize=512)
 def _for_psycopg(sql: str) -> str:
     return sql.replace("?", "%s")
@@ -144,8 +177,10 @@ class ViewDatabase:
 
     @contextmanager
     def transaction(self, *, commit: bool = True) -> Iterator[Transaction]:
-        with self._datastore.transaction(commit=commit) as cursor:
-            tx = Transaction(cursor, postgres=self.postgres)
+        with (
+            self._datastore.transaction(commit=commit) as cursor,
+            Transaction(cursor, postgres=self.postgres) as tx,
+        ):
             yield tx
             tx.flush()
 
@@ -156,8 +191,10 @@ class ViewDatabase:
             with creating_tables(self._datastore), self.transaction() as tx:
                 yield tx
         else:
-            with immediate_transaction(self._datastore) as cursor:
-                tx = Transaction(cursor, postgres=False)
+            with (
+                immediate_transaction(self._datastore) as cursor,
+                Transaction(cursor, postgres=False) as tx,
+            ):
                 yield tx
                 tx.flush()
 

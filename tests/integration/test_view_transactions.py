@@ -15,7 +15,7 @@ from orders.staff import StaffMember
 from orders.values import Actor, Role
 from projections import staff
 from projections.batches import ROWS_AT_ONCE
-from projections.database import Transaction, ViewDatabase
+from projections.database import SEND_AT, Transaction, ViewDatabase
 from service.bootstrap import Service
 
 PROBE = (
@@ -192,6 +192,41 @@ def test_a_long_run_of_one_insert_goes_in_statements_of_many_rows(
     assert (how, full.count("(?, ?)"), len(runs)) == ("executemany", ROWS_AT_ONCE, 2)
     assert rest.count("(?, ?)") == 3
     assert left[::2] == [f"k{i:03d}" for i in range(2 * ROWS_AT_ONCE, many)]
+
+
+def test_once_many_writes_wait_all_but_the_last_run_go_ahead_and_are_seen_done_at_a_read(
+    recording: tuple[Transaction, Recording],
+) -> None:
+    tx, driver = recording
+    for i in range(SEND_AT - 1):
+        tx.execute(INSERT, (f"k{i:03d}", "v"))
+    bump = "UPDATE probe SET n = n + 1 WHERE k = ?"
+    tx.execute(bump, ("k000",))  # the queue is full: the inserts go, the update may grow
+    sent = len(driver.calls)
+    assert sent > 0 and all(sql.startswith("INSERT") for _, sql, _ in driver.calls)
+    tx.execute(bump, ("k001",))
+    assert len(driver.calls) == sent
+    tx.execute("SELECT COUNT(*) AS n, SUM(n) AS bumped FROM probe")
+    assert tx.fetchall() == [{"n": SEND_AT - 1, "bumped": 2}]
+    assert driver.calls[sent][:2] == ("executemany", bump)
+
+
+def test_a_write_refused_after_it_went_ahead_rolls_the_whole_transaction_back(
+    db: ViewDatabase,
+) -> None:
+    def writes_one_key_twice_among_many() -> None:
+        with db.transaction() as tx:
+            tx.execute(INSERT, ("a", "v"))
+            for i in range(2 * SEND_AT):
+                tx.execute(INSERT, (f"k{i:04d}", "v"))
+                tx.execute("UPDATE probe SET n = n + 1 WHERE k = ?", (f"k{i:04d}",))
+            tx.execute(INSERT, ("a", "twice"))  # refused, wherever it goes
+            for i in range(2 * SEND_AT):
+                tx.execute("UPDATE probe SET n = n + 1 WHERE k = ?", (f"k{i:04d}",))
+
+    with pytest.raises(REFUSED):
+        writes_one_key_twice_among_many()
+    assert rows(db) == []
 
 
 def test_the_directory_a_transaction_has_read_is_read_again_once_it_changes(
