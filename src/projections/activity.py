@@ -22,7 +22,13 @@ class ActivityView(View):
     """Projects visits, missed check-ins and findings onto rows for the audit."""
 
     name = "activity"
-    accepts = (events.Event, events.Requested)
+    accepts = (
+        events.Requested,
+        events.Issued,
+        events.InspectionVisitRecorded,
+        events.CheckInMissed,
+        events.ReportFlagged,
+    )
     tables = (
         "CREATE TABLE IF NOT EXISTS activity_orders (order_id TEXT PRIMARY KEY, "
         "district TEXT NOT NULL, inspector_id TEXT)",

@@ -55,7 +55,23 @@ class NotificationsView(View):
     step (to its addressees) and each change a protected person asked to hear about."""
 
     name = "notifications"
-    accepts = (events.Event, StaffMember.Enrolled, StaffMember.Changed, IntegrityAlarm.Raised)
+    accepts = (
+        StaffMember.Enrolled,
+        StaffMember.Changed,
+        events.ContactRegistered,
+        events.ContactWithdrawn,
+        events.AlertRaised,
+        events.AlertClimbed,
+        events.AlertAcknowledged,
+        events.AlertResolved,
+        events.Issued,
+        events.Served,
+        events.ExpiryApproaching,
+        events.Extended,
+        events.Revoked,
+        events.Expired,
+        IntegrityAlarm.Raised,
+    )
     tables = (*staff.TABLES, *CONTACTS, *outbox.TABLES)
     kept = ("outbox",)
 
