@@ -1,6 +1,6 @@
 """Rebuilding every read model, against a plain read and decode of the same log.
 
-    .venv/bin/python -m bench.rebuild [--orders 300] [--weeks 6] [--seed 7] [--rounds 3]
+    .venv/bin/python -m bench.rebuild [--orders 300] [--weeks 6] [--seed 7] [--rounds 5]
 
 Builds a district's log once (bench.district, replayed through the application as
 bench.detectors replays it: orders requested, assessed and issued, visit reports, missed
@@ -9,9 +9,10 @@ contact who asked to be told on every third order, and a read of every order's s
 fields. The log is copied, event by event, into a SQLite file and into a throwaway PostgreSQL
 cluster with fsync on (or the server named by PROTECTION_ORDERS_TEST_POSTGRES_URL).
 
-On each engine it then times, best of `--rounds`: (a) reading the whole log and decoding each
-event, in batches of 500 (the baseline), and (b) `Follower.rebuild()` of every read model; it
-prints events of the log per second for each and their ratio. It also counts the SQL
+On each engine it then times, in turn `--rounds` times and the best of each kept: (a) reading
+the whole log and decoding each event, in batches of 500 (the baseline), and (b)
+`Follower.rebuild()` of every read model; it prints events of the log per second for each and
+their ratio. It also counts the SQL
 statements the rebuild runs, per event of the log: all of them, and the reads among them (the
 log's own included). The outbox is full before the first timed rebuild, as on a running
 service (a rebuild keeps it).
@@ -155,15 +156,12 @@ def counting(statements: Statements) -> Iterator[None]:
         psycopg.Cursor.executemany = pg_executemany  # type: ignore[method-assign]
 
 
-def best(rounds: int, label: str, work: Callable[[], object]) -> float:
-    """The shortest of `rounds` runs of `work`, in seconds."""
-    times = []
-    for i in range(rounds):
-        print(f"  {label} {i + 1}/{rounds} ...", file=sys.stderr, flush=True)
-        started = time.perf_counter()
-        work()
-        times.append(time.perf_counter() - started)
-    return min(times)
+def timed(label: str, work: Callable[[], object]) -> float:
+    """How long `work` took, in seconds."""
+    print(f"  {label} ...", file=sys.stderr, flush=True)
+    started = time.perf_counter()
+    work()
+    return time.perf_counter() - started
 
 
 @dataclass(frozen=True)
@@ -181,8 +179,11 @@ class Result:
 def measure(engine: str, service: Service, rounds: int) -> Result:
     events = service.views.head()
     service.views.catch_up()  # the outbox filled, as on a running service
-    read = best(rounds, "read + decode the log", lambda: iter_log(service))
-    rebuild = best(rounds, "rebuild every read model", service.views.rebuild)
+    reads, rebuilds = [], []
+    for i in range(1, rounds + 1):  # in turn, so a busy moment of the machine slows both
+        reads.append(timed(f"{i}/{rounds} read + decode the log", lambda: iter_log(service)))
+        rebuilds.append(timed(f"{i}/{rounds} rebuild every read model", service.views.rebuild))
+    read, rebuild = min(reads), min(rebuilds)
     statements = Statements()
     with counting(statements):
         statements.counting = True
@@ -218,7 +219,7 @@ def main() -> None:
     parser.add_argument("--orders", type=int, default=300)
     parser.add_argument("--weeks", type=int, default=6)
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
     results = []
     scratch = SHM if SHM.is_dir() else None  # the log's replay: its syncs are not measured
