@@ -119,6 +119,13 @@ class Transaction:
         return self
 
     def __exit__(self, kind: object, error: BaseException | None, trace: object) -> None:
+        """Send what waits, unless the transaction failed; either way, leave the pipeline."""
+        if error is None:
+            try:
+                self.flush()
+            except BaseException as refused:
+                self._leave_pipeline(refused)
+                raise
         self._leave_pipeline(error)
 
     def _send(self, sql: str, rows: list[tuple[Any, ...]]) -> None:
@@ -182,7 +189,6 @@ class ViewDatabase:
             Transaction(cursor, postgres=self.postgres) as tx,
         ):
             yield tx
-            tx.flush()
 
     @contextmanager
     def creating_tables(self) -> Iterator[Transaction]:
@@ -196,7 +202,6 @@ class ViewDatabase:
                 Transaction(cursor, postgres=False) as tx,
             ):
                 yield tx
-                tx.flush()
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         with self.transaction(commit=False) as tx:

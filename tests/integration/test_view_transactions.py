@@ -128,7 +128,8 @@ def recording(service: Service, db: ViewDatabase) -> Iterator[tuple[Transaction,
     datastore: Any = service.orders.factory.datastore  # type: ignore[attr-defined]
     with datastore.transaction(commit=True) as cursor:
         driver = Recording(getattr(cursor, "sqlite_cursor", cursor))
-        yield Transaction(driver, postgres=db.postgres), driver
+        with Transaction(driver, postgres=db.postgres) as tx:
+            yield tx, driver
 
 
 def test_each_run_of_one_write_goes_to_the_driver_at_once_when_a_read_needs_it(
