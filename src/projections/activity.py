@@ -22,7 +22,13 @@ class ActivityView(View):
     """Projects visits, missed check-ins and findings onto rows for the audit."""
 
     name = "activity"
-    accepts = (events.Event, events.Requested)
+    accepts = (
+        events.Requested,
+        events.Issued,
+        events.InspectionVisitRecorded,
+        events.CheckInMissed,
+        events.ReportFlagged,
+    )
     tables = (
         "CREATE TABLE IF NOT EXISTS activity_orders (order_id TEXT PRIMARY KEY, "
         "district TEXT NOT NULL, inspector_id TEXT)",
@@ -85,21 +91,19 @@ class ActivityView(View):
         late: bool = False,
         delay: int | None = None,
     ) -> None:
-        tx.execute(
-            "SELECT district, inspector_id FROM activity_orders WHERE order_id = ?",
-            (str(event.originator_id),),
-        )
-        order = tx.fetchone()
-        assert order is not None
+        # The order's district and assigned inspector, as this view last recorded them.
         tx.execute(
             "INSERT INTO activity (position, kind, order_id, district, inspector_id, at, "
-            "check_in_window, late, delay_seconds) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "check_in_window, late, delay_seconds) VALUES (?, ?, ?, "
+            "(SELECT district FROM activity_orders WHERE order_id = ?), "
+            "COALESCE((SELECT inspector_id FROM activity_orders WHERE order_id = ?), ''), "
+            "?, ?, ?, ?)",
             (
                 position,
                 kind,
-                str(event.originator_id),
-                order["district"],
-                order["inspector_id"] or "",
+                event.originator_id,
+                event.originator_id,
+                event.originator_id,
                 iso(at),
                 window,
                 int(late),

@@ -10,13 +10,18 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from functools import lru_cache
+from itertools import groupby
+from operator import itemgetter
 from typing import Any
 from uuid import UUID
 
 from eventsourcing.application import Application
 from eventsourcing.postgres import PostgresDatastore, PostgresFactory
 from eventsourcing.sqlite import SQLiteDatastore, SQLiteFactory
+from psycopg import Pipeline
 
+from projections import batches
 from storage.locks import creating_tables, immediate_transaction
 
 Row = dict[str, Any]
@@ -33,32 +38,138 @@ def parse_iso(text: str | None) -> datetime | None:
     return None if text is None else datetime.fromisoformat(text)
 
 
+SEND_AT = 500
+"""Writes waiting when every run of them but the last goes ahead."""
+
+
 class Transaction:
-    """One database transaction of the views, on either engine."""
+    """One database transaction of the views, on either engine; its writes go in batches.
+
+    An INSERT, UPDATE or DELETE (one returning no rows) waits in a queue, and goes to the
+    database in the order it was written: before any other statement, a fetch or `rowcount`,
+    and at commit; once SEND_AT wait, every run of one statement but the last goes ahead. A
+    run goes together (projections.batches). On PostgreSQL the writes go through a pipeline,
+    which the server works through while the views go on, waited for only at a read, a
+    `rowcount` or the commit. A write the database refuses is reported by then, and rolls
+    the whole transaction back.
+    """
 
     def __init__(self, cursor: Any, *, postgres: bool) -> None:
         self._cursor = getattr(cursor, "sqlite_cursor", cursor)  # the library wraps sqlite3's
         self._postgres = postgres
+        self._writes: list[tuple[str, tuple[Any, ...]]] = []
+        self._pipeline: Pipeline | None = None
+        self.memo: dict[str, Any] = {}
+        """What views read in this transaction and may use again; a view that changes what
+        it read forgets it."""
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
-        params = [str(p) if isinstance(p, UUID) else p for p in params]
         if self._postgres:
-            sql = sql.replace("?", "%s")
-            # PostgreSQL text cannot hold NUL: one such value must never stall a view.
-            params = [p.replace("\x00", "\ufffd") if isinstance(p, str) else p for p in params]
-        self._cursor.execute(sql, tuple(params))
+            sql = _for_psycopg(sql)
+        values = tuple(map(self._value, params))
+        if batches.waits(sql):
+            self._writes.append((sql, values))
+            if len(self._writes) >= SEND_AT:
+                self._send_ahead()
+        else:
+            self.flush()
+            self._cursor.execute(sql, values)
+
+    def _value(self, param: Any) -> Any:
+        if isinstance(param, UUID):
+            return str(param)
+        if self._postgres and isinstance(param, str) and "\x00" in param:
+            return param.replace("\x00", "\ufffd")  # PostgreSQL text cannot hold NUL
+        return param
+
+    def flush(self) -> None:
+        """Send the writes waiting, in the order they were written, and see them done."""
+        writes, self._writes = self._writes, []
+        runs = _runs(writes)
+        if len(runs) > 1:
+            self._enter_pipeline()
+        for sql, rows in runs:
+            self._send(sql, rows)
+        self._leave_pipeline(None)
+
+    def _send_ahead(self) -> None:
+        """Send every run but the last (which may grow), not waiting for the database."""
+        last = self._writes[-1][0]
+        ready = len(self._writes)
+        while ready and self._writes[ready - 1][0] == last:
+            ready -= 1
+        ready = ready or len(self._writes)  # one run, long enough to go as it is
+        writes, self._writes = self._writes[:ready], self._writes[ready:]
+        self._enter_pipeline()
+        for sql, rows in _runs(writes):
+            self._send(sql, rows)
+
+    def _enter_pipeline(self) -> None:
+        if self._pipeline is None and self._postgres and Pipeline.is_supported():
+            self._pipeline = self._cursor.connection.pipeline()
+            self._pipeline.__enter__()
+
+    def _leave_pipeline(self, error: BaseException | None) -> None:
+        """Wait for every statement sent; raise the first the database refused."""
+        pipeline, self._pipeline = self._pipeline, None
+        if pipeline is not None:
+            pipeline.__exit__(type(error) if error else None, error, None)
+
+    def __enter__(self) -> Transaction:
+        return self
+
+    def __exit__(self, kind: object, error: BaseException | None, trace: object) -> None:
+        """Send what waits, unless the transaction failed; either way, leave the pipeline."""
+        if error is None:
+            try:
+                self.flush()
+            except BaseException as refused:
+                self._leave_pipeline(refused)
+                raise
+        self._leave_pipeline(error)
+
+    def _send(self, sql: str, rows: list[tuple[Any, ...]]) -> None:
+        values = batches.many_rows(sql) if len(rows) > 1 else None
+        if values is None:
+            self._run(sql, rows)
+        else:
+            for statement, runs in values.statements(rows):
+                self._run(statement, runs)
+
+    def _run(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        if len(rows) > 1:
+            self._cursor.executemany(sql, rows)
+        else:
+            self._cursor.execute(sql, rows[0])
 
     def fetchall(self) -> list[Row]:
+        self.flush()
         return [dict(row) for row in self._cursor.fetchall()]
 
     def fetchone(self) -> Row | None:
+        self.flush()
         row = self._cursor.fetchone()
         return None if row is None else dict(row)
 
     @property
     def rowcount(self) -> int:
+        """The rows the last statement changed: it goes alone, after the writes before it."""
+        last = self._writes.pop() if self._writes else None
+        self.flush()
+        if last is not None:
+            self._cursor.execute(*last)
         count: int = self._cursor.rowcount
         return count
+
+
+def _runs(writes: list[tuple[str, tuple[Any, ...]]]) -> list[tuple[str, list[tuple[Any, ...]]]]:
+    """Consecutive writes of one statement together, in order."""
+    return [(sql, [params for _, params in run]) for sql, run in groupby(writes, itemgetter(0))]
+
+
+@lru_cache(maxsize=512)
+def _for_psycopg(sql: str) -> str:
+    return sql.replace("?", "%s")
 
 
 class ViewDatabase:
@@ -76,11 +187,17 @@ class ViewDatabase:
         """A transaction; `immediate` on SQLite takes the write lock before its first
         statement, so a write after a read never finds another writer was first."""
         if immediate and isinstance(self._datastore, SQLiteDatastore):
-            with immediate_transaction(self._datastore) as cursor:
-                yield Transaction(cursor, postgres=False)
+            with (
+                immediate_transaction(self._datastore) as cursor,
+                Transaction(cursor, postgres=False) as tx,
+            ):
+                yield tx
             return
-        with self._datastore.transaction(commit=commit) as cursor:
-            yield Transaction(cursor, postgres=self.postgres)
+        with (
+            self._datastore.transaction(commit=commit) as any_cursor,
+            Transaction(any_cursor, postgres=self.postgres) as tx,
+        ):
+            yield tx
 
     @contextmanager
     def creating_tables(self) -> Iterator[Transaction]:
@@ -89,8 +206,11 @@ class ViewDatabase:
             with creating_tables(self._datastore), self.transaction() as tx:
                 yield tx
         else:
-            with immediate_transaction(self._datastore) as cursor:
-                yield Transaction(cursor, postgres=False)
+            with (
+                immediate_transaction(self._datastore) as cursor,
+                Transaction(cursor, postgres=False) as tx,
+            ):
+                yield tx
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         with self.transaction(commit=False) as tx:

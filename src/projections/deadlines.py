@@ -22,7 +22,7 @@ class DeadlinesView(View):
     events decided them."""
 
     name = "deadlines"
-    accepts = (events.Event, events.Requested)
+    accepts = (events.SetsDeadlines, events.Requested)
     tables = (
         "CREATE TABLE IF NOT EXISTS deadlines ("
         "order_id TEXT PRIMARY KEY, check_in_deadline TEXT, expires_at TEXT, duty_due TEXT)",

@@ -56,20 +56,23 @@ class FindingsView(View):
     @apply.register
     def _(self, event: events.ReportFlagged, position: int, tx: Transaction) -> None:
         f = event.finding
+        # The order's district and assigned inspector, as this view last recorded them.
         tx.execute(
             "INSERT INTO findings (finding_id, order_id, district, inspector_id, rule, strength, "
-            "strength_rank, evidence, flagged_version, flagged_at) "
-            "SELECT ?, order_id, district, inspector_id, ?, ?, ?, ?, ?, ? "
-            "FROM findings_orders WHERE order_id = ?",
+            "strength_rank, evidence, flagged_version, flagged_at) VALUES (?, ?, "
+            "(SELECT district FROM findings_orders WHERE order_id = ?), "
+            "(SELECT inspector_id FROM findings_orders WHERE order_id = ?), ?, ?, ?, ?, ?, ?)",
             (
-                str(f.finding_id),
+                f.finding_id,
+                event.originator_id,
+                event.originator_id,
+                event.originator_id,
                 f.rule,
                 f.strength.value,
                 f.strength.rank,
                 f.evidence,
                 f.flagged_version,
                 iso(event.timestamp),
-                str(event.originator_id),
             ),
         )
 

@@ -39,6 +39,12 @@ CONTACTS = (
     "channel TEXT NOT NULL, PRIMARY KEY (order_id, contact_id))",
 )
 
+CONTACTED = (  # the order's contacts, as recipients: e-mail by e-mail, SMS by the webhook
+    "SELECT 'contact:' || contact_id AS recipient, "
+    f"CASE channel WHEN '{ContactChannel.EMAIL}' THEN '{DeliveryChannel.EMAIL}' "
+    f"ELSE '{DeliveryChannel.WEBHOOK}' END AS channel FROM notify_contacts WHERE order_id = ?"
+)
+
 NOBODY = "NobodyToTell"  # no member of staff in the addressee's role covers the district
 NOT_IN_DIRECTORY = "NotInDirectory"  # the assigned inspector is not in the directory
 STALE = "Stale"
@@ -49,7 +55,23 @@ class NotificationsView(View):
     step (to its addressees) and each change a protected person asked to hear about."""
 
     name = "notifications"
-    accepts = (events.Event, StaffMember.Enrolled, StaffMember.Changed, IntegrityAlarm.Raised)
+    accepts = (
+        StaffMember.Enrolled,
+        StaffMember.Changed,
+        events.ContactRegistered,
+        events.ContactWithdrawn,
+        events.AlertRaised,
+        events.AlertClimbed,
+        events.AlertAcknowledged,
+        events.AlertResolved,
+        events.Issued,
+        events.Served,
+        events.ExpiryApproaching,
+        events.Extended,
+        events.Revoked,
+        events.Expired,
+        IntegrityAlarm.Raised,
+    )
     tables = (*staff.TABLES, *CONTACTS, *outbox.TABLES)
     kept = ("outbox",)
 
@@ -189,20 +211,10 @@ class NotificationsView(View):
     def _to_persons(
         self, tx: Transaction, event: Any, position: int, topic: str, dates: dict[str, Any]
     ) -> None:
-        tx.execute(
-            "SELECT contact_id, channel FROM notify_contacts WHERE order_id = ? "
-            "ORDER BY contact_id",
-            (event.originator_id,),
-        )
-        contacts = tx.fetchall()
-        if not contacts:
-            return  # nobody asked to be told
+        """A message to each contact of the order's protected persons, if any asked."""
         said = {"order_id": str(event.originator_id), "state": topic} | dates
         base = self._base(event, position, topic, said)
-        for contact in contacts:
-            by_email = contact["channel"] == ContactChannel.EMAIL.value
-            channel = DeliveryChannel.EMAIL if by_email else DeliveryChannel.WEBHOOK
-            self._record(tx, base, f"contact:{contact['contact_id']}", channel)
+        outbox.record_each(tx, base, CONTACTED, (event.originator_id,))
 
     def _base(self, event: Any, position: int, topic: str, said: dict[str, Any]) -> Message:
         stale = self.clock() - event.timestamp > STALE_AFTER

@@ -40,18 +40,19 @@ class OrderStateView(View):
         "CREATE INDEX IF NOT EXISTS order_state_inspector ON order_state (inspector_id, status)",
     )
 
-    def _set(self, tx: Transaction, event: Any, **columns: Any) -> None:
+    def _set(self, tx: Transaction, event: Any, *changes: Change, **columns: Any) -> None:
+        """One UPDATE of the order's row: each change as written, each column to its value."""
         columns |= {"version": event.originator_version, "updated_at": iso(event.timestamp)}
-        assignments = ", ".join(f"{name} = ?" for name in columns)
+        assignments = [sql for sql, _ in changes] + [f"{name} = ?" for name in columns]
         tx.execute(
-            f"UPDATE order_state SET {assignments} WHERE order_id = ?",
-            (*columns.values(), str(event.originator_id)),
+            f"UPDATE order_state SET {', '.join(assignments)} WHERE order_id = ?",
+            (*(p for _, params in changes for p in params), *columns.values(), event.originator_id),
         )
 
-    def _set_due(self, tx: Transaction, event: Any, **columns: Any) -> None:
+    def _set_due(self, tx: Transaction, event: Any, *changes: Change, **columns: Any) -> None:
         """Copy the pending check-in's due time and deadline that the event decided."""
         due, deadline = iso(event.check_in_due), iso(event.check_in_deadline)
-        self._set(tx, event, check_in_due=due, check_in_deadline=deadline, **columns)
+        self._set(tx, event, *changes, check_in_due=due, check_in_deadline=deadline, **columns)
 
     @singledispatchmethod
     def apply(self, event: Any, position: int, tx: Transaction) -> None:
@@ -97,53 +98,52 @@ class OrderStateView(View):
 
     @apply.register
     def _(self, event: events.InspectionVisitRecorded, position: int, tx: Transaction) -> None:
-        if event.window is not None:
-            self._raise_to(tx, event, "last_met_window", event.window)
-        if event.late:
-            self._bump(tx, event, "late_reports", +1)
+        met = () if event.window is None else (_raised_to("last_met_window", event.window),)
+        late = (_plus("late_reports", 1),) if event.late else ()
         self._set_due(
             tx,
             event,
+            *met,
+            *late,
             missed_since_visit=0,
             last_visit_recorded_at=iso(event.timestamp),
         )
 
     @apply.register
     def _(self, event: events.CheckInMissed, position: int, tx: Transaction) -> None:
-        tx.execute(
-            "UPDATE order_state SET missed_check_ins = missed_check_ins + 1, "
-            "missed_since_visit = missed_since_visit + 1 WHERE order_id = ?",
-            (str(event.originator_id),),
+        self._set_due(
+            tx,
+            event,
+            _plus("missed_check_ins", 1),
+            _plus("missed_since_visit", 1),
+            _raised_to("last_missed_window", event.window),
         )
-        self._raise_to(tx, event, "last_missed_window", event.window)
-        self._set_due(tx, event)
 
     @apply.register
     def _(self, event: events.BreachReported, position: int, tx: Transaction) -> None:
-        self._bump(tx, event, "open_breaches", +1)
-        self._set(tx, event, needs_reassessment=1)
+        self._set(tx, event, _plus("open_breaches", 1), needs_reassessment=1)
 
     @apply.register
     def _(self, event: events.BreachResponded, position: int, tx: Transaction) -> None:
         # The first response closes the breach; later ones only add to its record.
+        first = (
+            "open_breaches = open_breaches - CASE WHEN EXISTS (SELECT 1 FROM "
+            "order_state_responded_breaches WHERE order_id = ? AND breach_id = ?) THEN 0 ELSE 1 END"
+        )
+        self._set(tx, event, (first, (event.originator_id, event.breach_id)))
         tx.execute(
             "INSERT INTO order_state_responded_breaches (order_id, breach_id) "
             "VALUES (?, ?) ON CONFLICT DO NOTHING",
-            (str(event.originator_id), event.breach_id),
+            (event.originator_id, event.breach_id),
         )
-        if tx.rowcount == 1:
-            self._bump(tx, event, "open_breaches", -1)
-        self._set(tx, event)
 
     @apply.register
     def _(self, event: events.Escalated, position: int, tx: Transaction) -> None:
-        self._bump(tx, event, "open_escalations", +1)
-        self._set(tx, event)
+        self._set(tx, event, _plus("open_escalations", 1))
 
     @apply.register
     def _(self, event: events.EscalationAcknowledged, position: int, tx: Transaction) -> None:
-        self._bump(tx, event, "open_escalations", -1)
-        self._set(tx, event)
+        self._set(tx, event, _plus("open_escalations", -1))
 
     @apply.register
     def _(self, event: events.Extended, position: int, tx: Transaction) -> None:
@@ -157,21 +157,21 @@ class OrderStateView(View):
     def _(self, event: events.Expired, position: int, tx: Transaction) -> None:
         self._set(tx, event, status="expired")
 
-    @staticmethod
-    def _raise_to(tx: Transaction, event: Any, column: str, window: int) -> None:
-        """Set `column` to `window` unless it already holds a later one."""
-        tx.execute(
-            f"UPDATE order_state SET {column} = ? WHERE order_id = ? "
-            f"AND ({column} IS NULL OR {column} < ?)",
-            (window, str(event.originator_id), window),
-        )
 
-    @staticmethod
-    def _bump(tx: Transaction, event: Any, column: str, by: int) -> None:
-        tx.execute(
-            f"UPDATE order_state SET {column} = {column} + ? WHERE order_id = ?",
-            (by, str(event.originator_id)),
-        )
+Change = tuple[str, tuple[Any, ...]]
+"""An assignment of an UPDATE worked out from the row's own value, and its parameters."""
+
+
+def _plus(column: str, by: int) -> Change:
+    return f"{column} = {column} + ?", (by,)
+
+
+def _raised_to(column: str, window: int) -> Change:
+    """`column` set to `window` unless it already holds a later one."""
+    return f"{column} = CASE WHEN {column} IS NULL OR {column} < ? THEN ? ELSE {column} END", (
+        window,
+        window,
+    )
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ contact id), never an address: the worker looks that up when it sends.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -68,27 +69,48 @@ class Message:
 
 def record(tx: Transaction, message: Message) -> None:
     """Add a message unless its key is already there (a rebuild, a replayed batch)."""
-    settled = message.status is not DeliveryStatus.PENDING
+    columns = _columns(message)
     tx.execute(
-        "INSERT INTO outbox (key, position, order_id, topic, kind, recipient, channel, payload, "
-        "status, next_attempt_at, last_error, created_at, settled_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING",
-        (
-            message.key,
-            message.position,
-            message.order_id,
-            message.topic,
-            message.kind,
-            message.recipient,
-            None if message.channel is None else message.channel.value,
-            json.dumps(message.payload, sort_keys=True),
-            message.status.value,
-            None if settled else iso(message.created_at),
-            message.reason,
-            iso(message.created_at),
-            iso(message.created_at) if settled else None,
-        ),
+        f"INSERT INTO outbox ({', '.join(columns)}) VALUES ({', '.join(['?'] * len(columns))}) "
+        "ON CONFLICT (key) DO NOTHING",
+        tuple(columns.values()),
     )
+
+
+def record_each(tx: Transaction, message: Message, recipients: str, params: Sequence[Any]) -> None:
+    """Add `message` once for each row of `recipients`, a SELECT of a `recipient` and a
+    `channel` (its key ends with both, as `record`'s), unless its key is already there."""
+    columns = _columns(message)
+    each = {
+        "key": "CAST(? AS TEXT) || ':' || r.recipient || COALESCE(':' || r.channel, '')",
+        "recipient": "r.recipient",
+        "channel": "r.channel",
+    }
+    tx.execute(
+        f"INSERT INTO outbox ({', '.join(columns)}) "
+        f"SELECT {', '.join(each.get(name, '?') for name in columns)} FROM ({recipients}) r "
+        "WHERE true ON CONFLICT (key) DO NOTHING",  # WHERE: else SQLite takes ON for a join's
+        (*(v for name, v in columns.items() if name not in ("recipient", "channel")), *params),
+    )
+
+
+def _columns(message: Message) -> dict[str, Any]:
+    settled = message.status is not DeliveryStatus.PENDING
+    return {
+        "key": message.key,
+        "position": message.position,
+        "order_id": message.order_id,
+        "topic": message.topic,
+        "kind": message.kind,
+        "recipient": message.recipient,
+        "channel": None if message.channel is None else message.channel.value,
+        "payload": json.dumps(message.payload, sort_keys=True),
+        "status": message.status.value,
+        "next_attempt_at": None if settled else iso(message.created_at),
+        "last_error": message.reason,
+        "created_at": iso(message.created_at),
+        "settled_at": iso(message.created_at) if settled else None,
+    }
 
 
 @dataclass(frozen=True)

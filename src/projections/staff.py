@@ -9,11 +9,15 @@ the delivery worker and to admins, never to a log or an error.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
+from itertools import groupby
+from operator import itemgetter
 
 from orders.staff import StaffMember
 from projections.database import Row, Transaction, ViewDatabase, iso, parse_iso
 
 ALL_DISTRICTS = "*"
+DIRECTORY = "staff directory"  # the key of what a transaction has read of it
 
 TABLES = (
     "CREATE TABLE IF NOT EXISTS staff ("
@@ -45,15 +49,13 @@ def apply(event: StaffMember.Enrolled | StaffMember.Changed, tx: Transaction) ->
                 when,
             ),
         )
-        staff_id = event.staff_id
+        staff_id, key = "?", str(event.staff_id)
     else:
-        tx.execute("SELECT staff_id FROM staff WHERE member_id = ?", (event.originator_id,))
-        found = tx.fetchone()
-        assert found is not None, f"a change to member {event.originator_id}, never enrolled"
-        staff_id = found["staff_id"]
+        # A change names the member by its aggregate's id, not by its staff id.
+        staff_id, key = "(SELECT staff_id FROM staff WHERE member_id = ?)", str(event.originator_id)
         tx.execute(
             "UPDATE staff SET role = ?, districts = ?, email = ?, phone = ?, version = ?, "
-            "updated_at = ? WHERE staff_id = ?",
+            "updated_at = ? WHERE member_id = ?",
             (
                 event.role,
                 json.dumps(list(event.districts)),
@@ -61,15 +63,17 @@ def apply(event: StaffMember.Enrolled | StaffMember.Changed, tx: Transaction) ->
                 event.phone,
                 event.originator_version,
                 when,
-                staff_id,
+                event.originator_id,
             ),
         )
-        tx.execute("DELETE FROM staff_districts WHERE staff_id = ?", (staff_id,))
+        tx.execute(f"DELETE FROM staff_districts WHERE staff_id = {staff_id}", (key,))
     for district in event.districts:
         tx.execute(
-            "INSERT INTO staff_districts (staff_id, district) VALUES (?, ?) ON CONFLICT DO NOTHING",
-            (staff_id, district),
+            f"INSERT INTO staff_districts (staff_id, district) VALUES ({staff_id}, ?) "
+            "ON CONFLICT DO NOTHING",
+            (key, district),
         )
+    tx.memo.pop(DIRECTORY, None)  # what the projection read of the directory has changed
 
 
 class Staff:
@@ -95,24 +99,51 @@ class Staff:
 
 def covering(tx: Transaction, role: str, district: str) -> list[Row]:
     """The members in `role` who cover `district` (or every district), by id."""
-    tx.execute(
-        "SELECT DISTINCT s.staff_id, s.email, s.phone FROM staff s "
-        "JOIN staff_districts d ON d.staff_id = s.staff_id "
-        "WHERE s.role = ? AND d.district IN (?, ?) ORDER BY s.staff_id",
-        (role, district, ALL_DISTRICTS),
-    )
-    return tx.fetchall()
+    covered = {district, ALL_DISTRICTS}
+    return [m.row for m in _directory(tx) if m.role == role and m.districts & covered]
 
 
 def in_role(tx: Transaction, role: str) -> list[Row]:
     """Every member in `role`, whatever districts they cover, by id."""
-    tx.execute("SELECT staff_id, email, phone FROM staff WHERE role = ? ORDER BY staff_id", (role,))
-    return tx.fetchall()
+    return [m.row for m in _directory(tx) if m.role == role]
 
 
 def member(tx: Transaction, staff_id: str) -> Row | None:
-    tx.execute("SELECT staff_id, email, phone FROM staff WHERE staff_id = ?", (staff_id,))
-    return tx.fetchone()
+    return next((m.row for m in _directory(tx) if m.staff_id == staff_id), None)
+
+
+@dataclass(frozen=True)
+class _Member:
+    staff_id: str
+    role: str
+    districts: frozenset[str]
+    email: str | None
+    phone: str | None
+
+    @property
+    def row(self) -> Row:
+        return {"staff_id": self.staff_id, "email": self.email, "phone": self.phone}
+
+
+def _directory(tx: Transaction) -> list[_Member]:
+    """Every member, by id: read once a transaction, and again only after it changed (a batch
+    of alerts goes to a few members, again and again)."""
+    if DIRECTORY not in tx.memo:
+        tx.execute(
+            "SELECT s.staff_id, s.role, s.email, s.phone, d.district FROM staff s "
+            "LEFT JOIN staff_districts d ON d.staff_id = s.staff_id ORDER BY s.staff_id"
+        )
+        members = []
+        for staff_id, group in groupby(tx.fetchall(), itemgetter("staff_id")):
+            rows = list(group)
+            districts = frozenset(r["district"] for r in rows if r["district"] is not None)
+            first = rows[0]
+            members.append(
+                _Member(staff_id, first["role"], districts, first["email"], first["phone"])
+            )
+        tx.memo[DIRECTORY] = members
+    directory: list[_Member] = tx.memo[DIRECTORY]
+    return directory
 
 
 def _typed(row: Row) -> Row:

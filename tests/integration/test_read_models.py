@@ -6,10 +6,12 @@ import threading
 import time
 from datetime import timedelta
 from typing import Any
+from uuid import UUID
 
 import pytest
 
 from orders.clock import SimulatedClock
+from orders.commands import AcknowledgeEscalation, Escalate, ReportBreach, RespondToBreach
 from orders.values import OrderKind, RiskLevel
 from projections.follower import Follower
 from projections.order_state import OrderFilter
@@ -20,6 +22,7 @@ from tests.factories import (
     INSPECTOR,
     LOW_RISK_ANSWERS,
     SOCIAL_WORKER,
+    SUPERVISOR,
     a_visit_command,
     request_order,
 )
@@ -199,3 +202,40 @@ def test_a_value_postgresql_cannot_store_never_stalls_the_read_models(service: S
     issued_order(service.orders)
     service.views.catch_up()
     assert all(lag.behind == 0 for lag in service.views.lag())
+
+
+def test_a_breach_stays_open_until_its_first_response_and_an_escalation_until_acknowledged(
+    service: Service,
+) -> None:
+    order_id = issued_order(service.orders, kind=OrderKind.COURT)
+    now = service.orders.now
+
+    def breach() -> UUID:
+        report = ReportBreach(occurred_at=now(), description="he came to the door")
+        breach_id = service.orders.handle(report, order_id, by=INSPECTOR).ref
+        assert isinstance(breach_id, UUID)
+        return breach_id
+
+    def respond(breach_id: UUID) -> None:
+        answer = RespondToBreach(breach_id=breach_id, response="warning", responded_at=now())
+        service.orders.handle(answer, order_id, by=SUPERVISOR)
+
+    def counts() -> tuple[int, int]:
+        service.views.catch_up()
+        row = service.states.get(order_id)
+        assert row is not None
+        return row["open_breaches"], row["open_escalations"]
+
+    first, second = breach(), breach()
+    respond(first)
+    respond(first)  # a second response to one breach closes nothing more
+    escalation = Escalate(target="supervisor", reason="no answer to the second breach")
+    escalation_id = service.orders.handle(escalation, order_id, by=SUPERVISOR).ref
+    assert counts() == (1, 1)
+    service.orders.handle(
+        AcknowledgeEscalation(escalation_id=escalation_id), order_id, by=SUPERVISOR
+    )
+    respond(second)
+    assert counts() == (0, 0)
+    service.views.rebuild()
+    assert counts() == (0, 0)
