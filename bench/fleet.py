@@ -114,7 +114,8 @@ def running(
         for process in api:
             process.wait_for("Application startup complete")
         worker.wait_for("running projections, scheduler")
-        yield Fleet(api, worker, sorted(set(ports)), postgres_pids(database_url))
+        postgres = postgres_pids(database_url) if database_url.startswith("postgres") else []
+        yield Fleet(api, worker, sorted(set(ports)), postgres)
     finally:
         for process in started:
             process.stop()
