@@ -1,17 +1,18 @@
 """The HTTP service under an open-loop load at stepped rates: throughput, p50 and p99 per step.
 
-    .venv/bin/python -m bench.http_load [--orders 300] [--rates 25,50,100,200,400,700,1000]
+    .venv/bin/python -m bench.http_load [--orders 400] [--rates 25,50,100,200,400,700,1000]
         [--seconds 10] [--processes 1,2] [--generators 1] [--shared-port]
 
 A throwaway PostgreSQL cluster with fsync and synchronous commits on (or the server named by
-PROTECTION_ORDERS_TEST_POSTGRES_URL) is filled once with `protection-orders demo`'s sixty
-days of work. Each run gets a fresh copy of that database, and the real service as separate
+PROTECTION_ORDERS_TEST_POSTGRES_URL) is filled once with six weeks of work on issued orders
+of high threat (bench.caseload: visits, codes, some inspectors behind). Each run gets a
+fresh copy of that database, and the real service as separate
 processes, as in production: `serve --only api` once per API process, each on its own port
 (or all on one, `--shared-port`), and one `serve --only projections --only scheduler`.
 
-The load: 60% `GET /orders/{id}` (a court registry's reader, any order), 20% the overdue
+The load: 60% `GET /orders/{id}` (a court registry's reader), 20% the overdue
 list `GET /orders?overdue=true` (a district's supervisor), 20% `POST /orders/{id}/visits`
-(the assigned inspector, on an issued order, with her code when she enrolled one). Arrivals
+(the assigned inspector, with her code when she enrolled one). Arrivals
 are Poisson at the step's rate; each request is timed from when it was due. Requests are
 spread round-robin over the API processes' ports, as a load balancer would. A run stops
 stepping up once p99 passes 1 s or errors pass 5%.
@@ -46,12 +47,11 @@ from tests.pg_cluster import Cluster
 
 from api.tokens import ALL_DISTRICTS, Tokens, User
 from bench import fleet, open_loop
+from bench.caseload import Case, Caseload
 from bench.open_loop import Answered, Planned, Share
 from orders.clock import SimulatedClock
 from orders.values import Role
-from projections.order_state import OrderFilter
 from service.bootstrap import bootstrap
-from service.demo import Demo
 from service.settings import Settings
 
 TOKEN_KEY = "http-load-bench-token-key-" + "0" * 32
@@ -60,40 +60,21 @@ STOP_P99_SECONDS = 1.0
 STOP_ERROR_SHARE = 0.05
 
 
-@dataclass(frozen=True)
-class Target:
-    """An order the load acts on: who is assigned to it, where, and her code's secret."""
-
-    order_id: str
-    district: str
-    status: str
-    inspector_id: str | None
-    secret: str | None
-
-
 # The data set.
 
 
-def fill(url: str, *, orders: int, seed: int) -> list[Target]:
-    """`protection-orders demo` on the database at `url`; the orders it left."""
-    print(f"filling: the demo's sixty days of work for {orders} orders ...", file=sys.stderr)
+def fill(url: str, *, orders: int, seed: int) -> list[Case]:
+    """The caseload's weeks of work on the database at `url`; its orders."""
+    print(f"filling: six weeks of work on {orders} orders ...", file=sys.stderr, flush=True)
     now = datetime.now(tz=UTC)
     clock = SimulatedClock(now)
     service = bootstrap(Settings(database_url=url), clock=clock)
     try:
-        demo = Demo(service, clock, count=orders, seed=seed)
-        demo.run(now, lambda done, total: None)
-        rows = service.states.find(OrderFilter(limit=orders), now=now)
-        secrets = {str(order_id): secret for order_id, secret in demo.secrets.items()}
-        print(f"filled: {service.views.head()} events", file=sys.stderr)
+        cases = Caseload(service, clock, count=orders, seed=seed).run(now)
+        print(f"filled: {service.views.head()} events", file=sys.stderr, flush=True)
     finally:
         service.close()
-    return [
-        Target(
-            r["order_id"], r["district"], r["status"], r["inspector_id"], secrets.get(r["order_id"])
-        )
-        for r in rows
-    ]
+    return cases
 
 
 def copy_database(admin_url: str, template_url: str) -> str:
@@ -114,12 +95,11 @@ def copy_database(admin_url: str, template_url: str) -> str:
 class Mix:
     """Requests of the mix, each with a token of the caller who would send it."""
 
-    def __init__(self, targets: Sequence[Target], tokens: Tokens, *, host: str) -> None:
-        self.everyone = list(targets)
-        self.issued = [t for t in targets if t.status == "issued" and t.inspector_id]
-        if not self.issued:
-            raise SystemExit("the data set has no issued order to record visits on: more --orders")
-        self.districts = sorted({t.district for t in targets})
+    def __init__(self, cases: Sequence[Case], tokens: Tokens, *, host: str) -> None:
+        if not cases:
+            raise SystemExit("the caseload has no issued order: give more --orders")
+        self.cases = list(cases)
+        self.districts = sorted({case.district for case in cases})
         self.host = host
         now, lifetime = datetime.now(tz=UTC), timedelta(hours=2)
 
@@ -133,9 +113,8 @@ class Mix:
             d: bearer(f"chief-{d.lower()}", Role.SUPERVISOR, {d}) for d in self.districts
         }
         self.inspectors = {
-            t.inspector_id: bearer(t.inspector_id, Role.INSPECTOR, {t.district})
-            for t in self.issued
-            if t.inspector_id
+            case.inspector_id: bearer(case.inspector_id, Role.INSPECTOR, {case.district})
+            for case in cases
         }
 
     def plan(self, rate: float, seconds: float, rng: random.Random) -> list[Planned]:
@@ -150,14 +129,18 @@ class Mix:
 
     def request(self, kind: str, rng: random.Random, now: datetime) -> bytes:
         if kind == "get_order":
-            return self._raw("GET", f"/orders/{rng.choice(self.everyone).order_id}", self.reader)
+            return self._raw("GET", f"/orders/{rng.choice(self.cases).order_id}", self.reader)
         if kind == "overdue_list":
             district = rng.choice(self.districts)
             return self._raw("GET", "/orders?overdue=true", self.chiefs[district])
-        order = rng.choice(self.issued)
-        assert order.inspector_id is not None
+        order = rng.choice(self.cases)
         claimed = now - timedelta(minutes=rng.uniform(5, 90))
-        visit = {"visited_at": claimed.isoformat(), "met_with": ["p1"], "outcome": "person_safe"}
+        visit: dict[str, object] = {
+            "visited_at": claimed.isoformat(),
+            "met_with": ["p1"],
+            "outcome": "person_safe",
+            "position": order.at_home(rng),
+        }
         if order.secret is not None:
             visit["proof_code"] = pyotp.TOTP(order.secret).at(claimed)
         path = f"/orders/{order.order_id}/visits"
@@ -252,7 +235,7 @@ def step(
     answers = sorted((a for answers, _ in results for a in answers), key=lambda a: a.at)
     cpu = {part: (after[part] - before[part]) / wall for part in after}
     cpu["generator"] = sum(spent for _, spent in results) / wall
-    ends = [a.at + (a.lag if a.latency is None else a.latency) for a in answers]
+    ends = [a.at + a.latency for a in answers if a.latency is not None]
     return Step(rate, answers, max(ends, default=seconds), cpu)
 
 
@@ -332,7 +315,7 @@ def report(title: str, steps: Sequence[Step]) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--orders", type=int, default=300, help="orders the demo opens")
+    parser.add_argument("--orders", type=int, default=400, help="orders in the caseload")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--rates", default="25,50,100,200,400,700,1000", help="requests/s")
     parser.add_argument("--seconds", type=float, default=10.0, help="per step")
@@ -359,10 +342,11 @@ def main(argv: list[str] | None = None) -> None:
                 for name in ("fsync", "synchronous_commit")
             ]
         template = cluster.create_database()
-        targets = fill(template, orders=args.orders, seed=args.seed)
-        mix = Mix(targets, Tokens(TOKEN_KEY), host=load.host)
+        cases = fill(template, orders=args.orders, seed=args.seed)
+        mix = Mix(cases, Tokens(TOKEN_KEY), host=load.host)
         print(
-            f"PostgreSQL ({', '.join(shown)}); {len(targets)} orders, {len(mix.issued)} issued; "
+            f"PostgreSQL ({', '.join(shown)}); {len(cases)} issued orders, "
+            f"{len(mix.inspectors)} inspectors; "
             f"{os.cpu_count()} cores; Poisson arrivals, {load.seconds:g} s a step; "
             f"{load.generators} generator process(es); latency from each request's due time"
         )

@@ -159,7 +159,7 @@ def run(share: Share, start_at: float) -> tuple[list[Answered], float]:
 
     async def main() -> list[Answered]:
         loop = asyncio.get_running_loop()
-        return await drive(share, loop.time() + max(start_at - time.time(), 0.0))
+        return await drive(share, loop.time() + start_at - time.time())  # if late: lag
 
     cpu = time.process_time()
     answers = asyncio.run(main())
