@@ -64,10 +64,26 @@ def serve(
         list[Part] | None,
         typer.Option(help="Run only this part (repeatable); default: all three."),
     ] = None,
+    reuse_port: Annotated[
+        bool,
+        typer.Option(
+            help="Share the port with other API processes started so (SO_REUSEPORT); "
+            "the kernel spreads connections among them."
+        ),
+    ] = False,
 ) -> None:
     """Run the API, the projection worker and the scheduler; SIGTERM or Ctrl-C stops them."""
+    if reuse_port and port == 0:
+        raise typer.BadParameter("give the port the processes share", param_hint="--reuse-port")
     with opened() as service:
-        serving.serve(service, only or list(Part), host=host, port=port, say=screen.say)
+        serving.serve(
+            service,
+            only or list(Part),
+            host=host,
+            port=port,
+            say=screen.say,
+            reuse_port=reuse_port,
+        )
 
 
 @app.command()

@@ -8,6 +8,7 @@ scheduler's running jobs finish, the projection worker stops) and the process ex
 from __future__ import annotations
 
 import signal
+import socket
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -42,10 +43,13 @@ def serve(
     host: str,
     port: int,
     say: Callable[[str], None],
+    reuse_port: bool = False,
 ) -> None:
-    """Run the parts until a stopping signal; return once every part has stopped."""
+    """Run the parts until a stopping signal; return once every part has stopped. With
+    `reuse_port`, the API shares its port with other processes that serve with it too."""
     parts = set(parts)
     server = _api_server(service, host, port) if Part.API in parts else None
+    sockets = [shared_socket(host, port)] if server is not None and reuse_port else None
     stopping = threading.Event()
 
     def stop(signum: int, frame: FrameType | None) -> None:
@@ -56,7 +60,7 @@ def serve(
     with _handling(STOPPING_SIGNALS, stop), _running(service, parts, say):
         if server is not None:
             say(f"serving on http://{host}:{port} (OpenAPI at /docs); SIGTERM or Ctrl-C stops")
-            server.run()
+            server.run(sockets)
         else:
             say(f"running {', '.join(sorted(parts))}; SIGTERM or Ctrl-C stops")
             stopping.wait()
@@ -96,6 +100,17 @@ def _handling(
     finally:
         for number, before in previous.items():
             signal.signal(number, before)
+
+
+def shared_socket(host: str, port: int) -> socket.socket:
+    """A socket bound to the port with SO_REUSEPORT: every process of the same user that binds
+    it so listens on the same port, and the kernel spreads new connections among them."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    listening = socket.socket(family, socket.SOCK_STREAM)
+    listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    listening.bind((host, port))
+    return listening
 
 
 def _api_server(service: Service, host: str, port: int) -> uvicorn.Server:
