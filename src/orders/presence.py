@@ -121,12 +121,15 @@ def check(
     if not known:
         return Proof(Verdict.UNVERIFIABLE)
     recorded = recorded_at if recorded_at is not None else claimed_at + tolerance.lookaround
-    found = [
-        m
-        for search in (_near, _around)
-        for p, secret in known
-        if (m := search(code, claimed_at, recorded, p, secret, tolerance)) is not None
-    ]
+    found: list[Proof] = []
+    for search in (_near, _around):
+        if any(m.verdict is Verdict.PROVEN for m in found):
+            break  # nothing a lookaround finds outranks a code proven near the claim
+        found += [
+            m
+            for p, secret in known
+            if (m := search(code, claimed_at, recorded, p, secret, tolerance)) is not None
+        ]
     if not found:
         return Proof(Verdict.WRONG)
     best = min(found, key=lambda m: _RANK.get(m.verdict, 9))
