@@ -83,7 +83,9 @@ def authorised_user(request: Request, user: Annotated[User, Depends(current_user
             order_id = UUID(raw)
         except ValueError:
             return user  # the route's own validation answers 422
-        access.check_order(get_parts(request).orders.get(order_id), user)
+        order = get_parts(request).orders.get(order_id)
+        access.check_order(order, user)
+        request.state.checked_order = order  # a read of it need not load it again
     return user
 
 
