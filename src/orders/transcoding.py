@@ -21,9 +21,10 @@ from eventsourcing.persistence import JSONTranscoder, Mapper, StoredEvent, Trans
 from orders import values
 from orders.alerting import Awaited, Contact, Duties, OpenAlert, Rung
 from orders.checkins import CheckIns, Segment
-from orders.presence import PresenceProof, Proof
+from orders.presence import CodesGiven, PresenceProof, Proof, UsedCodes
 from orders.proposals import Lowering
 from orders.scrutiny import Alert, Incident
+from orders.state import Breaches, Contacts, Escalations
 
 
 def coerce(value: Any, hint: Any) -> Any:
@@ -116,6 +117,12 @@ VALUE_CLASSES = (
     Lowering,
     PresenceProof,
     Proof,
+    # what the order keeps (orders.state), for its snapshots
+    Breaches,
+    Escalations,
+    Contacts,
+    UsedCodes,
+    CodesGiven,
 )
 
 
