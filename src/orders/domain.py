@@ -24,6 +24,7 @@ from orders.policy import Policy
 from orders.presence import UsedCodes
 from orders.proving import PresenceDecisions
 from orders.scrutiny import Scrutiny
+from orders.snapshots import OrderSnapshot
 from orders.state import Breaches, Contacts, Escalations, OrderState
 from orders.values import (
     Actor,
@@ -73,6 +74,7 @@ class ProtectionOrder(
     RiskLoweringApproved = events.RiskLoweringApproved
     RiskLoweringRejected = events.RiskLoweringRejected
     PresenceProofEnrolled = events.PresenceProofEnrolled
+    Snapshot = OrderSnapshot  # its state at one version (orders.snapshots)
 
     def __init__(self, actor: Actor, request: Request) -> None:
         self.requested_by = actor
