@@ -1,12 +1,13 @@
 """The snapshots table on each engine: the library's, created as every table of ours is.
 
 Its table is created while no other process creates any (storage.locks), so any number of
-processes may start at once on a new database; on PostgreSQL each read and write is tried
-once, as the events' are (storage.postgres), so a database that went away answers a request
-in the bounded time, never after the library's ten tries. An order is loaded in one query:
-its latest snapshot at or below a version, with its events from that snapshot's version on
-(orders.snapshotting). Snapshots are not evidence (orders.snapshots): the table has no
-triggers, and the integrity checks never read it.
+processes may start at once on a new database. On PostgreSQL each read is tried once, as the
+events' are (storage.postgres), so a database that went away answers a request in the
+bounded time, never after the library's ten tries; and a snapshot is written without waiting
+for the disk. An order is loaded in one query: its latest snapshot at or below a version,
+with its events from that snapshot's version on (orders.snapshotting). Snapshots are not
+evidence (orders.snapshots): the table has no triggers, and the integrity checks never read
+it.
 """
 
 from __future__ import annotations
@@ -81,8 +82,14 @@ class PostgresSnapshots(PostgresAggregateRecorder):
     """The library's snapshots table on PostgreSQL, created under the schema lock; each read
     and write tried once."""
 
-    insert_events = _once(PostgresAggregateRecorder.insert_events)
     select_events = _once(PostgresAggregateRecorder.select_events)
+
+    def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> None:
+        """Without waiting for the disk: a snapshot is no evidence, and one a crash loses
+        costs only a longer replay, while waiting adds a flush to every tenth command."""
+        with self.datastore.transaction(commit=True) as curs:
+            curs.execute("SET LOCAL synchronous_commit TO OFF")
+            self._insert_stored_events(curs, stored_events, **kwargs)
 
     def create_table(self) -> None:
         with creating_tables(self.datastore):
