@@ -19,6 +19,7 @@ PROTECTION_ORDERS_TEST_POSTGRES_URL (its settings are printed).
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import tempfile
@@ -122,9 +123,13 @@ def timed_loads(load: Callable[[], object], n: int) -> list[float]:
 def both_ways(
     orders: Orders, baseline: Repository[uuid.UUID], order_id: uuid.UUID, loads: int
 ) -> tuple[tuple[float, float], tuple[float, float]]:
-    """p50 and p95 of loading the order with snapshots, then replaying it, `loads` times."""
-    on = timed_loads(lambda: orders.get(order_id), loads)
-    off = timed_loads(lambda: baseline.get(order_id), loads)
+    """p50 and p95 of loading the order with snapshots and replaying it, `loads` times each,
+    taking turns (so a busy moment of the machine falls on both alike)."""
+    on: list[float] = []
+    off: list[float] = []
+    for _ in range(loads):
+        on += timed_loads(lambda: orders.get(order_id), 1)
+        off += timed_loads(lambda: baseline.get(order_id), 1)
     return percentiles(on), percentiles(off)
 
 
@@ -166,7 +171,8 @@ def service_on(url: str, clock: SimulatedClock) -> Iterator[Service]:
 
 
 def report(engine: str, runs: list[Run], *, loads: int) -> None:
-    print(f"\n{engine}: {loads} loads of each order, ms")
+    busy = f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
+    print(f"\n{engine}: {loads} loads of each order, ms ({busy})")
     for run in runs:
         print(f"  a snapshot every {run.every} events")
         print(

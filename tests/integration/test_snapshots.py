@@ -5,7 +5,9 @@ uses a later snapshot; the integrity checks never read them."""
 
 from __future__ import annotations
 
+import base64
 import logging
+import os
 from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
@@ -32,11 +34,14 @@ from orders.presence import ProofKind
 from orders.records import CommandKey
 from orders.snapshots import marked
 from orders.values import SYSTEM_ACTOR, BreachResponseKind, EscalationTarget, OrderKind
-from service.bootstrap import Service
+from service.bootstrap import Service, bootstrap
 from service.integrity import verify_store
+from service.settings import Settings
 from tests import tampering
+from tests.conftest import ServiceFactory
 from tests.factories import INSPECTOR, SOCIAL_WORKER, a_visit_command, an_assessment
 from tests.integration.helpers import issued_order
+from tests.integration.test_database_roles import owner_url, service_url  # noqa: F401 (fixtures)
 
 EVERY = Orders.snapshotting_intervals[ProtectionOrder]
 
@@ -234,3 +239,42 @@ def test_an_order_with_snapshots_verifies(service: Service, clock: Any) -> None:
     order_id = issued_order(service.orders)
     visits(service, clock, order_id, 2 * EVERY)
     assert [f for f in verify_store(service.orders) if not f.holds] == []
+
+
+def test_with_a_key_snapshots_are_encrypted_as_the_events_are(
+    make_service: ServiceFactory, clock: Any, database_url: str
+) -> None:
+    """A snapshot holds her narrative and names as the first event does: with a key, it is
+    ciphertext too, and still loads."""
+    service = make_service(encryption_key=base64.b64encode(os.urandom(32)).decode())
+    order_id = issued_order(service.orders)
+    visits(service, clock, order_id, EVERY)
+    assert snapshot_versions(database_url, order_id) == [EVERY]
+    ((stored,),) = tampering.sql(database_url, f"SELECT state FROM {snapshots_table(database_url)}")
+    assert b"kitchen" not in bytes(stored) and b"Aizada" not in bytes(stored)
+    loaded = service.orders.get(order_id)
+    assert state(loaded) == state(replayed(service.orders, order_id))
+    assert loaded.request.incident_narrative == "He struck her in the kitchen."
+
+
+def test_the_service_role_writes_and_reads_snapshots(
+    owner_url: str,  # noqa: F811
+    service_url: str,  # noqa: F811
+    clock: Any,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """PostgreSQL with two roles: the owner's migration grants the service the snapshots
+    table too (without, every snapshot would be refused and every load replay)."""
+    service = bootstrap(
+        Settings(database_url=service_url, owner_database_url=owner_url), clock=clock
+    )
+    try:
+        order_id = issued_order(service.orders)
+        visits(service, clock, order_id, EVERY)
+        assert snapshot_versions(owner_url, order_id) == [EVERY]
+        with caplog.at_level(logging.WARNING, logger="orders.snapshotting"):
+            loaded = service.orders.get(order_id)
+        assert state(loaded) == state(replayed(service.orders, order_id))
+        assert not [r for r in caplog.records if r.name == "orders.snapshotting"]
+    finally:
+        service.close()
