@@ -21,11 +21,9 @@ from orders.checkins import CheckIns
 from orders.incidents import IncidentDecisions
 from orders.lowering import LoweringDecisions
 from orders.policy import Policy
-from orders.presence import UsedCodes
 from orders.proving import PresenceDecisions
-from orders.scrutiny import Scrutiny
 from orders.snapshots import OrderSnapshot
-from orders.state import Breaches, Contacts, Escalations, OrderState
+from orders.state import OrderState
 from orders.values import (
     Actor,
     Condition,
@@ -77,26 +75,7 @@ class ProtectionOrder(
     Snapshot = OrderSnapshot  # its state at one version (orders.snapshots)
 
     def __init__(self, actor: Actor, request: Request) -> None:
-        self.requested_by = actor
-        self.request = request
-        self.status = Status.REQUESTED
-        self.risk_level = None
-        self.last_assessed_at = None
-        self.needs_reassessment = False
-        self.terms = None
-        self.check_ins = None
-        self.missed_check_ins = 0
-        self.late_reports = 0
-        self.scrutiny = Scrutiny()
-        self.served_at = None
-        self.breaches = Breaches()
-        self.escalations = Escalations()
-        self.ended_at = None
-        self.duties = Duties()
-        self.contacts = Contacts()
-        self.lowering = None
-        self.proofs = ()
-        self.used_codes = UsedCodes()
+        self._as_requested(actor, request)
 
     # Queries
 

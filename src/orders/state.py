@@ -105,3 +105,26 @@ class OrderState:
     lowering: Lowering | None
     proofs: tuple[PresenceProof, ...]
     used_codes: UsedCodes
+
+    def _as_requested(self, actor: Actor, request: Request) -> None:
+        """The state of an order just requested."""
+        self.requested_by = actor
+        self.request = request
+        self.status = Status.REQUESTED
+        self.risk_level = None
+        self.last_assessed_at = None
+        self.needs_reassessment = False
+        self.terms = None
+        self.check_ins = None
+        self.missed_check_ins = 0
+        self.late_reports = 0
+        self.scrutiny = Scrutiny()
+        self.served_at = None
+        self.breaches = Breaches()
+        self.escalations = Escalations()
+        self.ended_at = None
+        self.duties = Duties()
+        self.contacts = Contacts()
+        self.lowering = None
+        self.proofs = ()
+        self.used_codes = UsedCodes()
