@@ -19,6 +19,7 @@ from eventsourcing.persistence import StoredEvent
 
 from orders.alerting import ContactChannel
 from orders.application import Orders
+from orders.clock import SimulatedClock
 from orders.commands import (
     Context,
     EnrolPresenceProof,
@@ -70,13 +71,13 @@ def state(order: ProtectionOrder) -> dict[str, Any]:
     return {k: v for k, v in vars(order).items() if k != "_pending_events"}
 
 
-def visits(service: Service, clock: Any, order_id: UUID, count: int) -> None:
+def visits(service: Service, clock: SimulatedClock, order_id: UUID, count: int) -> None:
     for _ in range(count):
         clock.advance(timedelta(hours=1))
         service.orders.handle(a_visit_command(clock()), order_id, by=INSPECTOR)
 
 
-def a_busy_order(service: Service, clock: Any) -> UUID:
+def a_busy_order(service: Service, clock: SimulatedClock) -> UUID:
     """An order with a little of everything its state keeps: codes used and reused, a
     contact, a missed check-in and its alert, a breach answered, an escalation, a
     reassessment, late and timely visits."""
@@ -112,7 +113,7 @@ def a_busy_order(service: Service, clock: Any) -> UUID:
 
 
 def test_an_order_loads_from_its_snapshot_as_it_would_from_all_its_events(
-    service: Service, clock: Any, database_url: str, caplog: pytest.LogCaptureFixture
+    service: Service, clock: SimulatedClock, database_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     order_id = a_busy_order(service, clock)
     loaded, alone = service.orders.get(order_id), replayed(service.orders, order_id)
@@ -141,7 +142,9 @@ def _decided(order: ProtectionOrder) -> list[tuple[str, Any]]:
     ]
 
 
-def test_an_order_loads_from_its_snapshot_not_from_its_events(service: Service, clock: Any) -> None:
+def test_an_order_loads_from_its_snapshot_not_from_its_events(
+    service: Service, clock: SimulatedClock
+) -> None:
     """What the snapshot says is what loads: a snapshot the service marks itself (here of a
     state its events never had) shows the load used it, and did not replay."""
     order_id = issued_order(service.orders)
@@ -196,7 +199,7 @@ def forged(database_url: str, order_id: UUID, how: str) -> None:
 @pytest.mark.parametrize("how", ["altered", "moved", "own key", "unbacked"])
 def test_a_snapshot_the_service_did_not_write_is_ignored_and_the_order_replayed(
     service: Service,
-    clock: Any,
+    clock: SimulatedClock,
     database_url: str,
     caplog: pytest.LogCaptureFixture,
     how: str,
@@ -215,7 +218,7 @@ def test_a_snapshot_the_service_did_not_write_is_ignored_and_the_order_replayed(
 
 
 def test_as_of_and_a_repeated_command_never_use_a_later_snapshot(
-    service: Service, clock: Any
+    service: Service, clock: SimulatedClock
 ) -> None:
     orders = service.orders
     order_id = issued_order(orders)
@@ -235,14 +238,14 @@ def test_as_of_and_a_repeated_command_never_use_a_later_snapshot(
     assert state(again.order) == state(replayed(orders, order_id, 4))
 
 
-def test_an_order_with_snapshots_verifies(service: Service, clock: Any) -> None:
+def test_an_order_with_snapshots_verifies(service: Service, clock: SimulatedClock) -> None:
     order_id = issued_order(service.orders)
     visits(service, clock, order_id, 2 * EVERY)
     assert [f for f in verify_store(service.orders) if not f.holds] == []
 
 
 def test_with_a_key_snapshots_are_encrypted_as_the_events_are(
-    make_service: ServiceFactory, clock: Any, database_url: str
+    make_service: ServiceFactory, clock: SimulatedClock, database_url: str
 ) -> None:
     """A snapshot holds her narrative and names as the first event does: with a key, it is
     ciphertext too, and still loads."""
@@ -260,7 +263,7 @@ def test_with_a_key_snapshots_are_encrypted_as_the_events_are(
 def test_the_service_role_writes_and_reads_snapshots(
     owner_url: str,  # noqa: F811
     service_url: str,  # noqa: F811
-    clock: Any,
+    clock: SimulatedClock,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     """PostgreSQL with two roles: the owner's migration grants the service the snapshots
