@@ -59,6 +59,7 @@ class Loads:
     after_snapshot: int
     on: tuple[float, float]  # p50, p95
     off: tuple[float, float]
+    cpu: tuple[float, float]  # of `on`: this process's own work, not its wait for a core
 
 
 @dataclass(frozen=True)
@@ -112,26 +113,31 @@ class Builder:
             self.orders.handle(a_visit_command(at, proof_code=code), order_id, by=INSPECTOR)
 
 
-def timed_loads(load: Callable[[], object], n: int) -> list[float]:
+def timed_loads(
+    load: Callable[[], object], n: int, *, clock: Callable[[], float] = time.perf_counter
+) -> list[float]:
     times = []
     for _ in range(n):
-        started = time.perf_counter()
+        started = clock()
         load()
-        times.append(time.perf_counter() - started)
+        times.append(clock() - started)
     return times
 
 
 def both_ways(
     orders: Orders, baseline: Repository[uuid.UUID], order_id: uuid.UUID, loads: int
-) -> tuple[tuple[float, float], tuple[float, float]]:
-    """p50 and p95 of loading the order with snapshots and replaying it, `loads` times each,
-    taking turns (so a busy moment of the machine falls on both alike)."""
+) -> tuple[tuple[float, float], ...]:
+    """p50 and p95 of loading the order with snapshots and of replaying it, `loads` times
+    each, taking turns (so a busy moment of the machine falls on both alike); then of the
+    CPU time the loads with snapshots take in this process (on a shared machine, the wall
+    time also counts the waits for a core)."""
     on: list[float] = []
     off: list[float] = []
     for _ in range(loads):
         on += timed_loads(lambda: orders.get(order_id), 1)
         off += timed_loads(lambda: baseline.get(order_id), 1)
-    return percentiles(on), percentiles(off)
+    cpu = timed_loads(lambda: orders.get(order_id), loads, clock=time.process_time)
+    return percentiles(on), percentiles(off), percentiles(cpu)
 
 
 def measure(url: str, *, sizes: list[int], loads: int, every: int) -> Run:
@@ -147,8 +153,8 @@ def measure(url: str, *, sizes: list[int], loads: int, every: int) -> Run:
             for target in (size, size + every - 1):
                 print(f"    {target} events ...", file=sys.stderr, flush=True)
                 builder.grow(order_id, totp, to=target)
-                on, off = both_ways(service.orders, baseline, order_id, loads)
-                measured.append(Loads(target, target % every, on, off))
+                on, off, cpu = both_ways(service.orders, baseline, order_id, loads)
+                measured.append(Loads(target, target % every, on, off, cpu))
         per = builder.spent / builder.taken * 1e3 if builder.taken else 0.0
         assert order_id is not None, "no sizes"
         largest = snapshot_bytes(service.orders, order_id)
@@ -185,13 +191,14 @@ def report(engine: str, runs: list[Run], *, loads: int) -> None:
     for run in runs:
         print(f"  a snapshot every {run.every} events")
         print(
-            f"  {'events':>8} {'after its snapshot':>20} {'snapshots p50/p95':>20} "
-            f"{'replay p50/p95':>18} {'p95 ratio':>10}"
+            f"  {'events':>8} {'after snapshot':>15} {'snapshots p50/p95':>19} "
+            f"{'(its CPU p50/p95)':>19} {'replay p50/p95':>18} {'p95 ratio':>10}"
         )
         for r in run.loads:
             print(
-                f"  {r.events:>8} {r.after_snapshot:>20} {r.on[0]:>9.2f} / {r.on[1]:<8.2f}"
-                f"{r.off[0]:>8.2f} / {r.off[1]:<8.2f} {r.off[1] / r.on[1]:>7.1f}x"
+                f"  {r.events:>8} {r.after_snapshot:>15} {r.on[0]:>9.2f} / {r.on[1]:<7.2f}"
+                f"{r.cpu[0]:>9.2f} / {r.cpu[1]:<7.2f}"
+                f"{r.off[0]:>9.2f} / {r.off[1]:<8.2f} {r.off[1] / r.on[1]:>7.1f}x"
             )
         floor = f"{run.floor[0]:.2f} / {run.floor[1]:.2f}"
         print(f"  {'one round trip (a read of one event, the floor)':<50} {floor}")
