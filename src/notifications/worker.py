@@ -16,7 +16,7 @@ never sent.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -123,7 +123,7 @@ class Delivery:
         return report
 
     def _deliver(self, rows: list[Row], report: Report) -> None:
-        orders_seen: dict[str, dict[UUID, Contact]] = {}
+        orders_seen: dict[str, Mapping[UUID, Contact]] = {}
         down: dict[DeliveryChannel, str] = {}  # channels that failed as a whole in this batch
         with ExitStack() as sessions:
             opened: dict[DeliveryChannel, Send] = {}
@@ -163,7 +163,7 @@ class Delivery:
         return sessions.enter_context(sender.session())
 
     def _envelope(
-        self, row: Row, channel: DeliveryChannel, orders_seen: dict[str, dict[UUID, Contact]]
+        self, row: Row, channel: DeliveryChannel, orders_seen: dict[str, Mapping[UUID, Contact]]
     ) -> Envelope:
         kind, _, ident = str(row["recipient"]).partition(":")
         if kind == "staff":
@@ -191,7 +191,7 @@ class Delivery:
         return str(address)
 
     def _contact_address(
-        self, order_id: str, contact_id: UUID, orders_seen: dict[str, dict[UUID, Contact]]
+        self, order_id: str, contact_id: UUID, orders_seen: dict[str, Mapping[UUID, Contact]]
     ) -> str:
         """The contact's address from the order itself: gone from it means withdrawn."""
         if order_id not in orders_seen:

@@ -26,6 +26,7 @@ from orders.alerting import (
 )
 from orders.checkins import CheckIns
 from orders.policy import Policy
+from orders.state import Contacts
 from orders.values import Actor, Request, Status, Terms
 
 OWN_LAPSES = (AlertKind.MISSED_CHECK_IN, AlertKind.REASSESSMENT_OVERDUE)
@@ -40,7 +41,7 @@ class AlertDecisions:
     request: Request
     terms: Terms | None
     duties: Duties
-    contacts: dict[UUID, Contact]
+    contacts: Contacts
     trigger_event: Callable[..., Any]
 
     def _deadlines(

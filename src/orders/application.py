@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import (
     ApplicationRecorder,
     InfrastructureFactoryError,
@@ -26,6 +26,7 @@ from orders.disclosure import SENSITIVE_FIELDS, Disclosure
 from orders.domain import ProtectionOrder
 from orders.policy import Policy, load_policy
 from orders.records import CommandKey, Records, Sealing, SealingFactory
+from orders.snapshotting import Snapshotting
 from orders.transcoding import TypedMapper, register_transcodings
 from orders.values import Actor
 
@@ -70,10 +71,11 @@ class SealedVault:
         self.records.insert_presence_secret(order_id, proof_id, sealed)
 
 
-class Orders(Application[UUID]):
+class Orders(Snapshotting):
     """Use cases for protection orders: the only code that loads and saves them."""
 
     name = "Orders"
+    snapshotting_intervals = {ProtectionOrder: 10}  # decision 021: chosen by bench.orders
 
     def __init__(
         self,

@@ -16,20 +16,17 @@ from uuid import UUID, uuid4
 from eventsourcing.domain import Aggregate
 
 from orders import errors, events, guards
-from orders.alerting import REASSESSMENT, RISK, AlertKind, Contact, Duties
+from orders.alerting import REASSESSMENT, RISK, AlertKind, Duties
 from orders.checkins import CheckIns
 from orders.incidents import IncidentDecisions
 from orders.lowering import LoweringDecisions
 from orders.policy import Policy
-from orders.presence import PresenceProof
-from orders.proposals import Lowering
 from orders.proving import PresenceDecisions
-from orders.scrutiny import Scrutiny
+from orders.snapshots import OrderSnapshot
+from orders.state import OrderState
 from orders.values import (
     Actor,
-    Breach,
     Condition,
-    Escalation,
     Request,
     RiskLevel,
     ServiceMethod,
@@ -39,8 +36,10 @@ from orders.values import (
 )
 
 
-class ProtectionOrder(IncidentDecisions, LoweringDecisions, PresenceDecisions, Aggregate):
-    """A protection order, from the request until it ends."""
+class ProtectionOrder(
+    IncidentDecisions, LoweringDecisions, PresenceDecisions, OrderState, Aggregate
+):
+    """A protection order, from the request until it ends; what it keeps is orders.state."""
 
     # Its events (orders.events), named as parts of the order
     Event = events.Event
@@ -73,29 +72,10 @@ class ProtectionOrder(IncidentDecisions, LoweringDecisions, PresenceDecisions, A
     RiskLoweringApproved = events.RiskLoweringApproved
     RiskLoweringRejected = events.RiskLoweringRejected
     PresenceProofEnrolled = events.PresenceProofEnrolled
+    Snapshot = OrderSnapshot  # its state at one version (orders.snapshots)
 
     def __init__(self, actor: Actor, request: Request) -> None:
-        self.requested_by = actor
-        self.request = request
-        self.status = Status.REQUESTED
-        self.risk_level: RiskLevel | None = None
-        self.last_assessed_at: datetime | None = None
-        self.needs_reassessment = False
-        self.terms: Terms | None = None
-        self.check_ins: CheckIns | None = None
-        self.missed_check_ins = 0
-        self.late_reports = 0
-        self.visits: list[Visit] = []
-        self.scrutiny = Scrutiny()
-        self.served_at: datetime | None = None
-        self.breaches: dict[UUID, Breach] = {}
-        self.escalations: dict[UUID, Escalation] = {}
-        self.ended_at: datetime | None = None
-        self.duties = Duties()
-        self.contacts: dict[UUID, Contact] = {}
-        self.lowering: Lowering | None = None
-        self.proofs: tuple[PresenceProof, ...] = ()
-        self.used_codes: frozenset[tuple[UUID, int]] = frozenset()
+        self._as_requested(actor, request)
 
     # Queries
 

@@ -120,10 +120,9 @@ class InspectionVisitRecorded(SetsDeadlines):
         if self.window is not None:
             order.check_ins = order.scheduled.cover(self.window)
         order.late_reports += int(self.late)
-        order.visits.append(self.visit)
         proof = self.visit.proof
         if proof is not None and proof.verdict is Verdict.PROVEN and proof.proof_id:
-            order.used_codes = order.used_codes | {(proof.proof_id, proof.counter or 0)}
+            order.used_codes = order.used_codes.with_code(proof.proof_id, proof.counter or 0)
 
 
 class PresenceProofEnrolled(Event):
@@ -197,7 +196,7 @@ class BreachReported(SetsDeadlines):
     reassess_by: datetime
 
     def apply(self, order: ProtectionOrder) -> None:
-        order.breaches[self.breach.breach_id] = self.breach
+        order.breaches = order.breaches.with_entry(self.breach)
         order.needs_reassessment = True
         order.duties = order.duties.breach_reported(
             self.breach.breach_id, self.respond_by, self.reassess_by
@@ -216,7 +215,7 @@ class BreachResponded(SetsDeadlines):
 
     def apply(self, order: ProtectionOrder) -> None:
         breach = order.breaches[self.breach_id]
-        order.breaches[self.breach_id] = replace(breach, responded=True)
+        order.breaches = order.breaches.with_entry(replace(breach, responded=True))
         order.duties = order.duties.done(AlertKind.BREACH_UNANSWERED, str(self.breach_id))
 
 
@@ -226,7 +225,7 @@ class Escalated(SetsDeadlines):
     escalation: Escalation
 
     def apply(self, order: ProtectionOrder) -> None:
-        order.escalations[self.escalation.escalation_id] = self.escalation
+        order.escalations = order.escalations.with_entry(self.escalation)
         incident = Incident("escalation", self.timestamp, self.timestamp)
         order.scrutiny = order.scrutiny.with_incident(incident)
 
@@ -238,7 +237,7 @@ class EscalationAcknowledged(SetsDeadlines):
 
     def apply(self, order: ProtectionOrder) -> None:
         escalation = order.escalations[self.escalation_id]
-        order.escalations[self.escalation_id] = replace(escalation, acknowledged=True)
+        order.escalations = order.escalations.with_entry(replace(escalation, acknowledged=True))
 
 
 class Extended(SetsDeadlines):
@@ -382,7 +381,7 @@ class ContactRegistered(Event):
     contact: Contact
 
     def apply(self, order: ProtectionOrder) -> None:
-        order.contacts[self.contact.contact_id] = self.contact
+        order.contacts = order.contacts.with_entry(self.contact)
 
 
 class ContactWithdrawn(Event):
@@ -391,7 +390,7 @@ class ContactWithdrawn(Event):
     contact_id: UUID
 
     def apply(self, order: ProtectionOrder) -> None:
-        order.contacts.pop(self.contact_id, None)
+        order.contacts = order.contacts.without(self.contact_id)
 
 
 # Lowering a threat takes two people (orders.lowering)

@@ -16,6 +16,7 @@ from orders.alerting import Addressee, AlertKind
 from orders.alerts import AlertDecisions
 from orders.policy import Policy
 from orders.scrutiny import Scrutiny
+from orders.state import Breaches, Escalations
 from orders.values import (
     Actor,
     Breach,
@@ -38,8 +39,8 @@ class IncidentDecisions(AlertDecisions):
     ended_at: datetime | None
     served_at: datetime | None
     scrutiny: Scrutiny
-    breaches: dict[UUID, Breach]
-    escalations: dict[UUID, Escalation]
+    breaches: Breaches
+    escalations: Escalations
     trigger_event: Callable[..., Any]
 
     @property

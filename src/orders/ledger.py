@@ -292,12 +292,14 @@ def head_leaf(order_id: UUID, version: int, digest: bytes) -> bytes:
 
 
 class Signer:
-    """Signs checkpoints with the service's Ed25519 key; seals events with a key derived from it."""
+    """Signs checkpoints with the service's Ed25519 key; seals events, marks snapshots and
+    encrypts the vault with keys derived from it."""
 
     def __init__(self, private_key: bytes) -> None:
         self._key = Ed25519PrivateKey.from_private_bytes(private_key)
         self.seal_key = hashlib.sha256(b"protection-orders seal\n" + private_key).digest()
         self.vault_key = hashlib.sha256(b"protection-orders vault\n" + private_key).digest()
+        self.snapshot_key = hashlib.sha256(b"protection-orders snapshot\n" + private_key).digest()
 
     def public_key(self) -> bytes:
         return self._key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)

@@ -13,7 +13,7 @@ import base64
 import hashlib
 import hmac
 import os
-from collections.abc import Mapping
+from collections.abc import Container, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -74,6 +74,38 @@ class Proof:
 
 
 @dataclass(frozen=True)
+class CodesGiven:
+    """The codes of one proof that proved visits, by counter (a time step, a place on a card)."""
+
+    proof_id: UUID
+    counters: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class UsedCodes:
+    """Every code that proved a visit, by proof: a code proves one visit, never a second."""
+
+    given: tuple[CodesGiven, ...] = ()
+
+    def __contains__(self, code: object) -> bool:
+        """Whether `code`, a (proof id, counter) pair, already proved a visit."""
+        proof_id, counter = code if isinstance(code, tuple) else (None, None)
+        return any(g.proof_id == proof_id and counter in g.counters for g in self.given)
+
+    def with_code(self, proof_id: UUID, counter: int) -> UsedCodes:
+        if (proof_id, counter) in self:
+            return self
+        if all(g.proof_id != proof_id for g in self.given):
+            return UsedCodes((*self.given, CodesGiven(proof_id, (counter,))))
+        return UsedCodes(
+            tuple(
+                CodesGiven(proof_id, (*g.counters, counter)) if g.proof_id == proof_id else g
+                for g in self.given
+            )
+        )
+
+
+@dataclass(frozen=True)
 class Tolerance:
     """How near the claimed time an app's code must be made, and how far to look for one
     made at another time (so an out-of-time code is told from a wrong one)."""
@@ -105,7 +137,7 @@ def check(
     claimed_at: datetime,
     proofs: tuple[PresenceProof, ...],
     secrets: Mapping[UUID, str],
-    used: frozenset[tuple[UUID, int]],
+    used: Container[tuple[UUID, int]],
     tolerance: Tolerance,
     *,
     recorded_at: datetime | None = None,

@@ -11,7 +11,7 @@ from eventsourcing.domain import Aggregate
 
 from orders import errors, events
 from orders.policy import Policy
-from orders.presence import PresenceProof, Proof, ProofKind, Tolerance, check
+from orders.presence import PresenceProof, Proof, ProofKind, Tolerance, UsedCodes, check
 from orders.values import Actor, Status
 
 if TYPE_CHECKING:
@@ -24,7 +24,7 @@ class PresenceDecisions(Aggregate):
     status: Status
     request: Request
     proofs: tuple[PresenceProof, ...]
-    used_codes: frozenset[tuple[UUID, int]]
+    used_codes: UsedCodes
 
     def enrol_presence_proof(
         self, person_id: str, kind: ProofKind, *, by: Actor, at: datetime, policy: Policy

@@ -11,6 +11,7 @@ import enum
 import functools
 import types
 import typing
+from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
 from uuid import UUID
@@ -21,34 +22,51 @@ from eventsourcing.persistence import JSONTranscoder, Mapper, StoredEvent, Trans
 from orders import values
 from orders.alerting import Awaited, Contact, Duties, OpenAlert, Rung
 from orders.checkins import CheckIns, Segment
-from orders.presence import PresenceProof, Proof
+from orders.presence import CodesGiven, PresenceProof, Proof, UsedCodes
 from orders.proposals import Lowering
-from orders.scrutiny import Alert, Incident
+from orders.scrutiny import Alert, Incident, Scrutiny
+from orders.state import Breaches, Contacts, Escalations
 
 
 def coerce(value: Any, hint: Any) -> Any:
     """Give a decoded JSON value its declared type (enums, tuples, optionals, dicts)."""
-    if value is None:
-        return None
-    origin = typing.get_origin(hint)
-    args = typing.get_args(hint)
+    convert = converter(hint)
+    return value if convert is None else convert(value)
+
+
+Convert = Callable[[Any], Any]
+
+
+@functools.cache
+def converter(hint: Any) -> Convert | None:
+    """How to give a decoded JSON value the declared type `hint` (None stays None), worked
+    out once per type; None when the value is already as declared."""
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
     if origin in (typing.Union, types.UnionType):
         real = [a for a in args if a is not type(None)]
-        return coerce(value, real[0]) if len(real) == 1 else value
+        return converter(real[0]) if len(real) == 1 else None
     if origin is tuple:
-        return tuple(coerce(v, args[0]) for v in value)
+        item = converter(args[0]) or _same
+        return lambda v: None if v is None else tuple(map(item, v))
     if origin is dict:
-        return {k: coerce(v, args[1]) for k, v in value.items()}
+        entry = converter(args[1]) or _same
+        return lambda v: None if v is None else {k: entry(x) for k, x in v.items()}
     if isinstance(hint, type) and issubclass(hint, enum.Enum):
-        return hint(value)
-    if hint is UUID and not isinstance(value, UUID):
-        return UUID(value)
+        return lambda v: None if v is None else hint(v)
+    if hint is UUID:
+        return lambda v: v if v is None or isinstance(v, UUID) else UUID(v)
+    return None
+
+
+def _same(value: Any) -> Any:
     return value
 
 
 @functools.cache
-def _hints(cls: type) -> dict[str, Any]:
-    return typing.get_type_hints(cls)
+def converters(cls: type) -> dict[str, Convert]:
+    """The fields of `cls` whose decoded values need their declared type given again."""
+    found = {name: converter(hint) for name, hint in typing.get_type_hints(cls).items()}
+    return {name: convert for name, convert in found.items() if convert is not None}
 
 
 class ValueAsDict(Transcoding):
@@ -62,8 +80,10 @@ class ValueAsDict(Transcoding):
         return {f.name: getattr(obj, f.name) for f in dataclasses.fields(obj)}
 
     def decode(self, data: dict[str, Any]) -> Any:
-        hints = _hints(self.type)
-        return self.type(**{k: coerce(v, hints[k]) for k, v in data.items()})
+        for name, convert in converters(self.type).items():
+            if name in data:
+                data[name] = convert(data[name])
+        return self.type(**data)
 
 
 class DateAsISO(Transcoding):
@@ -116,6 +136,13 @@ VALUE_CLASSES = (
     Lowering,
     PresenceProof,
     Proof,
+    # what the order keeps (orders.state), for its snapshots
+    Scrutiny,
+    Breaches,
+    Escalations,
+    Contacts,
+    UsedCodes,
+    CodesGiven,
 )
 
 
@@ -131,8 +158,8 @@ class TypedMapper(Mapper[UUID]):
 
     def to_domain_event(self, stored_event: StoredEvent) -> DomainEventProtocol[UUID]:
         event = super().to_domain_event(stored_event)
-        hints = _hints(type(event))
-        for name, value in vars(event).items():
-            if name in hints:
-                object.__setattr__(event, name, coerce(value, hints[name]))
+        fields = vars(event)
+        for name, convert in converters(type(event)).items():
+            if name in fields:
+                object.__setattr__(event, name, convert(fields[name]))
         return event

@@ -20,6 +20,7 @@ from service.settings import Settings, SettingsError
 from storage.locks import LOCK, SCHEMA_LOCK
 
 EVENTS_TABLE = "orders_events"  # the library's name for the Orders application's events
+SNAPSHOTS_TABLE = "orders_snapshots"  # and for its orders' snapshots
 
 
 def migrate(settings: Settings) -> None:
@@ -49,6 +50,7 @@ def migrate(settings: Settings) -> None:
         "checkpoint_cosignatures",
         "presence_secrets",
         "command_keys",
+        SNAPSHOTS_TABLE,  # not evidence (orders.snapshots), but written by the service too
     )
     role = sql.Identifier(service_role)
     with psycopg.connect(owner_url, autocommit=True) as db:

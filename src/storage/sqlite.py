@@ -18,6 +18,7 @@ from orders.records import Sealing
 from storage import order, schema
 from storage.locks import immediate_transaction
 from storage.records import KnownDigests, Row, SealedRecords
+from storage.snapshots import SQLiteSnapshots
 
 
 class SealingSQLiteRecorder(SealedRecords, SQLiteApplicationRecorder):
@@ -84,9 +85,11 @@ class SealingSQLiteRecorder(SealedRecords, SQLiteApplicationRecorder):
 
 
 class SealingSQLiteFactory(eventsourcing.sqlite.SQLiteFactory):
-    """The library's SQLite factory; its application recorder seals and keeps command keys."""
+    """The library's SQLite factory; its application recorder seals and keeps command keys,
+    its snapshots table is created as ours are (storage.snapshots)."""
 
     application_recorder_class = SealingSQLiteRecorder
+    aggregate_recorder_class = SQLiteSnapshots
 
     def sealing_recorder(self, sealing: Sealing) -> SealingSQLiteRecorder:
         recorder = SealingSQLiteRecorder(self.datastore, sealing=sealing)

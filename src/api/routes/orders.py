@@ -132,7 +132,8 @@ def get_confidential(
     outcome = parts.orders.read_confidential(order_id, by=user.actor)
     if outcome.position is not None:
         response.headers["X-Log-Position"] = str(outcome.position)
-    return ConfidentialOut.of(outcome.order)
+    history = parts.orders.events.get(order_id, lte=outcome.order.version)
+    return ConfidentialOut.of(outcome.order, history)
 
 
 @router.get(

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from orders import events
 from orders import values as v
 from orders.disclosure import SENSITIVE_FIELDS
 from orders.domain import ProtectionOrder
@@ -177,7 +179,8 @@ class BreachDescriptionOut(Out):
 
 
 class ConfidentialOut(Out):
-    """An order's sensitive fields; every such read is recorded as a disclosure."""
+    """An order's sensitive fields; every such read is recorded as a disclosure. The visit
+    reports come from the order's events (`history`): the order itself keeps none."""
 
     order_id: UUID
     incident_narrative: str
@@ -186,7 +189,8 @@ class ConfidentialOut(Out):
     breaches: list[BreachDescriptionOut]
 
     @classmethod
-    def of(cls, order: ProtectionOrder) -> ConfidentialOut:
+    def of(cls, order: ProtectionOrder, history: Iterable[object]) -> ConfidentialOut:
+        visits = [e.visit for e in history if isinstance(e, events.InspectionVisitRecorded)]
         return cls(
             order_id=order.id,
             incident_narrative=order.request.incident_narrative,
@@ -202,7 +206,7 @@ class ConfidentialOut(Out):
                     position=None if v.position is None else PositionOut.model_validate(v.position),
                     proof=None if v.proof is None else v.proof.verdict,
                 )
-                for v in order.visits
+                for v in visits
             ],
             breaches=[BreachDescriptionOut.model_validate(b) for b in order.breaches.values()],
         )

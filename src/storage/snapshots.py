@@ -1,0 +1,108 @@
+"""The snapshots table on each engine: the library's, created as every table of ours is.
+
+Its table is created while no other process creates any (storage.locks), so any number of
+processes may start at once on a new database. On PostgreSQL each read is tried once, as the
+events' are (storage.postgres), so a database that went away answers a request in the
+bounded time, never after the library's ten tries; and a snapshot is written without waiting
+for the disk. An order is loaded in one query: its latest snapshot at or below a version,
+with its events from that snapshot's version on (orders.snapshotting). Snapshots are not
+evidence (orders.snapshots): the table has no triggers, and the integrity checks never read
+it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+from uuid import UUID
+
+from eventsourcing.persistence import StoredEvent
+from eventsourcing.postgres import PostgresAggregateRecorder
+from eventsourcing.sqlite import SQLiteAggregateRecorder
+from psycopg.sql import SQL, Identifier
+
+from storage.locks import creating_tables, immediate_transaction
+
+LAST_VERSION = 2**62  # "at or below no version": one statement, whatever is asked
+
+LATEST_WITH_EVENTS = (
+    "WITH latest AS (SELECT originator_version, topic, state FROM {snapshots} "
+    "WHERE originator_id = %s AND originator_version <= %s "
+    "ORDER BY originator_version DESC LIMIT 1) "
+    "SELECT 1 AS snapshot, originator_version, topic, state FROM latest "
+    "UNION ALL "
+    "SELECT 0, originator_version, topic, state FROM {events} "
+    "WHERE originator_id = %s AND originator_version <= %s "
+    "AND originator_version >= COALESCE((SELECT originator_version FROM latest), 0) "
+    "ORDER BY snapshot DESC, originator_version"
+)
+
+
+Method = TypeVar("Method", bound=Callable[..., Any])
+
+
+def _once(method: Method) -> Method:
+    """The library's method without its retry decorator (as storage.postgres does, which
+    imports this module)."""
+    unwrapped: Method = getattr(method, "__wrapped__", method)
+    return unwrapped
+
+
+def _split(order_id: UUID, rows: Sequence[Any]) -> tuple[StoredEvent | None, list[StoredEvent]]:
+    """The snapshot row (the first, if any) and the event rows after it."""
+    stored = [
+        StoredEvent(order_id, int(r["originator_version"]), r["topic"], bytes(r["state"]))
+        for r in rows
+    ]
+    if rows and rows[0]["snapshot"]:
+        return stored[0], stored[1:]
+    return None, stored
+
+
+class SQLiteSnapshots(SQLiteAggregateRecorder):
+    """The library's snapshots table on SQLite, created holding the write lock."""
+
+    def create_table(self) -> None:
+        with immediate_transaction(self.datastore) as c:
+            self._create_table(c)
+
+    def select_latest_with_events(
+        self, order_id: UUID, *, lte: int | None, events_table: str
+    ) -> tuple[StoredEvent | None, list[StoredEvent]]:
+        """The latest snapshot at or below `lte` (None: none), and the order's events up to
+        `lte` from the snapshot's version on (the event it was taken at first), or all."""
+        statement = LATEST_WITH_EVENTS.format(snapshots=self.events_table_name, events=events_table)
+        last = LAST_VERSION if lte is None else lte
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(statement.replace("%s", "?"), (order_id.hex, last, order_id.hex, last))
+            return _split(order_id, c.fetchall())
+
+
+class PostgresSnapshots(PostgresAggregateRecorder):
+    """The library's snapshots table on PostgreSQL, created under the schema lock; each read
+    and write tried once."""
+
+    select_events = _once(PostgresAggregateRecorder.select_events)
+
+    def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> None:
+        """Without waiting for the disk: a snapshot is no evidence, and one a crash loses
+        costs only a longer replay, while waiting adds a flush to every tenth command."""
+        with self.datastore.transaction(commit=True) as curs:
+            curs.execute("SET LOCAL synchronous_commit TO OFF")
+            self._insert_stored_events(curs, stored_events, **kwargs)
+
+    def create_table(self) -> None:
+        with creating_tables(self.datastore):
+            super().create_table()
+
+    def select_latest_with_events(
+        self, order_id: UUID, *, lte: int | None, events_table: str
+    ) -> tuple[StoredEvent | None, list[StoredEvent]]:
+        """As SQLiteSnapshots.select_latest_with_events."""
+        statement = SQL(LATEST_WITH_EVENTS).format(
+            snapshots=Identifier(self.events_table_name), events=Identifier(events_table)
+        )
+        last = LAST_VERSION if lte is None else lte
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(statement, (order_id, last, order_id, last), prepare=True)
+            return _split(order_id, curs.fetchall())
