@@ -166,6 +166,21 @@ class Snapshotting(Application[UUID]):
         key = self.signer.snapshot_key
         return SignedSnapshots(self.mapper, recorder, events=self.recorder, key=key)
 
+    def take_snapshot(
+        self,
+        aggregate_id: UUID,
+        version: int | None = None,
+        projector_func: ProjectorFunction[Any, Any] = project_aggregate,
+    ) -> None:
+        """The library's, which `save` calls once the events are stored: it never raises, so
+        a command whose events were saved is never reported failed (and sent again)."""
+        try:
+            super().take_snapshot(aggregate_id, version, projector_func)
+        except Exception as e:
+            log.warning(
+                "no snapshot of order %s taken at %s (%s)", aggregate_id, version, type(e).__name__
+            )
+
     def construct_repository(self) -> Repository[UUID]:
         """With snapshots, a repository that loads from them (and keeps no cache of its own,
         as the service configures none); without (IS_SNAPSHOTTING_ENABLED=n), the library's."""

@@ -10,7 +10,7 @@ import logging
 import os
 from datetime import datetime, timedelta
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import pyotp
 import pytest
@@ -281,3 +281,13 @@ def test_the_service_role_writes_and_reads_snapshots(
         assert not [r for r in caplog.records if r.name == "orders.snapshotting"]
     finally:
         service.close()
+
+
+def test_taking_a_snapshot_never_raises(service: Service, caplog: pytest.LogCaptureFixture) -> None:
+    """`save` takes snapshots after the events are stored: a failure then (here, no such
+    order) must not report the saved command failed, or it would be sent again."""
+    missing = uuid4()
+    with caplog.at_level(logging.WARNING, logger="orders.snapshotting"):
+        service.orders.take_snapshot(missing, version=EVERY)
+    (warning,) = [r.getMessage() for r in caplog.records if r.name == "orders.snapshotting"]
+    assert warning.startswith(f"no snapshot of order {missing} taken at {EVERY}")
