@@ -27,6 +27,7 @@ from orders.records import Sealing
 from storage import order, schema
 from storage.locks import creating_tables
 from storage.records import KnownDigests, Row, SealedRecords
+from storage.snapshots import PostgresSnapshots
 
 KEEPALIVES = {
     "keepalives": 1,
@@ -204,6 +205,7 @@ class SealingPostgresFactory(eventsourcing.postgres.PostgresFactory):
     without closing its connections."""
 
     application_recorder_class = SealingPostgresRecorder
+    aggregate_recorder_class = PostgresSnapshots  # the snapshots' table (storage.snapshots)
 
     def __init__(self, env: Any) -> None:
         super().__init__(env)
