@@ -38,6 +38,7 @@ from orders.values import SYSTEM_ACTOR, BreachResponseKind, EscalationTarget, Or
 from service.bootstrap import Service, bootstrap
 from service.integrity import verify_store
 from service.settings import Settings
+from storage.snapshots import PostgresSnapshots, SQLiteSnapshots
 from tests import tampering
 from tests.conftest import ServiceFactory
 from tests.factories import INSPECTOR, SOCIAL_WORKER, a_visit_command, an_assessment
@@ -291,3 +292,11 @@ def test_taking_a_snapshot_never_raises(service: Service, caplog: pytest.LogCapt
         service.orders.take_snapshot(missing, version=EVERY)
     (warning,) = [r.getMessage() for r in caplog.records if r.name == "orders.snapshotting"]
     assert warning.startswith(f"no snapshot of order {missing} taken at {EVERY}")
+
+
+def test_each_engine_keeps_snapshots_with_a_recorder_of_ours(service: Service) -> None:
+    """Each engine's factory names its snapshots recorder (`aggregate_recorder_class`): its
+    table created under the schema lock, read once, with the events in one query. The
+    library's own would retry a read ten times while the database is away."""
+    assert service.orders.snapshots is not None
+    assert isinstance(service.orders.snapshots.recorder, SQLiteSnapshots | PostgresSnapshots)
