@@ -34,7 +34,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import psycopg
 from eventsourcing.persistence import StoredEvent
 from tests.factories import (
     INSPECTOR,
@@ -44,8 +43,8 @@ from tests.factories import (
     issue_order,
     request_order,
 )
-from tests.pg_cluster import Cluster
 
+from bench.durable import durable_postgres
 from orders.clock import SimulatedClock
 from orders.commands import Context
 from orders.records import Sealing
@@ -314,17 +313,9 @@ def run_sqlite(*, n: int, rounds: int, case: int, log: int) -> None:
 
 def run_postgres(*, n: int, rounds: int, case: int, log: int) -> None:
     print("PostgreSQL ...", file=sys.stderr)
-    cluster = Cluster(durable=True)
-    try:
-        with psycopg.connect(cluster.admin_url) as conn:
-            shown = [
-                f"{name}={conn.execute(f'SHOW {name}').fetchone()[0]}"  # type: ignore[index]
-                for name in ("fsync", "synchronous_commit", "full_page_writes")
-            ]
+    with durable_postgres() as (cluster, label):
         results = measure(cluster.create_database, n=n, rounds=rounds, case=case, log=log)
-        report(f"PostgreSQL ({', '.join(shown)})", results, n=n, rounds=rounds)
-    finally:
-        cluster.stop()
+        report(label, results, n=n, rounds=rounds)
 
 
 def main(argv: list[str] | None = None) -> None:

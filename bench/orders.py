@@ -32,13 +32,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import psycopg
 import pyotp
 from eventsourcing.application import Repository
 from tests.factories import INSPECTOR, SOCIAL_WORKER, a_visit_command, an_assessment
 from tests.integration.helpers import issued_order
-from tests.pg_cluster import Cluster
 
+from bench.durable import durable_postgres
 from orders.application import Orders
 from orders.clock import SimulatedClock
 from orders.commands import EnrolPresenceProof, NewProof
@@ -225,20 +224,12 @@ def run_sqlite(*, sizes: list[int], loads: int, every: list[int]) -> None:
 
 def run_postgres(*, sizes: list[int], loads: int, every: list[int]) -> None:
     print("PostgreSQL ...", file=sys.stderr)
-    cluster = Cluster(durable=True)
-    try:
-        with psycopg.connect(cluster.admin_url) as conn:
-            shown = [
-                f"{name}={conn.execute(f'SHOW {name}').fetchone()[0]}"  # type: ignore[index]
-                for name in ("fsync", "synchronous_commit", "full_page_writes")
-            ]
+    with durable_postgres() as (cluster, label):
         runs = []
         for n in every:
             print(f"  every {n}", file=sys.stderr)
             runs.append(measure(cluster.create_database(), sizes=sizes, loads=loads, every=n))
-        report(f"PostgreSQL ({', '.join(shown)})", runs, loads=loads)
-    finally:
-        cluster.stop()
+        report(label, runs, loads=loads)
 
 
 def numbers(text: str) -> list[int]:

@@ -45,8 +45,8 @@ from pathlib import Path
 
 import psycopg
 from tests.integration.helpers import issued_order
-from tests.pg_cluster import Cluster
 
+from bench.durable import durable_postgres
 from bench.integrity import timing_the_sealing
 from orders.clock import SimulatedClock
 from orders.commands import RecordMissedCheckIns
@@ -263,16 +263,8 @@ def run_sqlite(**sizes: int) -> None:
 
 def run_postgres(**sizes: int) -> None:
     print("PostgreSQL ...", file=sys.stderr)
-    cluster = Cluster(durable=True)
-    try:
-        with psycopg.connect(cluster.admin_url) as conn:
-            shown = [
-                f"{name}={conn.execute(f'SHOW {name}').fetchone()[0]}"  # type: ignore[index]
-                for name in ("fsync", "synchronous_commit", "full_page_writes")
-            ]
-        report(f"PostgreSQL ({', '.join(shown)})", measure(cluster.create_database, **sizes))
-    finally:
-        cluster.stop()
+    with durable_postgres() as (cluster, label):
+        report(label, measure(cluster.create_database, **sizes))
 
 
 def main(argv: list[str] | None = None) -> None:
