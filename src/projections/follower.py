@@ -30,14 +30,13 @@ from eventsourcing.persistence import Notification
 from eventsourcing.persistence import Tracking as LibraryTracking
 
 from projections.database import Transaction, ViewDatabase
+from storage.order import START, Place
 
 log = logging.getLogger(__name__)
 
 Progress = Callable[[str, int, int], None]
 """Called as progress(projection name, position reached, head of the log) during long work."""
 
-Place = tuple[int, int]
-"""(transaction, position): where an event sits in the log's order (storage.order)."""
 
 
 @runtime_checkable
@@ -62,7 +61,7 @@ class Tracking(LibraryTracking):
     """An event's position in the log, and the transaction its projection writes in."""
 
     tx: Transaction | None  # None for a projection that writes outside the follower's
-    place: Place = (0, 0)
+    place: Place = START
 
     @property
     def position(self) -> int:
@@ -158,7 +157,7 @@ class Follower:
         """The place of the last event `projection` applied."""
         name = projection if isinstance(projection, str) else projection.name
         rows = self.db.query("SELECT tx, position FROM projection_tracking WHERE view = ?", (name,))
-        return (int(rows[0]["tx"]), int(rows[0]["position"])) if rows else (0, 0)
+        return (int(rows[0]["tx"]), int(rows[0]["position"])) if rows else START
 
     def position(self, projection: Projection | str) -> int:
         """The position of the last event `projection` applied."""
@@ -167,7 +166,7 @@ class Follower:
     def _places(self) -> dict[str, Place]:
         rows = self.db.query("SELECT view, tx, position FROM projection_tracking")
         found = {row["view"]: (int(row["tx"]), int(row["position"])) for row in rows}
-        return {p.name: found.get(p.name, (0, 0)) for p in self.projections}
+        return {p.name: found.get(p.name, START) for p in self.projections}
 
     def lag(self) -> list[Lag]:
         head, places = self.head(), self._places()
