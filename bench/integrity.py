@@ -7,7 +7,7 @@ Appends: the same commands on fresh stores of one engine, alternately with seali
 `--rounds` times each; the medians are compared. Sealing off is the service as built, with its
 recorder's `sealing` set to None: it writes no seal (and looks up no previous digest), and
 does everything else as before. On a shared machine those rates are noisy, so the time spent
-inside the recorder's sealing (`storage.records._write_seals`, timed by a wrapper while sealing
+inside the recorder's sealing (`storage.records._seals`, timed by a wrapper while sealing
 is on) is given too: that is the cost without the noise, but without the larger commit.
 Checkpoints: the time `make_checkpoint` takes (verify the whole log, then sign) on the store
 as it stands, spread over the events the default cadence puts between two (1,000, or fewer
@@ -97,24 +97,25 @@ def rate(label: str, n: int, work: Callable[[int], object]) -> float:
 def timing_the_sealing() -> Iterator[list[float]]:
     """Wraps the recorder's sealing; yields [seconds spent in it, events it sealed]."""
     spent = [0.0, 0.0]
-    unwrapped = records._write_seals
+    unwrapped = records._seals
 
     def timed(
-        run: records.Run,
+        read: records.Read,
         stored_events: Sequence[StoredEvent],
         sealing: Sealing,
         known: records.KnownDigests,
-    ) -> None:
+    ) -> list[records.SealRow]:
         started = time.perf_counter()
-        unwrapped(run, stored_events, sealing, known)
+        seals = unwrapped(read, stored_events, sealing, known)
         spent[0] += time.perf_counter() - started
         spent[1] += len(stored_events)
+        return seals
 
-    records._write_seals = timed
+    records._seals = timed
     try:
         yield spent
     finally:
-        records._write_seals = unwrapped
+        records._seals = unwrapped
 
 
 def appends(service: Service, clock: SimulatedClock, n: int) -> Appends:

@@ -76,6 +76,7 @@ class Orders(Snapshotting):
 
     name = "Orders"
     snapshotting_intervals = {ProtectionOrder: 10}  # decision 021: chosen by bench.orders
+    kept_types = (ProtectionOrder,)  # kept in memory once read (orders.recent): immutable state
 
     def __init__(
         self,

@@ -111,6 +111,10 @@ Heads = dict[UUID, tuple[int, bytes]]
 class Records(Protocol):
     """The event store's records beside the events: keys, seals, the log, checkpoints, clock."""
 
+    def keep_snapshots_in(self, table: str) -> None:
+        """Snapshots given to `insert_events` (as `snapshots=`, stored and marked) are written
+        to `table` in the events' own transaction, each unless one is there already."""
+
     def find_command_key(self, actor_id: str, key: str) -> CommandKey | None:
         """The key as stored with its command's result; None if it was never used."""
 

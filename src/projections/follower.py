@@ -38,7 +38,6 @@ Progress = Callable[[str, int, int], None]
 """Called as progress(projection name, position reached, head of the log) during long work."""
 
 
-
 @runtime_checkable
 class Log(Protocol):
     """The event store's log as the follower reads it (both engines' recorders keep it)."""

@@ -75,6 +75,7 @@ class Settings(BaseSettings):
     witness_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
     http_request_seconds: float = Field(default=10.0, gt=0)  # to read one request, head and body
     http_max_connections: int = Field(default=1000, gt=0)  # past this, requests get 503
+    orders_in_memory: int = Field(default=10_000, ge=0)  # orders read lately, kept (0: none)
 
     @field_validator("witness_urls", mode="before")
     @classmethod
@@ -177,7 +178,7 @@ class Settings(BaseSettings):
 
     def persistence_env(self) -> dict[str, str]:
         """The eventsourcing library's settings: the database, and encryption if keyed."""
-        env = self._database_env()
+        env = self._database_env() | {"AGGREGATE_CACHE_MAXSIZE": str(self.orders_in_memory)}
         if self.encryption_key is not None:
             env |= {
                 "CIPHER_TOPIC": "eventsourcing.cryptography:AESCipher",

@@ -16,7 +16,6 @@ import eventsourcing.postgres
 import psycopg_pool
 from eventsourcing.persistence import Notification, StoredEvent
 from eventsourcing.postgres import (
-    PostgresAggregateRecorder,
     PostgresApplicationRecorder,
     PostgresDatastore,
 )
@@ -27,6 +26,7 @@ from orders.records import Sealing
 from storage import order, schema
 from storage.locks import creating_tables
 from storage.records import KnownDigests, Row, SealedRecords
+from storage.selects import RenderedSelects
 from storage.snapshots import PostgresSnapshots
 
 KEEPALIVES = {
@@ -50,7 +50,7 @@ def _once(method: Method) -> Method:
     return unwrapped
 
 
-class TriedOnceRecorder(PostgresApplicationRecorder):
+class TriedOnceRecorder(RenderedSelects, PostgresApplicationRecorder):
     """The library's recorder, each read and write tried once.
 
     The library retries these ten times, 0.2 s apart, and each attempt may wait the pool's
@@ -61,7 +61,6 @@ class TriedOnceRecorder(PostgresApplicationRecorder):
     """
 
     insert_events = _once(PostgresApplicationRecorder.insert_events)
-    select_events = _once(PostgresAggregateRecorder.select_events)
     select_notifications = _once(PostgresApplicationRecorder.select_notifications)
     max_notification_id = _once(PostgresApplicationRecorder.max_notification_id)
 
@@ -79,6 +78,8 @@ class SealingPostgresRecorder(SealedRecords, TriedOnceRecorder):
         super().__init__(datastore, events_table_name=events_table_name)
         self.sealing = sealing
         self.known = KnownDigests()
+        self._append_statement: str | None = None
+        self._appended_to: str | None = None
         self.sql_create_statements[self.create_table_statement_index] = SQL(
             schema.postgres_events_table(self.events_table_name, datastore.originator_id_type)
         ).format(table=Identifier(self.events_table_name))
@@ -95,41 +96,47 @@ class SealingPostgresRecorder(SealedRecords, TriedOnceRecorder):
             super().create_table()
 
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Any:
-        """The events, their seals and the command key in one transaction and one round trip.
+        """The events, their seals, the command key and any snapshots in one statement: one
+        round trip, committed on its own.
 
         No lock of the events table and no NOTIFY, unlike the library: it locks the table
         through the commit so that ids are committed in order, which lets one writer commit at
         a time; here writers commit together and readers follow the log in an order that
-        holds however they interleave (storage.order). The seals are computed before the
-        transaction (an unknown previous digest is read first), and every statement is sent
-        in one pipeline: a write that meets another fails on the events' own key, which comes
-        first, and is reported as a conflict.
+        holds however they interleave (storage.order). The seals are computed first (an
+        unknown previous digest is read before). A write that meets another fails on the
+        events' key, or the command key's, and is reported as a conflict; nothing of it stays.
         """
         self.known.begin()
-        beside: list[tuple[str, tuple[Any, ...]]] = []
-
-        def run(sql: str, params: tuple[Any, ...], *, fetch: bool) -> Any:
-            if fetch:
-                return self._rows(sql, params)
-            beside.append((_postgres(sql, self.events_table_name), params))
-            return None
-
-        self._write_beside(run, stored_events, kwargs.get("command_key"))
-        rows = [
-            self.construct_pg_stored_event(e.originator_id, e.originator_version, e.topic, e.state)
-            for e in stored_events
-        ]
+        beside = self._beside(self._rows, stored_events, kwargs)
+        params: list[Any] = [[self._row(e) for e in stored_events]]
+        params += _columns(beside.seals, 4) + _columns(beside.keys, 6)
+        if self.snapshots_table:
+            params.append([self._row(s) for s in beside.snapshots])
         with self.datastore.get_connection() as conn:
-            events = conn.cursor()
-            with conn.pipeline(), conn.transaction():
-                if rows:
-                    events.execute(self.insert_events_statement, (rows,), prepare=True)
-                with conn.cursor() as curs:
-                    for sql, params in beside:
-                        curs.execute(sql, params, prepare=True)
-            ids = [row["notification_id"] for row in events.fetchall()] if rows else []
+            rows = conn.execute(self._append(conn), params, prepare=True).fetchall()
         self.known.committed()
-        return ids
+        return [row["notification_id"] for row in rows]
+
+    def _row(self, e: StoredEvent) -> Any:
+        return self.construct_pg_stored_event(
+            e.originator_id, e.originator_version, e.topic, e.state
+        )
+
+    def _append(self, conn: Connection[Any]) -> str:
+        """The append statement, rendered once (psycopg renders a composed one each time)."""
+        if self._append_statement is None or self._appended_to != self.snapshots_table:
+            schema_name, snapshots = self.datastore.schema, self.snapshots_table or ""
+            self._append_statement = (
+                SQL(schema.postgres_append(snapshots=bool(snapshots)))
+                .format(
+                    events=Identifier(schema_name, self.events_table_name),
+                    stored=Identifier(schema_name, self.stored_event_type_name),
+                    snapshots=Identifier(schema_name, snapshots),
+                )
+                .as_string(conn)
+            )
+            self._appended_to = self.snapshots_table
+        return self._append_statement
 
     def _rows(self, sql: str, params: tuple[Any, ...] = (), *, commit: bool = False) -> list[Row]:
         with self.datastore.transaction(commit=commit) as curs:
@@ -167,28 +174,33 @@ class SealingPostgresRecorder(SealedRecords, TriedOnceRecorder):
         return moment
 
 
+def _columns(rows: list[tuple[Any, ...]], width: int) -> list[list[Any]]:
+    """Rows as `width` arrays, one a column (what unnest takes back apart)."""
+    return [list(column) for column in zip(*rows, strict=True)] if rows else [[]] * width
+
+
 CHECK_AFTER_IDLE_SECONDS = 1.0
 
 
 class RecentlyUsed:
-    """Checks a pooled connection with a round trip before use only if it has been idle a
-    while: one handed back a moment ago was alive then, and checking it before each of a
-    command's three uses cost a quarter of the command. One found dead means the server
-    dropped them all (a restart, a failover): every idle one is checked at once and the dead
+    """Checks a pooled connection with a round trip before use only if it was last handed out
+    a while ago: one handed out a moment ago was alive then, and checking it before each of a
+    command's uses cost a quarter of the command. (The time it was handed out, not returned:
+    noting returns runs each return on the pool's worker thread, whose turn for the
+    interpreter then delays the next statement.) One found dead means the server dropped
+    them all (a restart, a failover): every idle one is checked at once and the dead
     replaced, instead of the pool trying them one by one, a second apart."""
 
     def __init__(self, pool: psycopg_pool.ConnectionPool[Any], idle: float) -> None:
         self.pool, self.idle = pool, idle
-        self._returned: weakref.WeakKeyDictionary[Connection[Any], float] = (
+        self._handed: weakref.WeakKeyDictionary[Connection[Any], float] = (
             weakref.WeakKeyDictionary()
         )
 
-    def returned(self, conn: Connection[Any]) -> None:
-        self._returned[conn] = time.monotonic()
-
     def check(self, conn: Connection[Any]) -> None:
-        at = self._returned.get(conn)
-        if at is not None and time.monotonic() - at < self.idle:
+        now = time.monotonic()
+        at, self._handed[conn] = self._handed.get(conn), now
+        if at is not None and now - at < self.idle:
             return
         try:
             psycopg_pool.ConnectionPool.check_connection(conn)
@@ -216,7 +228,7 @@ class SealingPostgresFactory(eventsourcing.postgres.PostgresFactory):
         kwargs.update(connect_timeout=max(seconds, 2), **KEEPALIVES)
         if pool._check is not None:  # pre-ping: only connections idle a while
             recent = RecentlyUsed(pool, CHECK_AFTER_IDLE_SECONDS)
-            pool._check, pool._reset = recent.check, recent.returned
+            pool._check = recent.check
 
     def sealing_recorder(self, sealing: Sealing) -> SealingPostgresRecorder:
         table = (self.env.name.lower() or "stored") + "_events"  # the library's own naming

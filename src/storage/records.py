@@ -7,6 +7,7 @@ import json
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 from uuid import UUID
@@ -23,21 +24,36 @@ from storage.order import START, Place
 Row = dict[str, Any]
 
 
-class Run(Protocol):
-    """Runs one statement with the transaction inserting the events; its rows, if asked."""
+class Read(Protocol):
+    """Runs one SELECT from `schema` where the events will be written; its rows."""
 
-    def __call__(self, sql: str, params: tuple[Any, ...], *, fetch: bool) -> list[Row] | None: ...
+    def __call__(self, sql: str, params: tuple[Any, ...]) -> list[Row]: ...
+
+
+SealRow = tuple[str, int, str, str]
+
+
+@dataclass(frozen=True)
+class Beside:
+    """What is written with the events, in their transaction: each event's seal, the
+    command's key, and snapshots of orders taken at their new versions (orders.snapshotting)."""
+
+    seals: list[SealRow]
+    keys: list[tuple[Any, ...]]
+    snapshots: Sequence[StoredEvent]
 
 
 class SealedRecords(ABC):
-    """Seals and command keys written beside each event; `orders.records.Records` read back.
+    """Seals, command keys and snapshots written with the events; `orders.records.Records`
+    read back.
 
-    An engine's recorder gives `_write_beside` a `Run` on the events' own cursor, and runs
-    a statement in a transaction of its own with `_rows`. Without a sealing it writes no
-    seals (and verify-store names every event so written).
+    An engine's recorder works out what goes with the events with `_beside` and writes it in
+    their transaction, and runs a statement in a transaction of its own with `_rows`. Without
+    a sealing it writes no seals (and verify-store names every event so written).
     """
 
     sealing: Sealing | None = None
+    snapshots_table: str | None = None  # where snapshots passed with events go
     known: KnownDigests
 
     @abstractmethod
@@ -70,13 +86,19 @@ class SealedRecords(ABC):
         """How many stored events lie after `place` in the log's order."""
         return int(self._rows(schema.COUNT_AFTER, self._after(place))[0]["behind"])
 
-    def _write_beside(
-        self, run: Run, stored_events: Sequence[StoredEvent], command_key: CommandKey | None
-    ) -> None:
-        if self.sealing is not None:
-            _write_seals(run, stored_events, self.sealing, self.known)
-        if command_key is not None:
-            run(schema.INSERT_KEY, _key_row(command_key), fetch=False)
+    def keep_snapshots_in(self, table: str) -> None:
+        self.snapshots_table = table
+
+    def _beside(
+        self, read: Read, stored_events: Sequence[StoredEvent], kwargs: dict[str, Any]
+    ) -> Beside:
+        """The rows to write with `stored_events`, given `insert_events`' keyword arguments."""
+        seals = (
+            [] if self.sealing is None else _seals(read, stored_events, self.sealing, self.known)
+        )
+        key: CommandKey | None = kwargs.get("command_key")
+        snapshots = kwargs.get("snapshots") or () if self.snapshots_table else ()
+        return Beside(seals, [] if key is None else [_key_row(key)], snapshots)
 
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Any:
         """The library's insert, after which the digests it sealed are known as committed."""
@@ -237,16 +259,16 @@ class KnownDigests:
         return writes
 
 
-SEALS_PER_STATEMENT = 200
+ROWS_PER_STATEMENT = 200  # rows a multi-row statement carries at most
 
 
-def _write_seals(
-    run: Run, stored_events: Sequence[StoredEvent], sealing: Sealing, known: KnownDigests
-) -> None:
+def _seals(
+    read: Read, stored_events: Sequence[StoredEvent], sealing: Sealing, known: KnownDigests
+) -> list[SealRow]:
     """Each event's chained digest and seal; the previous digests this process does not know
-    are read in one statement, and the seals written a few hundred a statement."""
-    previous = _digests_before(run, stored_events, known)
-    seals: list[tuple[str, int, str, str]] = []
+    are read in one statement."""
+    previous = _digests_before(read, stored_events, known)
+    seals: list[SealRow] = []
     for event in stored_events:
         order, version = str(event.originator_id), event.originator_version
         plain = sealing.plain(event.state)
@@ -259,14 +281,11 @@ def _write_seals(
         )
         previous[order] = digest
         known.written(order, version, digest)
-    for start in range(0, len(seals), SEALS_PER_STATEMENT):
-        part = seals[start : start + SEALS_PER_STATEMENT]
-        marks = ", ".join("(?, ?, ?, ?)" for _ in part)
-        run(schema.INSERT_SEALS.format(rows=marks), tuple(x for s in part for x in s), fetch=False)
+    return seals
 
 
 def _digests_before(
-    run: Run, stored_events: Sequence[StoredEvent], known: KnownDigests
+    read: Read, stored_events: Sequence[StoredEvent], known: KnownDigests
 ) -> dict[str, bytes]:
     """The digest of the event before each order's first one here: known, or read."""
     before: dict[str, bytes] = {}
@@ -281,15 +300,11 @@ def _digests_before(
         else:
             wanted[order] = version - 1
     pairs = list(wanted.items())
-    for start in range(0, len(pairs), SEALS_PER_STATEMENT):
-        part = pairs[start : start + SEALS_PER_STATEMENT]
+    for start in range(0, len(pairs), ROWS_PER_STATEMENT):
+        part = pairs[start : start + ROWS_PER_STATEMENT]
         marks = ", ".join("(?, ?)" for _ in part)
-        rows = run(
-            schema.SELECT_DIGESTS.format(pairs=marks),
-            tuple(x for pair in part for x in pair),
-            fetch=True,
-        )
-        for row in rows or []:
+        rows = read(schema.SELECT_DIGESTS.format(pairs=marks), tuple(x for p in part for x in p))
+        for row in rows:
             before[str(row["originator_id"])] = ledger.unb64(row["digest"])
     return before
 

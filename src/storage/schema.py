@@ -66,6 +66,29 @@ def postgres_events_table(table: str, id_type: str) -> str:
     )
 
 
+def postgres_append(*, snapshots: bool) -> str:
+    """Events, their seals, the command's key and snapshots in one statement (one round trip,
+    one transaction): each from arrays, any of them empty. {events}, {stored} (the library's
+    row type of an event) and {snapshots} are left to fill; the new events' ids come back in
+    order."""
+    parts = [
+        "WITH events AS (INSERT INTO {events} (originator_id, originator_version, topic, state) "
+        "SELECT originator_id, originator_version, topic, state FROM unnest(%s::{stored}[]) "
+        "RETURNING notification_id)",
+        "seals AS (INSERT INTO event_seals "
+        "SELECT * FROM unnest(%s::text[], %s::bigint[], %s::text[], %s::text[]))",
+        "keys AS (INSERT INTO command_keys SELECT * FROM "
+        "unnest(%s::text[], %s::text[], %s::text[], %s::text[], %s::bigint[], %s::text[]))",
+    ]
+    if snapshots:
+        parts.append(
+            "snapshots AS (INSERT INTO {snapshots} (originator_id, originator_version, topic, "
+            "state) SELECT originator_id, originator_version, topic, state "
+            "FROM unnest(%s::{stored}[]) ON CONFLICT DO NOTHING)"
+        )
+    return ", ".join(parts) + " SELECT notification_id FROM events ORDER BY notification_id"
+
+
 def postgres_log_order(table: str) -> tuple[str, ...]:
     return (f"CREATE INDEX IF NOT EXISTS {table}_log_order ON {table} (tx, notification_id)",)
 
@@ -113,6 +136,10 @@ INSERT_PRESENCE_SECRET = "INSERT INTO presence_secrets VALUES (?, ?, ?)"
 SELECT_PRESENCE_SECRETS = "SELECT proof_id, sealed FROM presence_secrets WHERE order_id = ?"
 SELECT_KEY = "SELECT * FROM command_keys WHERE actor_id = ? AND key = ?"
 INSERT_SEALS = "INSERT INTO event_seals VALUES {rows}"
+INSERT_SNAPSHOT = (
+    "INSERT INTO {snapshots} (originator_id, originator_version, topic, state) "
+    "VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING"
+)
 SELECT_DIGESTS = (
     "SELECT originator_id, digest FROM event_seals WHERE (originator_id, version) IN "
     "(VALUES {pairs})"

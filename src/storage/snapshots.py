@@ -22,6 +22,7 @@ from eventsourcing.sqlite import SQLiteAggregateRecorder
 from psycopg.sql import SQL, Identifier
 
 from storage.locks import creating_tables, immediate_transaction
+from storage.selects import RenderedSelects
 
 LAST_VERSION = 2**62  # "at or below no version": one statement, whatever is asked
 
@@ -78,11 +79,9 @@ class SQLiteSnapshots(SQLiteAggregateRecorder):
             return _split(order_id, c.fetchall())
 
 
-class PostgresSnapshots(PostgresAggregateRecorder):
+class PostgresSnapshots(RenderedSelects, PostgresAggregateRecorder):
     """The library's snapshots table on PostgreSQL, created under the schema lock; each read
     and write tried once."""
-
-    select_events = _once(PostgresAggregateRecorder.select_events)
 
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> None:
         """Without waiting for the disk: a snapshot is no evidence, and one a crash loses

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
+from uuid import UUID
 
 import eventsourcing.sqlite
 from eventsourcing.persistence import Notification, StoredEvent
@@ -17,7 +18,7 @@ from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLite
 from orders.records import Sealing
 from storage import order, schema
 from storage.locks import immediate_transaction
-from storage.records import KnownDigests, Row, SealedRecords
+from storage.records import ROWS_PER_STATEMENT, KnownDigests, Row, SealedRecords
 from storage.snapshots import SQLiteSnapshots
 
 
@@ -51,13 +52,28 @@ class SealingSQLiteRecorder(SealedRecords, SQLiteApplicationRecorder):
     def _insert_events(
         self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
+        """The library's insert, then the seals, command key and snapshots with it."""
         returning = super()._insert_events(c, stored_events, **kwargs)
 
-        def run(sql: str, params: tuple[Any, ...], *, fetch: bool) -> Any:
+        def read(sql: str, params: tuple[Any, ...]) -> list[Row]:
             c.execute(sql, params)
-            return [dict(row) for row in c.fetchall()] if fetch else None
+            return [dict(row) for row in c.fetchall()]
 
-        self._write_beside(run, stored_events, kwargs.get("command_key"))
+        beside = self._beside(read, stored_events, kwargs)
+        for start in range(0, len(beside.seals), ROWS_PER_STATEMENT):
+            part = beside.seals[start : start + ROWS_PER_STATEMENT]
+            marks = ", ".join("(?, ?, ?, ?)" for _ in part)
+            c.execute(schema.INSERT_SEALS.format(rows=marks), tuple(x for s in part for x in s))
+        c.executemany(schema.INSERT_KEY, beside.keys)
+        if beside.snapshots:
+            statement = schema.INSERT_SNAPSHOT.format(snapshots=self.snapshots_table)
+            c.executemany(
+                statement,
+                [
+                    (UUID(str(s.originator_id)).hex, s.originator_version, s.topic, s.state)
+                    for s in beside.snapshots
+                ],
+            )
         return returning
 
     def _rows(self, sql: str, params: tuple[Any, ...] = (), *, commit: bool = False) -> list[Row]:

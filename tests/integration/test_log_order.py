@@ -57,9 +57,7 @@ def test_an_earlier_id_committed_later_is_neither_skipped_nor_repeated(
         pytest.skip("SQLite commits one writer at a time: ids are committed in order")
     follower = Follower(service.orders, [counting := Counting()])
     orders = service.orders
-    context = Context(
-        by=SOCIAL_WORKER, at=orders.now(), policy=orders.policy, vault=orders.vault
-    )
+    context = Context(by=SOCIAL_WORKER, at=orders.now(), policy=orders.policy, vault=orders.vault)
     opened: ProtectionOrder = request_order(orders.now()).open(context)
     (event,) = [orders.mapper.to_stored_event(e) for e in opened.collect_events()]
     with psycopg.connect(database_url) as slow:  # a writer that draws its id, then dawdles

@@ -68,7 +68,6 @@ def test_the_database_clock_is_postgresql_s_own_and_absent_on_sqlite(
         assert abs(moment - datetime.now(UTC)) < timedelta(minutes=1)
 
 
-
 def test_processes_that_did_not_write_an_order_chain_its_seals_from_the_stored_digests(
     make_service: ServiceFactory,
 ) -> None:

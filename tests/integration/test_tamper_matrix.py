@@ -34,6 +34,7 @@ from service.integrity import verify_store
 from service.verification import fingerprint, verify_bundle
 from service.work import check_store_now, checkpoint_now
 from tests import tampering
+from tests.conftest import ServiceFactory
 from tests.factories import INSPECTOR, a_visit_command
 from tests.integration.helpers import issued_order
 
@@ -62,6 +63,15 @@ class Store:
         bundle = export_bundle(self.service.orders, self.service.timelines, self.order)
         checked = verify_bundle(bundle, trusted_keys=[self.service.orders.signer.public_key()])
         return [str(f) for f in checked.findings if not f.holds]
+
+
+@pytest.fixture
+def service(make_service: ServiceFactory) -> Service:
+    """A service that keeps no order in memory, so each visit reads the order from the store as
+    a process that never read it would. One that keeps it goes on from what it saw, as it
+    would from a snapshot (decision 024); the checkpoint and the store check asserted in
+    `carry_on` raise the alarm either way."""
+    return make_service(orders_in_memory=0)
 
 
 @pytest.fixture

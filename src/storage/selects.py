@@ -1,0 +1,58 @@
+"""An aggregate's events read on PostgreSQL with a statement rendered to text once per shape.
+
+The library composes its statement anew for every read, and psycopg renders a composed
+statement on every execution: that cost more than the query itself.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.persistence import StoredEvent
+from eventsourcing.postgres import PostgresAggregateRecorder
+from psycopg.sql import SQL
+
+Shape = tuple[bool, bool, bool, bool]
+
+
+class RenderedSelects(PostgresAggregateRecorder):
+    """The library's `select_events`, tried once, its statements rendered once per shape."""
+
+    _rendered: dict[Shape, str]
+
+    def select_events(
+        self,
+        originator_id: UUID | str,
+        *,
+        gt: int | None = None,
+        lte: int | None = None,
+        desc: bool = False,
+        limit: int | None = None,
+    ) -> list[StoredEvent]:
+        shape = (gt is not None, lte is not None, desc, limit is not None)
+        params: list[Any] = [originator_id, *(p for p in (gt, lte, limit) if p is not None)]
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(self._statement(shape, conn), params, prepare=True)
+            return [
+                StoredEvent(
+                    row["originator_id"],
+                    row["originator_version"],
+                    row["topic"],
+                    bytes(row["state"]),
+                )
+                for row in curs.fetchall()
+            ]
+
+    def _statement(self, shape: Shape, conn: Any) -> str:
+        rendered = self.__dict__.setdefault("_rendered", {})
+        if shape not in rendered:
+            gt, lte, desc, limit = shape
+            statement = self.select_events_statement
+            statement += SQL(" AND originator_version > %s") if gt else SQL("")
+            statement += SQL(" AND originator_version <= %s") if lte else SQL("")
+            statement += SQL(" ORDER BY originator_version") + SQL(" DESC" if desc else " ASC")
+            statement += SQL(" LIMIT %s") if limit else SQL("")
+            rendered[shape] = statement.as_string(conn)
+        text: str = rendered[shape]
+        return text
