@@ -19,16 +19,18 @@ from eventsourcing.persistence import (
 )
 from eventsourcing.utils import EnvType
 
-from orders import errors, ledger, presence
+from orders import errors, ledger
 from orders.clock import Clock, system_clock
 from orders.commands import Command, Context, OpeningCommand
 from orders.disclosure import SENSITIVE_FIELDS, Disclosure
 from orders.domain import ProtectionOrder
+from orders.loading import SnapshotRepository
 from orders.policy import Policy, load_policy
 from orders.records import CommandKey, Records, Sealing, SealingFactory
 from orders.snapshotting import Snapshotting
 from orders.transcoding import TypedMapper, register_transcodings
 from orders.values import Actor
+from orders.vault import SealedVault
 
 CONFLICT_ATTEMPTS = 3
 log = logging.getLogger(__name__)
@@ -46,29 +48,6 @@ class Outcome:
     ref: UUID | None
     returned: object
     position: int | None
-
-
-class SealedVault:
-    """The vault of proof-of-presence secrets: kept beside the events, each encrypted with a
-    key derived from the service's signing key and bound to its proof."""
-
-    def __init__(self, records: Records, key: bytes) -> None:
-        self.records, self.key = records, key
-
-    def secrets(self, order_id: UUID) -> dict[UUID, str]:
-        """The order's secrets that decrypt; one that does not (altered or damaged around the
-        service) is left out, so codes of it are unverifiable, and verify-store names it."""
-        opened = {}
-        for proof_id, sealed in self.records.select_presence_secrets(order_id).items():
-            try:
-                opened[proof_id] = presence.open_secret(self.key, proof_id, sealed)
-            except Exception:
-                log.warning("presence secret %s of order %s does not decrypt", proof_id, order_id)
-        return opened
-
-    def keep(self, order_id: UUID, proof_id: UUID, secret: str) -> None:
-        sealed = presence.seal_secret(self.key, proof_id, secret)
-        self.records.insert_presence_secret(order_id, proof_id, sealed)
 
 
 class Orders(Snapshotting):
@@ -125,6 +104,27 @@ class Orders(Snapshotting):
         if not isinstance(order, ProtectionOrder):  # a disclosure's or staff member's id
             raise errors.OrderNotFound(order_id)
         return order
+
+    def get_many(self, order_ids: Sequence[UUID]) -> dict[UUID, ProtectionOrder | Exception]:
+        """Each order as `get` gives it, or the error it raises, read together where the
+        repository can (orders.loading)."""
+        if not isinstance(self.repository, SnapshotRepository):
+            return {order_id: self._got(order_id) for order_id in order_ids}
+        loaded = self.repository.get_many(order_ids)
+        found: dict[UUID, ProtectionOrder | Exception] = {}
+        for order_id in order_ids:
+            order = loaded.get(order_id)
+            if isinstance(order, ProtectionOrder | Exception):
+                found[order_id] = order
+            else:
+                found[order_id] = errors.OrderNotFound(order_id)
+        return found
+
+    def _got(self, order_id: UUID) -> ProtectionOrder | Exception:
+        try:
+            return self.get(order_id)
+        except Exception as error:
+            return error
 
     def as_of(self, order_id: UUID, moment: datetime) -> ProtectionOrder:
         """The order as the record stood at `moment`: only events recorded by then."""
@@ -201,9 +201,10 @@ class Orders(Snapshotting):
     ) -> list[Outcome | Exception]:
         context = Context(by=by, at=self.now(), policy=self.policy, vault=self.vault)
         decided: list[tuple[ProtectionOrder, object] | Exception] = []
-        for order_id in order_ids:
+        for order in self.get_many(order_ids).values():
             try:
-                order = self.get(order_id)
+                if isinstance(order, Exception):
+                    raise order
                 decided.append((order, command.decide(order, context)))
             except Exception as error:
                 decided.append(error)

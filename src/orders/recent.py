@@ -45,6 +45,9 @@ class RecentOrders:
         self._kept: OrderedDict[UUID, Kept] = OrderedDict()
         self._lock = threading.Lock()
 
+    def __contains__(self, order_id: object) -> bool:
+        return order_id in self._kept
+
     def get(self, order_id: UUID) -> Kept | None:
         """The order as kept (a copy to decide on), or None."""
         with self._lock:

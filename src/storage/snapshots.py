@@ -38,6 +38,20 @@ LATEST_WITH_EVENTS = (
     "ORDER BY snapshot DESC, originator_version"
 )
 
+LATEST_WITH_EVENTS_OF = (
+    "WITH latest AS (SELECT originator_id, MAX(originator_version) AS version "
+    "FROM {snapshots} WHERE originator_id IN ({orders}) GROUP BY originator_id) "
+    "SELECT 1 AS snapshot, s.originator_id, s.originator_version, s.topic, s.state "
+    "FROM {snapshots} s JOIN latest l ON s.originator_id = l.originator_id "
+    "AND s.originator_version = l.version "
+    "UNION ALL "
+    "SELECT 0, e.originator_id, e.originator_version, e.topic, e.state FROM {events} e "
+    "LEFT JOIN latest l ON l.originator_id = e.originator_id "
+    "WHERE e.originator_id IN ({orders}) AND e.originator_version >= COALESCE(l.version, 0) "
+    "ORDER BY 2, 1 DESC, 3"
+)
+
+Latest = dict[UUID, tuple[StoredEvent | None, list[StoredEvent]]]
 
 Method = TypeVar("Method", bound=Callable[..., Any])
 
@@ -60,6 +74,14 @@ def _split(order_id: UUID, rows: Sequence[Any]) -> tuple[StoredEvent | None, lis
     return None, stored
 
 
+def _split_many(rows: Sequence[Any]) -> Latest:
+    """Each order's snapshot row (None: none) and event rows after it, by order."""
+    found: dict[UUID, list[Any]] = {}
+    for row in rows:
+        found.setdefault(UUID(str(row["originator_id"])), []).append(row)
+    return {order_id: _split(order_id, its) for order_id, its in found.items()}
+
+
 class SQLiteSnapshots(SQLiteAggregateRecorder):
     """The library's snapshots table on SQLite, created holding the write lock."""
 
@@ -77,6 +99,19 @@ class SQLiteSnapshots(SQLiteAggregateRecorder):
         with self.datastore.transaction(commit=False) as c:
             c.execute(statement.replace("%s", "?"), (order_id.hex, last, order_id.hex, last))
             return _split(order_id, c.fetchall())
+
+    def select_latest_with_events_of(
+        self, order_ids: Sequence[UUID], *, events_table: str
+    ) -> Latest:
+        """Each order's latest snapshot (None: none) and its events from that snapshot's
+        version on, or all, in one read; an order with no events is left out."""
+        marks = ", ".join("?" for _ in order_ids)
+        statement = LATEST_WITH_EVENTS_OF.format(
+            snapshots=self.events_table_name, events=events_table, orders=marks
+        )
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(statement, [o.hex for o in order_ids] * 2)
+            return _split_many(c.fetchall())
 
 
 class PostgresSnapshots(RenderedSelects, PostgresAggregateRecorder):
@@ -105,3 +140,14 @@ class PostgresSnapshots(RenderedSelects, PostgresAggregateRecorder):
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
             curs.execute(statement, (order_id, last, order_id, last), prepare=True)
             return _split(order_id, curs.fetchall())
+
+    def select_latest_with_events_of(
+        self, order_ids: Sequence[UUID], *, events_table: str
+    ) -> Latest:
+        """As SQLiteSnapshots.select_latest_with_events_of."""
+        statement = SQL(LATEST_WITH_EVENTS_OF.replace("IN ({orders})", "= ANY(%s)")).format(
+            snapshots=Identifier(self.events_table_name), events=Identifier(events_table)
+        )
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(statement, (list(order_ids), list(order_ids)))
+            return _split_many(curs.fetchall())

@@ -66,7 +66,7 @@ def test_what_a_command_decides_reaches_nothing_kept_until_saved(
     context = Context(by=INSPECTOR, at=clock(), policy=orders.policy, vault=orders.vault)
     a_breach(clock).decide(deciding, context)  # decided, never saved
     assert deciding.version == before["_version"] + 1
-    with caplog.at_level(logging.WARNING, logger="orders.snapshotting"):
+    with caplog.at_level(logging.WARNING, logger="orders.loading"):
         again = orders.get(order_id)
     assert state(again) == before and not again.breaches
     assert state(again) == state(replayed(service, order_id))
@@ -89,7 +89,7 @@ def test_a_store_that_no_longer_holds_what_was_kept_is_noticed_and_read_afresh(
     tampering.delete_event(database_url, order_id, visited.version, with_seal=True)
     if refilled:  # ...and another process wrote another event in its place
         make_service().orders.handle(a_breach(clock), order_id, by=INSPECTOR)
-    with caplog.at_level(logging.WARNING, logger="orders.snapshotting"):
+    with caplog.at_level(logging.WARNING, logger="orders.loading"):
         seen = one.orders.get(order_id)
     assert state(seen) == state(replayed(one, order_id))
     assert seen.version == (visited.version if refilled else visited.version - 1)
