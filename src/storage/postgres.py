@@ -78,8 +78,7 @@ class SealingPostgresRecorder(SealedRecords, TriedOnceRecorder):
         super().__init__(datastore, events_table_name=events_table_name)
         self.sealing = sealing
         self.known = KnownDigests()
-        self._append_statement: str | None = None
-        self._appended_to: str | None = None
+        self._appends: dict[schema.Shape, str] = {}  # the append statement of each shape
         self.sql_create_statements[self.create_table_statement_index] = SQL(
             schema.postgres_events_table(self.events_table_name, datastore.originator_id_type)
         ).format(table=Identifier(self.events_table_name))
@@ -108,35 +107,47 @@ class SealingPostgresRecorder(SealedRecords, TriedOnceRecorder):
         """
         self.known.begin()
         beside = self._beside(self._rows, stored_events, kwargs)
-        params: list[Any] = [[self._row(e) for e in stored_events]]
-        params += _columns(beside.seals, 4) + _columns(beside.keys, 6)
-        if self.snapshots_table:
-            params.append([self._row(s) for s in beside.snapshots])
-        with self.datastore.get_connection() as conn:
-            rows = conn.execute(self._append(conn), params, prepare=True).fetchall()
-        self.known.committed()
-        return [row["notification_id"] for row in rows]
-
-    def _row(self, e: StoredEvent) -> Any:
-        return self.construct_pg_stored_event(
-            e.originator_id, e.originator_version, e.topic, e.state
+        events = [(e.originator_id, e.originator_version, e.topic, e.state) for e in stored_events]
+        snapshots = [
+            (s.originator_id, s.originator_version, s.topic, s.state) for s in beside.snapshots
+        ]
+        parts: tuple[list[tuple[Any, ...]], ...] = (
+            events,
+            list(beside.seals),
+            beside.keys,
+            snapshots if self.snapshots_table else [],
         )
+        a, b, c, d = (min(len(rows), 2) for rows in parts)
+        shape = (a, b, c, d)
+        params: list[Any] = []
+        for stored, rows in zip((True, False, False, True), parts, strict=True):
+            if len(rows) == 1:
+                params += rows[0]
+            elif rows and stored:
+                params.append([self.construct_pg_stored_event(*row) for row in rows])
+            elif rows:
+                params += [list(column) for column in zip(*rows, strict=True)]
+        with self.datastore.get_connection() as conn:
+            ids = conn.execute(self._append(conn, shape), params, prepare=True).fetchall()
+        self.known.committed()
+        return [row["notification_id"] for row in ids]
 
-    def _append(self, conn: Connection[Any]) -> str:
-        """The append statement, rendered once (psycopg renders a composed one each time)."""
-        if self._append_statement is None or self._appended_to != self.snapshots_table:
-            schema_name, snapshots = self.datastore.schema, self.snapshots_table or ""
-            self._append_statement = (
-                SQL(schema.postgres_append(snapshots=bool(snapshots)))
+    def _append(self, conn: Connection[Any], shape: schema.Shape) -> str:
+        """The append statement of this shape, rendered once (psycopg renders a composed one
+        each time it runs it)."""
+        statement = self._appends.get(shape)
+        if statement is None:
+            schema_name = self.datastore.schema
+            statement = self._appends[shape] = (
+                SQL(schema.postgres_append(shape))
                 .format(
                     events=Identifier(schema_name, self.events_table_name),
                     stored=Identifier(schema_name, self.stored_event_type_name),
-                    snapshots=Identifier(schema_name, snapshots),
+                    snapshots=Identifier(schema_name, self.snapshots_table or ""),
                 )
                 .as_string(conn)
             )
-            self._appended_to = self.snapshots_table
-        return self._append_statement
+        return statement
 
     def _rows(self, sql: str, params: tuple[Any, ...] = (), *, commit: bool = False) -> list[Row]:
         with self.datastore.transaction(commit=commit) as curs:
@@ -172,11 +183,6 @@ class SealingPostgresRecorder(SealedRecords, TriedOnceRecorder):
     def database_time(self) -> datetime | None:
         moment: datetime = self._rows(schema.SELECT_DATABASE_TIME)[0]["now"]
         return moment
-
-
-def _columns(rows: list[tuple[Any, ...]], width: int) -> list[list[Any]]:
-    """Rows as `width` arrays, one a column (what unnest takes back apart)."""
-    return [list(column) for column in zip(*rows, strict=True)] if rows else [[]] * width
 
 
 CHECK_AFTER_IDLE_SECONDS = 1.0

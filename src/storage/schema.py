@@ -66,27 +66,43 @@ def postgres_events_table(table: str, id_type: str) -> str:
     )
 
 
-def postgres_append(*, snapshots: bool) -> str:
+Shape = tuple[int, int, int, int]  # events, seals, keys, snapshots: 0 none, 1 one, 2 many
+
+_APPEND = (
+    ("INSERT INTO {events} (originator_id, originator_version, topic, state) ", True),
+    ("INSERT INTO event_seals ", False),
+    ("INSERT INTO command_keys ", False),
+    ("INSERT INTO {snapshots} (originator_id, originator_version, topic, state) ", True),
+)
+_WIDTHS = (4, 4, 6, 4)
+_SEAL_ARRAYS = "%s::text[], %s::bigint[], %s::text[], %s::text[]"
+_KEY_ARRAYS = "%s::text[], %s::text[], %s::text[], %s::text[], %s::bigint[], %s::text[]"
+
+
+def postgres_append(shape: Shape) -> str:
     """Events, their seals, the command's key and snapshots in one statement (one round trip,
-    one transaction): each from arrays, any of them empty. {events}, {stored} (the library's
-    row type of an event) and {snapshots} are left to fill; the new events' ids come back in
-    order."""
-    parts = [
-        "WITH events AS (INSERT INTO {events} (originator_id, originator_version, topic, state) "
-        "SELECT originator_id, originator_version, topic, state FROM unnest(%s::{stored}[]) "
-        "RETURNING notification_id)",
-        "seals AS (INSERT INTO event_seals "
-        "SELECT * FROM unnest(%s::text[], %s::bigint[], %s::text[], %s::text[]))",
-        "keys AS (INSERT INTO command_keys SELECT * FROM "
-        "unnest(%s::text[], %s::text[], %s::text[], %s::text[], %s::bigint[], %s::text[]))",
-    ]
-    if snapshots:
-        parts.append(
-            "snapshots AS (INSERT INTO {snapshots} (originator_id, originator_version, topic, "
-            "state) SELECT originator_id, originator_version, topic, state "
-            "FROM unnest(%s::{stored}[]) ON CONFLICT DO NOTHING)"
-        )
-    return ", ".join(parts) + " SELECT notification_id FROM events ORDER BY notification_id"
+    one transaction), each part left out when it has no rows, given as values for one row
+    and as arrays for many (psycopg's arrays cost more to send than a few values). {events},
+    {stored} (the library's row type of an event) and {snapshots} are left to fill; the new
+    events' ids come back in order."""
+    names = ("events", "seals", "keys", "snapshots")
+    parts = []
+    for name, count, (insert, stored), width in zip(names, shape, _APPEND, _WIDTHS, strict=True):
+        if not count:
+            continue
+        if count == 1:
+            rows = "VALUES (" + ", ".join("%s" for _ in range(width)) + ")"
+        elif stored:
+            rows = (
+                "SELECT originator_id, originator_version, topic, state FROM unnest(%s::{stored}[])"
+            )
+        else:
+            rows = "SELECT * FROM unnest(" + (_SEAL_ARRAYS if width == 4 else _KEY_ARRAYS) + ")"
+        tail = {"events": " RETURNING notification_id", "snapshots": " ON CONFLICT DO NOTHING"}
+        parts.append(f"{name} AS ({insert}{rows}{tail.get(name, '')})")
+    return (
+        "WITH " + ", ".join(parts) + " SELECT notification_id FROM events ORDER BY notification_id"
+    )
 
 
 def postgres_log_order(table: str) -> tuple[str, ...]:
