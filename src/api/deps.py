@@ -33,12 +33,18 @@ class Parts:
     read_wait_seconds: float = 5.0
 
 
-def get_parts(request: Request) -> Parts:
+def _parts(request: Request) -> Parts:
     parts: Parts = request.app.state.parts
     return parts
 
 
-def current_user(
+async def get_parts(request: Request) -> Parts:
+    """The service's parts. (Dependencies that do no I/O are `async`: FastAPI runs a plain
+    one on a worker thread, a hop that cost more than most of them.)"""
+    return _parts(request)
+
+
+async def current_user(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> User:
@@ -46,7 +52,7 @@ def current_user(
     if credentials is None:
         raise _unauthorised("a bearer token is required (Authorization: Bearer <token>)")
     try:
-        return get_parts(request).tokens.verify(credentials.credentials)
+        return _parts(request).tokens.verify(credentials.credentials)
     except AuthenticationFailed as e:
         raise _unauthorised(str(e)) from None
 
@@ -55,7 +61,7 @@ def _unauthorised(reason: str) -> HTTPException:
     return HTTPException(status_code=401, detail=reason, headers={"WWW-Authenticate": "Bearer"})
 
 
-def known_query_only(request: Request) -> None:
+async def known_query_only(request: Request) -> None:
     """Refuse query parameters the route does not declare (422), rather than ignore them."""
     route = request.scope.get("route")
     if not isinstance(route, APIRoute):
@@ -83,7 +89,7 @@ def authorised_user(request: Request, user: Annotated[User, Depends(current_user
             order_id = UUID(raw)
         except ValueError:
             return user  # the route's own validation answers 422
-        order = get_parts(request).orders.get(order_id)
+        order = _parts(request).orders.get(order_id)
         access.check_order(order, user)
         request.state.checked_order = order  # a read of it need not load it again
     return user

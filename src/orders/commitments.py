@@ -99,9 +99,20 @@ def committed(plain: bytes, salt: Salt) -> bytes:
         content = json.loads(plain.decode("utf-8"))
     except ValueError:  # UnicodeDecodeError too
         return plain
-    for place, value in list(sensitive_places(content)):
-        content = _replaced(content, place, {WITHHELD_KEY: commitment(salt(place), value)})
+    if _may_name_one(plain):
+        for place, value in list(sensitive_places(content)):
+            content = _replaced(content, place, {WITHHELD_KEY: commitment(salt(place), value)})
     return canonical(content)
+
+
+_QUOTED_KEYS = tuple(f'"{key}"'.encode() for key in sorted(_KEYS))
+
+
+def _may_name_one(plain: bytes) -> bool:
+    """Whether a state may have a sensitive key: one of their names, quoted, is in it, or a
+    name is written with an escape (only `\\u` can spell a letter). Most events have none,
+    and looking costs less than walking the state."""
+    return b"\\u" in plain or any(key in plain for key in _QUOTED_KEYS)
 
 
 def committed_state(seal_key: bytes, order_id: UUID, version: int, plain: bytes) -> bytes:

@@ -199,13 +199,22 @@ class OrderStates:
         rows = self.db.query("SELECT * FROM order_state WHERE order_id = ?", (str(order_id),))
         return _typed(rows[0]) if rows else None
 
-    def find(self, where: OrderFilter, *, now: datetime) -> list[Row]:
-        """The orders matching `where`, oldest request first, one page of them."""
+    def page(self, where: OrderFilter, *, now: datetime) -> tuple[list[Row], int]:
+        """One page of the orders matching `where`, oldest request first, and how many match
+        on all pages together: in one query, unless the page is past the end."""
         sql, params = self._where(where, now)
-        sql = (
-            "SELECT * FROM order_state" + sql + " ORDER BY requested_at, order_id LIMIT ? OFFSET ?"
+        rows = self.db.query(
+            "SELECT *, COUNT(*) OVER () AS matching FROM order_state"
+            + sql
+            + " ORDER BY requested_at, order_id LIMIT ? OFFSET ?",
+            (*params, where.limit, where.offset),
         )
-        return [_typed(row) for row in self.db.query(sql, (*params, where.limit, where.offset))]
+        if not rows:
+            return [], self.count(where, now=now)
+        total = int(rows[0]["matching"])
+        for row in rows:
+            del row["matching"]
+        return [_typed(row) for row in rows], total
 
     def count(self, where: OrderFilter, *, now: datetime) -> int:
         """How many orders match `where`, all pages together."""

@@ -120,13 +120,14 @@ class SealingPostgresRecorder(SealedRecords, TriedOnceRecorder):
         a, b, c, d = (min(len(rows), 2) for rows in parts)
         shape = (a, b, c, d)
         params: list[Any] = []
-        for stored, rows in zip((True, False, False, True), parts, strict=True):
+        for rows in parts:
             if len(rows) == 1:
                 params += rows[0]
-            elif rows and stored:
-                params.append([self.construct_pg_stored_event(*row) for row in rows])
             elif rows:
                 params += [list(column) for column in zip(*rows, strict=True)]
+        if not any(shape):
+            self.known.committed()
+            return []
         with self.datastore.get_connection() as conn:
             ids = conn.execute(self._append(conn, shape), params, prepare=True).fetchall()
         self.known.committed()
@@ -142,8 +143,8 @@ class SealingPostgresRecorder(SealedRecords, TriedOnceRecorder):
                 SQL(schema.postgres_append(shape))
                 .format(
                     events=Identifier(schema_name, self.events_table_name),
-                    stored=Identifier(schema_name, self.stored_event_type_name),
                     snapshots=Identifier(schema_name, self.snapshots_table or ""),
+                    id=SQL(self.datastore.originator_id_type),
                 )
                 .as_string(conn)
             )

@@ -69,37 +69,38 @@ def postgres_events_table(table: str, id_type: str) -> str:
 Shape = tuple[int, int, int, int]  # events, seals, keys, snapshots: 0 none, 1 one, 2 many
 
 _APPEND = (
-    ("INSERT INTO {events} (originator_id, originator_version, topic, state) ", True),
-    ("INSERT INTO event_seals ", False),
-    ("INSERT INTO command_keys ", False),
-    ("INSERT INTO {snapshots} (originator_id, originator_version, topic, state) ", True),
+    ("events", "INSERT INTO {events} (originator_id, originator_version, topic, state) "),
+    ("seals", "INSERT INTO event_seals "),
+    ("keys", "INSERT INTO command_keys "),
+    ("snapshots", "INSERT INTO {snapshots} (originator_id, originator_version, topic, state) "),
 )
-_WIDTHS = (4, 4, 6, 4)
-_SEAL_ARRAYS = "%s::text[], %s::bigint[], %s::text[], %s::text[]"
-_KEY_ARRAYS = "%s::text[], %s::text[], %s::text[], %s::text[], %s::bigint[], %s::text[]"
+_COLUMNS = {  # the type of each column, as arrays
+    "events": ("{id}", "bigint", "text", "bytea"),
+    "seals": ("text", "bigint", "text", "text"),
+    "keys": ("text", "text", "text", "text", "bigint", "text"),
+    "snapshots": ("{id}", "bigint", "text", "bytea"),
+}
+_TAILS = {"events": " RETURNING notification_id", "snapshots": " ON CONFLICT DO NOTHING"}
 
 
 def postgres_append(shape: Shape) -> str:
     """Events, their seals, the command's key and snapshots in one statement (one round trip,
     one transaction), each part left out when it has no rows, given as values for one row
-    and as arrays for many (psycopg's arrays cost more to send than a few values). {events},
-    {stored} (the library's row type of an event) and {snapshots} are left to fill; the new
-    events' ids come back in order."""
-    names = ("events", "seals", "keys", "snapshots")
+    and as one array a column for many, sent in binary (psycopg's text arrays, and arrays of
+    a row type, cost more to make than the insert). {events}, {snapshots} and {id} (the
+    events' id type) are left to fill; the new events' ids come back in order."""
     parts = []
-    for name, count, (insert, stored), width in zip(names, shape, _APPEND, _WIDTHS, strict=True):
+    for (name, insert), count in zip(_APPEND, shape, strict=True):
+        columns = _COLUMNS[name]
         if not count:
             continue
         if count == 1:
-            rows = "VALUES (" + ", ".join("%s" for _ in range(width)) + ")"
-        elif stored:
-            rows = (
-                "SELECT originator_id, originator_version, topic, state FROM unnest(%s::{stored}[])"
-            )
+            rows = "VALUES (" + ", ".join("%s" for _ in columns) + ")"
         else:
-            rows = "SELECT * FROM unnest(" + (_SEAL_ARRAYS if width == 4 else _KEY_ARRAYS) + ")"
-        tail = {"events": " RETURNING notification_id", "snapshots": " ON CONFLICT DO NOTHING"}
-        parts.append(f"{name} AS ({insert}{rows}{tail.get(name, '')})")
+            rows = "SELECT * FROM unnest(" + ", ".join(f"%b::{c}[]" for c in columns) + ")"
+        parts.append(f"{name} AS ({insert}{rows}{_TAILS.get(name, '')})")
+    if not shape[0]:  # a command that decided nothing new, its key kept all the same
+        return "WITH " + ", ".join(parts) + " SELECT NULL::bigint AS notification_id WHERE false"
     return (
         "WITH " + ", ".join(parts) + " SELECT notification_id FROM events ORDER BY notification_id"
     )

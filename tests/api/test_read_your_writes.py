@@ -55,3 +55,20 @@ def test_a_read_whose_view_stays_behind_is_503_with_retry_after(
         assert behind.headers["Retry-After"] == "1"
         assert behind.json()["error"] == "ReadModelBehind"
         assert http.get("/orders", headers=SUPERVISOR).json()["items"] == []  # as it stands
+
+
+def test_the_order_list_pages_with_the_total_on_every_page(
+    client: TestClient, clock: SimulatedClock
+) -> None:
+    made = [
+        client.post("/orders", json=request_json(clock()), headers=SOCIAL_WORKER).json()
+        for _ in range(3)
+    ]
+    pages = [
+        client.get("/orders", params={"limit": 2, "offset": offset}, headers=SUPERVISOR).json()
+        for offset in (0, 2, 5)  # the last past the end
+    ]
+    assert [page["total"] for page in pages] == [3, 3, 3]
+    assert [len(page["items"]) for page in pages] == [2, 1, 0]
+    listed = [o["order_id"] for page in pages for o in page["items"]]
+    assert sorted(listed) == sorted(order["order_id"] for order in made)

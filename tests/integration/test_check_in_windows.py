@@ -44,7 +44,7 @@ def reports(service: Service, order_id: UUID) -> list[ProtectionOrder.Inspection
 
 def overdue(service: Service) -> set[UUID]:
     service.views.catch_up()
-    found = service.states.find(OrderFilter(overdue=True), now=service.orders.now())
+    found = service.states.page(OrderFilter(overdue=True), now=service.orders.now())[0]
     return {UUID(row["order_id"]) for row in found}
 
 

@@ -42,7 +42,7 @@ def test_demo_fills_the_store_then_status_reports_the_lag_until_a_rebuild(
     assert "done:" in capsys.readouterr().err
     service = bootstrap(Settings(database_url=database_url))
     try:
-        states = service.states.find(OrderFilter(limit=1000), now=service.orders.now())
+        states = service.states.page(OrderFilter(limit=1000), now=service.orders.now())[0]
         assert len(states) == 60
         assert {row["status"] for row in states} >= {
             Status.REQUESTED,

@@ -41,7 +41,7 @@ def test_current_state_can_be_filtered_by_district_risk_inspector_status_and_ove
     now = clock()
 
     def ids(**where: Any) -> set[str]:
-        return {r["order_id"] for r in service.states.find(OrderFilter(**where), now=clock())}
+        return {r["order_id"] for r in service.states.page(OrderFilter(**where), now=clock())[0]}
 
     assert ids(district="Lenin") == {str(high)}
     assert ids(risk_level=RiskLevel.LOW) == {str(low)}
@@ -191,7 +191,7 @@ def test_commands_and_the_projection_worker_share_one_process_without_blocking(
     finally:
         service.views.stop()
     service.views.catch_up()
-    rows = service.states.find(OrderFilter(limit=100), now=service.orders.now())
+    rows = service.states.page(OrderFilter(limit=100), now=service.orders.now())[0]
     assert {r["order_id"] for r in rows} == {str(i) for i in order_ids}
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from uuid import uuid4
 
 import pytest
 from eventsourcing.persistence import InfrastructureFactory, InfrastructureFactoryError
@@ -55,6 +56,24 @@ def test_the_records_read_back_what_was_written_beside_the_events(service: Servi
         (e.order_id, e.version, e.topic) for e in log
     ]
     assert all(e.state for e in events)
+
+
+def test_every_shape_of_append_is_written_whole(service: Service) -> None:
+    """An append writes what it is given, one of each or many (storage.schema.postgres_append
+    takes its shape from them): a key with no new events too, as a command that decided
+    nothing new keeps it."""
+    orders, records = service.orders, service.orders.records
+    key = CommandKey(SOCIAL_WORKER.id, "nothing-new", "f").with_result(uuid4(), 1, "")
+    assert orders.recorder.insert_events([], command_key=key) == []
+    assert records.find_command_key(SOCIAL_WORKER.id, "nothing-new") == key
+    many = [orders.handle(request_order(orders.now()), by=SOCIAL_WORKER).order for _ in range(2)]
+    for order in many:
+        orders.handle(an_assessment(), order.id, by=INSPECTOR, key=None)
+    together = orders.save(*(orders.get(o.id) for o in many))  # nothing new: no statement
+    assert together == []
+    sealed = {(s.order_id, s.version) for s in records.select_seals()}
+    assert sealed == {(o.id, v) for o in many for v in (1, 2)}
+    assert [f for f in verify_store(orders) if not f.holds] == []
 
 
 def test_the_database_clock_is_postgresql_s_own_and_absent_on_sqlite(

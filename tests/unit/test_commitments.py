@@ -89,3 +89,13 @@ def test_places_are_json_pointers() -> None:
     assert dict(sensitive_places(STATE))["/a~1b~0c/incident_narrative"] == "a key to escape"
     assert replaced({"a": [1, {"b": 2}]}, "/a/1/b", 3) == {"a": [1, {"b": 3}]}
     assert replaced({"a/b": 1}, "/a~1b", {WITHHELD_KEY: "x"}) == {"a/b": {WITHHELD_KEY: "x"}}
+
+
+def test_a_sensitive_key_spelled_with_escapes_is_still_committed_to() -> None:
+    """A state with no sensitive name in its bytes is not walked (most events): one whose
+    key is written with a \\u escape still is, and its value withheld."""
+    escaped = b'{"request": {"incident_\\u006earrative": "He struck her"}}'
+    form_of = committed_state(KEY, ORDER, 1, escaped)
+    assert b"He struck her" not in form_of and WITHHELD_KEY.encode() in form_of
+    plain = b'{"outcome": "person_safe", "at": "2026-01-01"}'
+    assert committed_state(KEY, ORDER, 1, plain) == b'{"at":"2026-01-01","outcome":"person_safe"}'

@@ -65,10 +65,7 @@ def list_orders(
         offset=offset,
         **access.list_scope(user),
     )
-    now = parts.orders.now()
-    states = parts.queries.states
-    total = states.count(where, now=now)
-    rows = states.find(where, now=now)
+    rows, total = parts.queries.states.page(where, now=parts.orders.now())
     return page(OrderSummaryOut, rows, limit=limit, offset=offset, total=total)
 
 
