@@ -149,8 +149,13 @@ class Orders(Snapshotting):
         by: Actor,
         key: CommandKey | None = None,
         expected_version: int | None = None,
+        loaded: ProtectionOrder | None = None,
     ) -> Outcome:
         """Load the order, let it decide on the command, save what it decided.
+
+        `loaded` is the order as the caller just loaded it (the API checks the caller's scope
+        on it), decided on at the first attempt instead of loading it again; it must be the
+        caller's own (`get` gives each a copy), as the decision changes it.
 
         With a key, a command already done returns its first outcome and stores nothing.
         With an expected version, a stale one is refused before anything is decided, and so
@@ -161,7 +166,8 @@ class Orders(Snapshotting):
         if key is not None and (prior := self._prior(key)) is not None:
             return prior
         for attempt in range(1, CONFLICT_ATTEMPTS + 1):
-            order, returned = self._decide(command, order_id, by, expected_version)
+            given = loaded if attempt == 1 else None
+            order, returned = self._decide(command, order_id, by, expected_version, given)
             ref = returned if isinstance(returned, UUID) else None
             try:
                 position = self._save(order, key, ref)
@@ -240,12 +246,14 @@ class Orders(Snapshotting):
         order_id: UUID | None,
         by: Actor,
         expected_version: int | None,
+        loaded: ProtectionOrder | None = None,
     ) -> tuple[ProtectionOrder, object]:
         context = Context(by=by, at=self.now(), policy=self.policy, vault=self.vault)
         if isinstance(command, OpeningCommand):
             return command.open(context), None
         assert order_id is not None, f"{type(command).__name__} needs an order"
-        order = self.get(order_id)
+        fresh = loaded is not None and loaded.id == order_id and not loaded.pending_events
+        order = loaded if fresh and loaded is not None else self.get(order_id)
         if expected_version is not None and expected_version != order.version:
             raise errors.VersionMismatch(
                 f"the order is at version {order.version}, not the one you decided on: "

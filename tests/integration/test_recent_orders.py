@@ -117,3 +117,21 @@ def test_an_orders_state_holds_only_immutable_values(
     for name, value in state(order).items():
         hash(value)  # a list, dict or set anywhere inside raises TypeError
         assert not isinstance(value, list | dict | set), name
+
+
+def test_a_command_decided_on_the_order_its_caller_loaded_meets_a_later_write_and_retries(
+    make_service: ServiceFactory, clock: SimulatedClock
+) -> None:
+    """The API decides on the order it checked the caller's scope on (`loaded`); if another
+    process wrote meanwhile, the save meets that write and the command is decided again on
+    the fresh order: nothing lost, nothing decided twice."""
+    one, other = make_service(), make_service()
+    order_id = issued_order(one.orders)
+    clock.advance(timedelta(hours=2))
+    checked = one.orders.get(order_id)
+    seen = checked.version
+    other.orders.handle(a_visit_command(clock()), order_id, by=INSPECTOR)  # meanwhile
+    outcome = one.orders.handle(a_breach(clock), order_id, by=INSPECTOR, loaded=checked)
+    assert outcome.order.version == seen + 2
+    assert state(outcome.order) == state(replayed(one, order_id))
+    assert len(outcome.order.breaches) == 1

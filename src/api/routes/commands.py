@@ -13,7 +13,7 @@ import re
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Body, Path, Response
+from fastapi import APIRouter, Body, Path, Request, Response
 from pydantic import BaseModel, create_model
 
 from api import access
@@ -79,7 +79,12 @@ def _route(command: type[Command] | type[OpeningCommand], policy: Policy) -> Any
     opening = issubclass(command, OpeningCommand)
 
     def endpoint(
-        parts: PartsDep, user: UserDep, options: OptionsDep, response: Response, **given: Any
+        parts: PartsDep,
+        user: UserDep,
+        options: OptionsDep,
+        request: Request,
+        response: Response,
+        **given: Any,
     ) -> Any:
         sent = given.pop("body", None)
         data = {} if sent is None else sent.model_dump(exclude_none=True)  # unanswered: left out
@@ -93,6 +98,7 @@ def _route(command: type[Command] | type[OpeningCommand], policy: Policy) -> Any
             by=user.actor,
             key=options.key,
             expected_version=None if opening else options.expected_version,
+            loaded=getattr(request.state, "checked_order", None),  # its scope checked on it
         )
         parts.queries.views.wake()  # the follower, if it runs here, need not wait its turn
         return _answer(outcome, response, command.returns)

@@ -62,7 +62,12 @@ def enrol_presence_proof(
 ) -> Any:
     """Give a protected person codes to prove visits; the secret is in this answer only."""
     outcome = parts.orders.handle(
-        body, order_id, by=user.actor, key=options.key, expected_version=options.expected_version
+        body,
+        order_id,
+        by=user.actor,
+        key=options.key,
+        expected_version=options.expected_version,
+        loaded=getattr(request.state, "checked_order", None),  # its scope checked on it
     )
     parts.queries.views.wake()
     response.headers["Cache-Control"] = "no-store"
