@@ -133,7 +133,8 @@ class SignedSnapshots(EventStore[UUID]):
 class SnapshotRepository(Repository[UUID]):
     """Loads an order from its latest snapshot that holds and the events after it; with no
     such snapshot, from all its events. Orders of `kept_types` read or saved lately are kept
-    (orders.recent): one of those is brought up to date with its events since."""
+    (orders.recent): one of those is brought up to date with its events since (up to the
+    version asked, if it is not past it)."""
 
     def __init__(
         self,
@@ -155,19 +156,21 @@ class SnapshotRepository(Repository[UUID]):
         fastforward_skipping: bool = False,
         deepcopy_from_cache: bool = True,
     ) -> Any:
-        if version is not None or projector_func is not project_aggregate:
+        if projector_func is not project_aggregate:
             return self._reconstruct_aggregate(aggregate_id, version, projector_func)
         kept = self.recent.get(aggregate_id)
-        if kept is not None:
-            rows = self.event_store.recorder.select_events(aggregate_id, gt=kept.order.version - 1)
+        if kept is not None and (version is None or kept.order.version <= version):
+            rows = self.event_store.recorder.select_events(
+                aggregate_id, gt=kept.order.version - 1, lte=version
+            )
             if rows and (rows[0].topic, rows[0].state) == (kept.last.topic, kept.last.state):
                 return self.remember(_applied(kept.order, self._decoded(rows[1:])), rows[-1])
             log.warning(
                 "order %s is not stored as this process last saw it: read afresh", aggregate_id
             )
             self.recent.forget(aggregate_id)
-        order, last = self._load(aggregate_id, None)
-        return self.remember(order, last)
+        order, last = self._load(aggregate_id, version)
+        return self.remember(order, last) if version is None else order
 
     def get_many(self, order_ids: Sequence[UUID]) -> dict[UUID, Any]:
         """The latest of each order, or the error loading it raised; an order not found is

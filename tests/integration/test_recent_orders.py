@@ -135,3 +135,19 @@ def test_a_command_decided_on_the_order_its_caller_loaded_meets_a_later_write_an
     assert outcome.order.version == seen + 2
     assert state(outcome.order) == state(replayed(one, order_id))
     assert len(outcome.order.breaches) == 1
+
+
+def test_an_order_asked_at_a_version_is_as_it_stood_then_whatever_is_kept(
+    make_service: ServiceFactory, clock: SimulatedClock
+) -> None:
+    one, other = make_service(), make_service()
+    order_id = issued_order(one.orders)
+    kept = one.orders.get(order_id).version
+    for _ in range(3):  # written by another process: the first keeps the order as it was
+        clock.advance(timedelta(hours=1))
+        other.orders.handle(a_visit_command(clock()), order_id, by=INSPECTOR)
+    for version in (kept - 1, kept, kept + 2, kept + 3):  # below, at and past what is kept
+        at = one.orders.repository.get(order_id, version=version)
+        alone: ProtectionOrder = Repository(one.orders.events).get(order_id, version=version)
+        assert (at.version, state(at)) == (version, state(alone))
+    assert one.orders.get(order_id).version == kept + 3
