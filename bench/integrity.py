@@ -7,7 +7,7 @@ Appends: the same commands on fresh stores of one engine, alternately with seali
 `--rounds` times each; the medians are compared. Sealing off is the service as built, with its
 recorder's `sealing` set to None: it writes no seal (and looks up no previous digest), and
 does everything else as before. On a shared machine those rates are noisy, so the time spent
-inside the recorder's sealing (`storage.records._seals`, timed by a wrapper while sealing
+inside the recorder's sealing (`storage.sealing.seals`, timed by a wrapper while sealing
 is on) is given too: that is the cost without the noise, but without the larger commit.
 Checkpoints: the time `make_checkpoint` takes (verify the whole log, then sign) on the store
 as it stands, spread over the events the default cadence puts between two (1,000, or fewer
@@ -53,7 +53,7 @@ from service.bundles import export_bundle
 from service.checkpoints import make_checkpoint
 from service.settings import Settings
 from service.verification import verify_bundle
-from storage import records
+from storage import sealing
 from storage.records import SealedRecords
 
 GOAL_SHARE = 0.05
@@ -97,25 +97,25 @@ def rate(label: str, n: int, work: Callable[[int], object]) -> float:
 def timing_the_sealing() -> Iterator[list[float]]:
     """Wraps the recorder's sealing; yields [seconds spent in it, events it sealed]."""
     spent = [0.0, 0.0]
-    unwrapped = records._seals
+    unwrapped = sealing.seals
 
     def timed(
-        read: records.Read,
+        read: sealing.Read,
         stored_events: Sequence[StoredEvent],
         sealing: Sealing,
-        known: records.KnownDigests,
-    ) -> list[records.SealRow]:
+        known: sealing.KnownDigests,
+    ) -> list[sealing.SealRow]:
         started = time.perf_counter()
         seals = unwrapped(read, stored_events, sealing, known)
         spent[0] += time.perf_counter() - started
         spent[1] += len(stored_events)
         return seals
 
-    records._seals = timed
+    sealing.seals = timed
     try:
         yield spent
     finally:
-        records._seals = unwrapped
+        sealing.seals = unwrapped
 
 
 def appends(service: Service, clock: SimulatedClock, n: int) -> Appends:

@@ -18,7 +18,7 @@ moved past their first check-in's deadline. The baseline, measured first: the pa
 took before, `Orders.handle` on each order of one half (one load-decide-save and one
 transaction each). Then `sweep()` records the other half's, many orders per transaction.
 Each runs in a service built anew (a fresh process, which knows none of those orders' seals);
-the time inside the sealing (`storage.records._seals`) is given for each. The clock is
+the time inside the sealing (`storage.sealing.seals`) is given for each. The clock is
 simulated: on PostgreSQL the service reads the database's clock, one more read per order on
 the old path and per transaction on the new.
 PostgreSQL: a throwaway cluster with fsync and synchronous commits on, or the server named by

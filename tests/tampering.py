@@ -187,7 +187,7 @@ def digest_as_recorded(
     previous: bytes, order_id: UUID, version: int, topic: str, state: bytes
 ) -> bytes:
     """A stored event's chained digest, computed exactly as the recorder computes it when it
-    writes the seal (`storage.records._seals`) from the plaintext state: the one place
+    writes the seal (`storage.sealing.seals`) from the plaintext state: the one place
     the tests know the digest's input. The insider is granted even the key the commitments
     to sensitive fields are salted with (the tests' services use the development key; it is
     the seal key, which he is not granted for seals): the strongest attacker, so that what

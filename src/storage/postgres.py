@@ -25,7 +25,8 @@ from psycopg.sql import SQL, Identifier
 from orders.records import Sealing
 from storage import order, schema
 from storage.locks import creating_tables
-from storage.records import KnownDigests, Row, SealedRecords
+from storage.records import Row, SealedRecords
+from storage.sealing import KnownDigests
 from storage.selects import RenderedSelects
 from storage.snapshots import PostgresSnapshots
 

@@ -4,33 +4,23 @@ from __future__ import annotations
 
 import binascii
 import json
-import threading
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 from uuid import UUID
 
 from eventsourcing.persistence import Notification, StoredEvent
 
 from orders import ledger
-from orders.commitments import committed_state
 from orders.cosignatures import Cosignature
 from orders.records import CommandKey, Cursor, Heads, LogEntry, LoggedEvent, Seal, Sealing
-from storage import schema
+from storage import schema, sealing
 from storage.order import START, Place
+from storage.sealing import KnownDigests, Read, SealRow
 
 Row = dict[str, Any]
-
-
-class Read(Protocol):
-    """Runs one SELECT from `schema` where the events will be written; its rows."""
-
-    def __call__(self, sql: str, params: tuple[Any, ...]) -> list[Row]: ...
-
-
-SealRow = tuple[str, int, str, str]
 
 
 @dataclass(frozen=True)
@@ -93,9 +83,9 @@ class SealedRecords(ABC):
         self, read: Read, stored_events: Sequence[StoredEvent], kwargs: dict[str, Any]
     ) -> Beside:
         """The rows to write with `stored_events`, given `insert_events`' keyword arguments."""
-        seals = (
-            [] if self.sealing is None else _seals(read, stored_events, self.sealing, self.known)
-        )
+        seals = []
+        if self.sealing is not None:
+            seals = sealing.seals(read, stored_events, self.sealing, self.known)
         key: CommandKey | None = kwargs.get("command_key")
         snapshots = kwargs.get("snapshots") or () if self.snapshots_table else ()
         return Beside(seals, [] if key is None else [_key_row(key)], snapshots)
@@ -223,90 +213,6 @@ class SealedRecords(ABC):
 
     def select_checkpoint_refusals(self) -> list[tuple[str, str]]:
         return [(r["refused_at"], r["reason"]) for r in self._rows(schema.SELECT_REFUSALS)]
-
-
-class KnownDigests:
-    """The digests of events this process saw committed, by order: events never change, so
-    an order's event v-1 known here spares the read of its digest when event v is written.
-    What a transaction writes becomes known only once it committed."""
-
-    LIMIT = 100_000  # orders remembered; past that, forgotten all at once and read again
-
-    def __init__(self) -> None:
-        self._known: dict[str, tuple[int, bytes]] = {}
-        self._pending = threading.local()
-
-    def before(self, order: str, version: int) -> bytes | None:
-        known = self._known.get(order)
-        return known[1] if known is not None and known[0] == version - 1 else None
-
-    def written(self, order: str, version: int, digest: bytes) -> None:
-        self._writes()[order] = (version, digest)
-
-    def begin(self) -> None:
-        self._pending.writes = {}
-
-    def committed(self) -> None:
-        if len(self._known) > self.LIMIT:
-            self._known.clear()
-        self._known.update(self._writes())
-        self._pending.writes = {}
-
-    def _writes(self) -> dict[str, tuple[int, bytes]]:
-        writes: dict[str, tuple[int, bytes]] | None = getattr(self._pending, "writes", None)
-        if writes is None:
-            writes = self._pending.writes = {}
-        return writes
-
-
-ROWS_PER_STATEMENT = 200  # rows a multi-row statement carries at most
-
-
-def _seals(
-    read: Read, stored_events: Sequence[StoredEvent], sealing: Sealing, known: KnownDigests
-) -> list[SealRow]:
-    """Each event's chained digest and seal; the previous digests this process does not know
-    are read in one statement."""
-    previous = _digests_before(read, stored_events, known)
-    seals: list[SealRow] = []
-    for event in stored_events:
-        order, version = str(event.originator_id), event.originator_version
-        plain = sealing.plain(event.state)
-        state = committed_state(sealing.key, UUID(order), version, plain)
-        digest = ledger.event_digest(
-            previous.get(order, ledger.GENESIS), UUID(order), version, event.topic, state
-        )
-        seals.append(
-            (order, version, ledger.b64(digest), ledger.b64(ledger.seal(sealing.key, digest)))
-        )
-        previous[order] = digest
-        known.written(order, version, digest)
-    return seals
-
-
-def _digests_before(
-    read: Read, stored_events: Sequence[StoredEvent], known: KnownDigests
-) -> dict[str, bytes]:
-    """The digest of the event before each order's first one here: known, or read."""
-    before: dict[str, bytes] = {}
-    wanted: dict[str, int] = {}
-    for event in stored_events:
-        order, version = str(event.originator_id), event.originator_version
-        if order in before or order in wanted or version == 1:
-            continue
-        digest = known.before(order, version)
-        if digest is not None:
-            before[order] = digest
-        else:
-            wanted[order] = version - 1
-    pairs = list(wanted.items())
-    for start in range(0, len(pairs), ROWS_PER_STATEMENT):
-        part = pairs[start : start + ROWS_PER_STATEMENT]
-        marks = ", ".join("(?, ?)" for _ in part)
-        rows = read(schema.SELECT_DIGESTS.format(pairs=marks), tuple(x for p in part for x in p))
-        for row in rows:
-            before[str(row["originator_id"])] = ledger.unb64(row["digest"])
-    return before
 
 
 def _cursor_json(cursor: Cursor) -> str:

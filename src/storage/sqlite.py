@@ -18,7 +18,8 @@ from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLite
 from orders.records import Sealing
 from storage import order, schema
 from storage.locks import immediate_transaction
-from storage.records import ROWS_PER_STATEMENT, KnownDigests, Row, SealedRecords
+from storage.records import Row, SealedRecords
+from storage.sealing import ROWS_PER_STATEMENT, KnownDigests
 from storage.snapshots import SQLiteSnapshots
 
 
