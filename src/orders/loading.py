@@ -177,7 +177,15 @@ class SnapshotRepository(Repository[UUID]):
         left out. Those kept in memory are brought up to date one by one, the others read
         together: their snapshots and the events after them in one read."""
         kept = [i for i in order_ids if i in self.recent]
-        latest = self.snapshots.latest_with_events_of([i for i in order_ids if i not in kept])
+        try:
+            latest = self.snapshots.latest_with_events_of([i for i in order_ids if i not in kept])
+        except (OperationalError, InterfaceError):
+            raise  # the database is away: none of them could be read
+        except Exception as e:  # read one by one, each as `get` does
+            log.warning(
+                "%d orders could not be read together (%s)", len(order_ids), type(e).__name__
+            )
+            latest = None
         found: dict[UUID, Any] = {}
         for order_id in order_ids:
             try:
