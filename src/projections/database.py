@@ -31,6 +31,12 @@ def iso(moment: datetime | None) -> str | None:
     """A time as fixed-width ISO 8601 text in UTC, the form every view stores."""
     if moment is None:
         return None
+    return _iso(moment)
+
+
+@lru_cache(maxsize=4096)
+def _iso(moment: datetime) -> str:
+    # Kept: an event's times are written by several views (equal times give equal text).
     return moment.astimezone(UTC).isoformat(timespec="microseconds")
 
 
@@ -66,7 +72,10 @@ class Transaction:
     def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
         if self._postgres:
             sql = _for_psycopg(sql)
-        values = tuple(map(self._value, params))
+        if self._postgres:
+            values = tuple([_for_postgres(p) for p in params])
+        else:
+            values = tuple([str(p) if isinstance(p, UUID) else p for p in params])
         if batches.waits(sql):
             self._writes.append((sql, values))
             if len(self._writes) >= SEND_AT:
@@ -74,13 +83,6 @@ class Transaction:
         else:
             self.flush()
             self._cursor.execute(sql, values)
-
-    def _value(self, param: Any) -> Any:
-        if isinstance(param, UUID):
-            return str(param)
-        if self._postgres and isinstance(param, str) and "\x00" in param:
-            return param.replace("\x00", "\ufffd")  # PostgreSQL text cannot hold NUL
-        return param
 
     def flush(self) -> None:
         """Send the writes waiting, in the order they were written, and see them done."""
@@ -165,6 +167,14 @@ class Transaction:
 def _runs(writes: list[tuple[str, tuple[Any, ...]]]) -> list[tuple[str, list[tuple[Any, ...]]]]:
     """Consecutive writes of one statement together, in order."""
     return [(sql, [params for _, params in run]) for sql, run in groupby(writes, itemgetter(0))]
+
+
+def _for_postgres(param: Any) -> Any:
+    if isinstance(param, UUID):
+        return str(param)
+    if isinstance(param, str) and "\x00" in param:
+        return param.replace("\x00", "\ufffd")  # PostgreSQL text cannot hold NUL
+    return param
 
 
 @lru_cache(maxsize=512)

@@ -1,10 +1,7 @@
 """The one follower of the event log: each new event reaches each projection exactly once.
 
-In the eventsourcing library's vocabulary: a projection has a `name` and a
-`process_event(event, tracking)`; the tracking names the event's position in the log (and here
-carries the transaction the projection writes in); a caller may `wait` for a projection to
-reach a position. Every read model and the falsification detectors are projections of a
-follower.
+Every read model and the falsification detectors are projections (projections.projection) of
+a follower; a caller may `wait` for a projection to reach a position.
 
 The follower reads the log in its order (storage.order: by writing transaction, then id, and
 only events no later commit can precede), decodes each event once, and applies a batch to
@@ -20,23 +17,23 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
 from eventsourcing.application import Application
 from eventsourcing.persistence import Notification
-from eventsourcing.persistence import Tracking as LibraryTracking
 
 from projections.database import Transaction, ViewDatabase
+from projections.projection import Batch, Projection, Tracking, View
 from storage.order import START, Place
+
+__all__ = ["Follower", "Lag", "Log", "Progress", "Projection", "Tracking", "View"]
 
 log = logging.getLogger(__name__)
 
 Progress = Callable[[str, int, int], None]
 """Called as progress(projection name, position reached, head of the log) during long work."""
-
 
 
 @runtime_checkable
@@ -54,48 +51,6 @@ class Log(Protocol):
 
     def max_notification_id(self) -> int | None:
         """The highest position any stored event has."""
-
-
-@dataclass(frozen=True)
-class Tracking(LibraryTracking):
-    """An event's position in the log, and the transaction its projection writes in."""
-
-    tx: Transaction | None  # None for a projection that writes outside the follower's
-    place: Place = START
-
-    @property
-    def position(self) -> int:
-        return self.notification_id
-
-
-class Projection(ABC):
-    """Something kept up to date from the log: a read model's tables, or the detectors."""
-
-    name: str
-    tables: Sequence[str] = ()
-    """CREATE TABLE / CREATE INDEX statements, each IF NOT EXISTS, portable SQL."""
-    accepts: tuple[type, ...] = (object,)
-    """The event classes this projection reads; others pass by it."""
-    kept: Sequence[str] = ()
-    """Tables a rebuild leaves as they are: state the log alone cannot give again, such as
-    which messages were delivered. The projection writes them so that applying an event
-    again changes nothing (INSERT ... ON CONFLICT DO NOTHING)."""
-    in_transaction: bool = True
-    """False for a projection whose effects are written elsewhere (by the application) and
-    are idempotent: it sees each batch before the follower moves its position, so after a
-    crash it may see an event again, never miss one."""
-
-    @abstractmethod
-    def process_event(self, event: Any, tracking: Tracking) -> None:
-        """Apply one event at `tracking.position`, writing through `tracking.tx`."""
-
-    def table_names(self) -> list[str]:
-        prefix = "CREATE TABLE IF NOT EXISTS "
-        return [s.removeprefix(prefix).split()[0] for s in self.tables if s.startswith(prefix)]
-
-    def rebuilt_tables(self) -> list[str]:
-        """The tables a rebuild empties: all but the kept ones."""
-        return [t for t in self.table_names() if t not in self.kept]
 
 
 @dataclass(frozen=True)
@@ -230,16 +185,9 @@ class Follower:
             raise _Overtaken
 
     def _process(
-        self,
-        projection: Projection,
-        start: Place,
-        batch: Sequence[tuple[Place, Notification, Any]],
-        tx: Transaction | None,
+        self, projection: Projection, start: Place, batch: Batch, tx: Transaction | None
     ) -> None:
-        for place, notification, event in batch:
-            if place > start and isinstance(event, projection.accepts):
-                tracking = Tracking(self.app.name, notification.id, tx, place)
-                projection.process_event(event, tracking)
+        projection.process_batch(batch, start, tx, self.app.name)
 
     def wait(self, position: int, *, projection: str, timeout: float) -> bool:
         """Block until `projection` has applied the event at `position` (and all the log
@@ -302,15 +250,3 @@ class Follower:
         if self._thread is not None:
             self._thread.join(timeout=10)
             self._thread = None
-
-
-class View(Projection):
-    """A read model: its tables, and how each event changes its rows."""
-
-    @abstractmethod
-    def apply(self, event: Any, position: int, tx: Transaction) -> None:
-        """Change the view's rows for one event at `position` in the log."""
-
-    def process_event(self, event: Any, tracking: Tracking) -> None:
-        assert tracking.tx is not None, "a view writes in the follower's transaction"
-        self.apply(event, tracking.position, tracking.tx)
