@@ -87,6 +87,7 @@ class Follower:
         self._create_tables()
 
     def _create_tables(self) -> None:
+        self.db.declare(statement for p in self.projections for statement in p.tables)
         with self.db.creating_tables() as tx:
             tx.execute(
                 "CREATE TABLE IF NOT EXISTS projection_tracking (view TEXT PRIMARY KEY, "
@@ -162,8 +163,9 @@ class Follower:
                 self._process(projection, places[projection.name], batch, None)
         try:
             with self.db.transaction(immediate=True) as tx:
-                for projection in self.projections:
+                for projection in self.projections:  # each claim waits for the database:
                     self._claim(projection, places[projection.name], batch[-1][0], tx)
+                for projection in self.projections:  # so all of them go before any write
                     if projection.in_transaction:
                         self._process(projection, places[projection.name], batch, tx)
         except _Overtaken:
