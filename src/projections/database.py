@@ -7,21 +7,19 @@ on both engines.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import lru_cache
-from itertools import groupby
-from operator import itemgetter
 from typing import Any
 from uuid import UUID
 
 from eventsourcing.application import Application
 from eventsourcing.postgres import PostgresDatastore, PostgresFactory
 from eventsourcing.sqlite import SQLiteDatastore, SQLiteFactory
-from psycopg import Pipeline
+from psycopg import Cursor, Pipeline, RawCursor
 
-from projections import batches
+from projections import batches, keyed
 from storage.locks import creating_tables, immediate_transaction
 
 Row = dict[str, Any]
@@ -44,6 +42,7 @@ def parse_iso(text: str | None) -> datetime | None:
     return None if text is None else datetime.fromisoformat(text)
 
 
+NOTHING_DECLARED = keyed.Schema()
 SEND_AT = 500
 """Writes waiting when every run of them but the last goes ahead."""
 
@@ -60,9 +59,11 @@ class Transaction:
     the whole transaction back.
     """
 
-    def __init__(self, cursor: Any, *, postgres: bool) -> None:
+    def __init__(self, cursor: Any, *, postgres: bool, schema: keyed.Schema | None = None) -> None:
         self._cursor = getattr(cursor, "sqlite_cursor", cursor)  # the library wraps sqlite3's
         self._postgres = postgres
+        self._numbered = isinstance(cursor, RawCursor)  # placeholders $1, $2 ... (else %s)
+        self._schema = schema or NOTHING_DECLARED
         self._writes: list[tuple[str, tuple[Any, ...]]] = []
         self._pipeline: Pipeline | None = None
         self.memo: dict[str, Any] = {}
@@ -70,8 +71,6 @@ class Transaction:
         it read forgets it."""
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
-        if self._postgres:
-            sql = _for_psycopg(sql)
         if self._postgres:
             values = tuple([_for_postgres(p) for p in params])
         else:
@@ -82,12 +81,12 @@ class Transaction:
                 self._send_ahead()
         else:
             self.flush()
-            self._cursor.execute(sql, values)
+            self._run(sql, [values])
 
     def flush(self) -> None:
         """Send the writes waiting, in the order they were written, and see them done."""
         writes, self._writes = self._writes, []
-        runs = _runs(writes)
+        runs = [run for stretch in keyed.plan(writes, self._schema) for run in stretch.runs()]
         if len(runs) > 1:
             self._enter_pipeline()
         for sql, rows in runs:
@@ -95,16 +94,16 @@ class Transaction:
         self._leave_pipeline(None)
 
     def _send_ahead(self) -> None:
-        """Send every run but the last (which may grow), not waiting for the database."""
-        last = self._writes[-1][0]
-        ready = len(self._writes)
-        while ready and self._writes[ready - 1][0] == last:
-            ready -= 1
-        ready = ready or len(self._writes)  # one run, long enough to go as it is
-        writes, self._writes = self._writes[:ready], self._writes[ready:]
+        """Send every stretch but the last (which may grow), not waiting for the database."""
+        stretches = keyed.plan(self._writes, self._schema)
+        if len(stretches) > 1:  # else one stretch, long enough to go as it is
+            stretches, self._writes = stretches[:-1], stretches[-1].writes
+        else:
+            self._writes = []
         self._enter_pipeline()
-        for sql, rows in _runs(writes):
-            self._send(sql, rows)
+        for stretch in stretches:
+            for sql, rows in stretch.runs():
+                self._send(sql, rows)
 
     def _enter_pipeline(self) -> None:
         if self._pipeline is None and self._postgres and Pipeline.is_supported():
@@ -131,14 +130,27 @@ class Transaction:
         self._leave_pipeline(error)
 
     def _send(self, sql: str, rows: list[tuple[Any, ...]]) -> None:
-        values = batches.many_rows(sql) if len(rows) > 1 else None
-        if values is None:
+        statements = self._together(sql, rows) if len(rows) > 1 else None
+        if statements is None:
             self._run(sql, rows)
         else:
-            for statement, runs in values.statements(rows):
+            for statement, runs in statements:
                 self._run(statement, runs)
 
+    def _together(
+        self, sql: str, rows: list[tuple[Any, ...]]
+    ) -> Iterator[tuple[str, list[list[Any]]]] | None:
+        """The statements of many rows each that `rows` of `sql` may go as, if any."""
+        if (values := batches.many_rows(sql)) is not None:
+            return values.statements(rows)
+        updates = batches.many_updates(sql) if self._postgres else None
+        if updates is not None and keyed.by_key(sql, rows, self._schema):
+            return updates.statements(rows)
+        return None
+
     def _run(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        if self._postgres:
+            sql = _numbered(sql) if self._numbered else _for_psycopg(sql)
         if len(rows) > 1:
             self._cursor.executemany(sql, rows)
         else:
@@ -159,14 +171,9 @@ class Transaction:
         last = self._writes.pop() if self._writes else None
         self.flush()
         if last is not None:
-            self._cursor.execute(*last)
+            self._run(last[0], [last[1]])
         count: int = self._cursor.rowcount
         return count
-
-
-def _runs(writes: list[tuple[str, tuple[Any, ...]]]) -> list[tuple[str, list[tuple[Any, ...]]]]:
-    """Consecutive writes of one statement together, in order."""
-    return [(sql, [params for _, params in run]) for sql, run in groupby(writes, itemgetter(0))]
 
 
 def _for_postgres(param: Any) -> Any:
@@ -182,6 +189,21 @@ def _for_psycopg(sql: str) -> str:
     return sql.replace("?", "%s")
 
 
+@lru_cache(maxsize=1024)
+def _numbered(sql: str) -> str:
+    """`sql` with PostgreSQL's own placeholders, $1, $2 ..., for the `?`s outside quotes."""
+    parts = sql.split("'")
+    count = 0
+    for at in range(0, len(parts), 2):  # the even parts lie outside quotes
+        pieces = parts[at].split("?")
+        numbered = [pieces[0]]
+        for piece in pieces[1:]:
+            count += 1
+            numbered.append(f"${count}{piece}")
+        parts[at] = "".join(numbered)
+    return "'".join(parts)
+
+
 class ViewDatabase:
     """Transactions on the database the application stores its events in."""
 
@@ -191,6 +213,12 @@ class ViewDatabase:
             raise TypeError(f"read models need SQLite or PostgreSQL, not {type(factory).__name__}")
         self._datastore: SQLiteDatastore | PostgresDatastore = factory.datastore
         self.postgres = isinstance(self._datastore, PostgresDatastore)
+        self.schema = NOTHING_DECLARED
+
+    def declare(self, statements: Iterable[str]) -> None:
+        """The CREATE statements of the tables the views write: their writes may be
+        reordered as projections.keyed allows."""
+        self.schema = keyed.Schema(statements)
 
     @contextmanager
     def transaction(self, *, commit: bool = True, immediate: bool = False) -> Iterator[Transaction]:
@@ -199,15 +227,15 @@ class ViewDatabase:
         if immediate and isinstance(self._datastore, SQLiteDatastore):
             with (
                 immediate_transaction(self._datastore) as cursor,
-                Transaction(cursor, postgres=False) as tx,
+                Transaction(cursor, postgres=False, schema=self.schema) as tx,
             ):
                 yield tx
             return
-        with (
-            self._datastore.transaction(commit=commit) as any_cursor,
-            Transaction(any_cursor, postgres=self.postgres) as tx,
-        ):
-            yield tx
+        with self._datastore.transaction(commit=commit) as any_cursor:
+            if isinstance(any_cursor, Cursor):  # psycopg parses no statement (it does, each
+                any_cursor = RawCursor(any_cursor.connection)  # time, any of 50+ parameters)
+            with Transaction(any_cursor, postgres=self.postgres, schema=self.schema) as tx:
+                yield tx
 
     @contextmanager
     def creating_tables(self) -> Iterator[Transaction]:
