@@ -105,7 +105,7 @@ class Updates:
 def _sql_type(values: list[Any]) -> str | None:
     """The SQL type of one parameter's values, as psycopg sends each of them; NULL if all are
     None; None if they are of no one type here."""
-    kinds = {_kind(v) for v in values if v is not None}
+    kinds = {KINDS.get(type(v)) or _kind(v) for v in values if v is not None}
     if len(kinds) != 1:
         return "NULL" if not kinds else None
     kind = kinds.pop()
@@ -114,11 +114,12 @@ def _sql_type(values: list[Any]) -> str | None:
     return kind
 
 
+KINDS = {str: "text", bool: "boolean", int: "bigint", float: "float8"}
+
+
 def _kind(value: Any) -> str | None:
-    for base, name in ((str, "text"), (bool, "boolean"), (int, "bigint"), (float, "float8")):
-        if isinstance(value, base):
-            return name
-    return None
+    """The SQL type of a value of a class derived from one of KINDS (an enumeration's)."""
+    return next((name for base, name in KINDS.items() if isinstance(value, base)), None)
 
 
 @lru_cache(maxsize=512)

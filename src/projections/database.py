@@ -25,16 +25,11 @@ from storage.locks import creating_tables, immediate_transaction
 Row = dict[str, Any]
 
 
+@lru_cache(maxsize=4096)  # an event's times are written by several views
 def iso(moment: datetime | None) -> str | None:
     """A time as fixed-width ISO 8601 text in UTC, the form every view stores."""
     if moment is None:
         return None
-    return _iso(moment)
-
-
-@lru_cache(maxsize=4096)
-def _iso(moment: datetime) -> str:
-    # Kept: an event's times are written by several views (equal times give equal text).
     return moment.astimezone(UTC).isoformat(timespec="microseconds")
 
 
@@ -71,10 +66,9 @@ class Transaction:
         it read forgets it."""
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
-        if self._postgres:
-            values = tuple([_for_postgres(p) for p in params])
-        else:
-            values = tuple([str(p) if isinstance(p, UUID) else p for p in params])
+        values = tuple([str(p) if isinstance(p, UUID) else p for p in params])
+        if self._postgres and any(isinstance(v, str) and "\x00" in v for v in values):
+            values = tuple(_without_nul(v) for v in values)
         if batches.waits(sql):
             self._writes.append((sql, values))
             if len(self._writes) >= SEND_AT:
@@ -176,12 +170,10 @@ class Transaction:
         return count
 
 
-def _for_postgres(param: Any) -> Any:
-    if isinstance(param, UUID):
-        return str(param)
-    if isinstance(param, str) and "\x00" in param:
-        return param.replace("\x00", "\ufffd")  # PostgreSQL text cannot hold NUL
-    return param
+def _without_nul(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd")  # PostgreSQL text cannot hold NUL
+    return value
 
 
 @lru_cache(maxsize=512)

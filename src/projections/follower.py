@@ -165,7 +165,9 @@ class Follower:
             with self.db.transaction(immediate=True) as tx:
                 for projection in self.projections:  # each claim waits for the database:
                     self._claim(projection, places[projection.name], batch[-1][0], tx)
-                for projection in self.projections:  # so all of them go before any write
+                for projection in self.projections:  # so all of them go before any write,
+                    projection.begin(tx)  # and so do the reads the projections need
+                for projection in self.projections:
                     if projection.in_transaction:
                         self._process(projection, places[projection.name], batch, tx)
         except _Overtaken:

@@ -78,6 +78,9 @@ class NotificationsView(View):
     def __init__(self, clock: Clock) -> None:
         self.clock = clock
 
+    def begin(self, tx: Transaction) -> None:
+        staff.read(tx)  # the directory, for the batch's messages to staff
+
     @singledispatchmethod
     def apply(self, event: Any, position: int, tx: Transaction) -> None:
         pass  # events nobody is told about

@@ -57,6 +57,10 @@ class Projection(ABC):
     def process_event(self, event: Any, tracking: Tracking) -> None:
         """Apply one event at `tracking.position`, writing through `tracking.tx`."""
 
+    def begin(self, tx: Transaction) -> None:  # noqa: B027 (most projections read nothing)
+        """Read in `tx` what applying a batch will read, before any projection writes: a
+        read waits for every write before it to be done."""
+
     def process_batch(self, batch: Batch, after: Place, tx: Transaction | None, log: str) -> None:
         """Apply each event of `batch` placed after `after` that this projection accepts, in
         order; `log` names the application whose log it is."""

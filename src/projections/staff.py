@@ -125,6 +125,11 @@ class _Member:
         return {"staff_id": self.staff_id, "email": self.email, "phone": self.phone}
 
 
+def read(tx: Transaction) -> None:
+    """Read the directory into `tx`, if it has not read it yet."""
+    _directory(tx)
+
+
 def _directory(tx: Transaction) -> list[_Member]:
     """Every member, by id: read once a transaction, and again only after it changed (a batch
     of alerts goes to a few members, again and again)."""
