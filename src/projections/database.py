@@ -25,6 +25,12 @@ from storage.locks import creating_tables, immediate_transaction
 Row = dict[str, Any]
 
 
+@lru_cache(maxsize=4096)  # an event's ids are written by several views
+def text(uuid: UUID) -> str:
+    """An id as every view stores it."""
+    return str(uuid)
+
+
 @lru_cache(maxsize=4096)  # an event's times are written by several views
 def iso(moment: datetime | None) -> str | None:
     """A time as fixed-width ISO 8601 text in UTC, the form every view stores."""
@@ -66,7 +72,7 @@ class Transaction:
         it read forgets it."""
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
-        values = tuple([str(p) if isinstance(p, UUID) else p for p in params])
+        values = tuple([text(p) if isinstance(p, UUID) else p for p in params])
         if self._postgres and any(isinstance(v, str) and "\x00" in v for v in values):
             values = tuple(_without_nul(v) for v in values)
         if batches.waits(sql):

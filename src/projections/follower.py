@@ -32,6 +32,11 @@ __all__ = ["Follower", "Lag", "Log", "Progress", "Projection", "Tracking", "View
 
 log = logging.getLogger(__name__)
 
+REBUILD_BATCH_SIZE = 2000
+"""Events a rebuild applies in one transaction: what each transaction costs besides its rows
+(reading the log, claiming, the reads before the writes, waiting for the last writes and for
+the disk at commit) is paid four times less often than in batches of 500."""
+
 Progress = Callable[[str, int, int], None]
 """Called as progress(projection name, position reached, head of the log) during long work."""
 
@@ -131,11 +136,12 @@ class Follower:
             for p in self.projections
         ]
 
-    def catch_up(self, progress: Progress | None = None) -> int:
-        """Apply every event not yet applied, to every projection; returns how many events
-        were applied (each counted once, however many projections it reached)."""
+    def catch_up(self, progress: Progress | None = None, *, batch_size: int | None = None) -> int:
+        """Apply every event not yet applied, to every projection, `batch_size` events a
+        transaction (the follower's own, if not given); returns how many events were applied
+        (each counted once, however many projections it reached)."""
         applied, head = 0, self.head()
-        while (done := self._apply_batch()) != 0:
+        while (done := self._apply_batch(batch_size or self.batch_size)) != 0:
             if done > 0:
                 applied += done
                 if progress is not None:
@@ -143,7 +149,7 @@ class Follower:
                         progress(projection.name, self.position(projection), head)
         return applied
 
-    def _apply_batch(self) -> int:
+    def _apply_batch(self, batch_size: int) -> int:
         """Apply the next batch to every projection behind; returns how many events, or -1
         if another follower was first.
 
@@ -152,7 +158,7 @@ class Follower:
         """
         places = self._places()
         start = min(places.values())
-        read = self.log.select_after(*start, self.batch_size)
+        read = self.log.select_after(*start, batch_size)
         if not read:
             return 0
         batch = [
@@ -225,7 +231,7 @@ class Follower:
                     "UPDATE projection_tracking SET tx = 0, position = 0 WHERE view = ?",
                     (projection.name,),
                 )
-        return self.catch_up(progress)
+        return self.catch_up(progress, batch_size=max(self.batch_size, REBUILD_BATCH_SIZE))
 
     def start(self, interval: float = 0.5) -> None:
         """Keep catching up in a background thread until `stop()`; `wake()` hurries it."""

@@ -186,9 +186,9 @@ class Stretch:
         """The stretch's writes in rounds (in their own order, if not keyed by a column)."""
         if self.column is None:
             return _together([(0, write) for write in self.writes])
-        column, keys = self.column, []
-        for sql, params in self.writes:
-            keys.append(params[keyed(sql).keys[column]])  # type: ignore[union-attr]
+        statements = dict.fromkeys(sql for sql, _ in self.writes)
+        at = {sql: keyed(sql).keys[self.column] for sql in statements}  # type: ignore[union-attr]
+        keys = [params[at[sql]] for sql, params in self.writes]
         if not all(isinstance(key, str) for key in keys):
             return _together([(0, write) for write in self.writes])
         seen: dict[Any, int] = {}
@@ -215,14 +215,18 @@ def plan(writes: Sequence[Write], schema: Schema) -> list[Stretch]:
     """The writes in stretches: each stretch's writes go before the next's; within one, as
     its runs say (in rounds, as described above)."""
     stretches: list[Stretch] = []
+    last: Keyed | None = None
     for write in writes:
         how = allowed(write[0], schema)
-        if stretches and how is not None and how.may_join(stretches[-1]):
+        if how is not None and how is last:  # the statement before, again: it joins
+            stretches[-1].writes.append(write)
+        elif stretches and how is not None and how.may_join(stretches[-1]):
             stretches[-1].add(write, how)
         elif how is None and stretches and stretches[-1].continues(write):
             stretches[-1].writes.append(write)
         else:
             stretches.append(Stretch.of(write, how))
+        last = how
     return stretches
 
 

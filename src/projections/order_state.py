@@ -12,7 +12,7 @@ from typing import Any
 from uuid import UUID
 
 from orders import events
-from projections.database import Row, Transaction, ViewDatabase, iso, parse_iso
+from projections.database import Row, Transaction, ViewDatabase, iso, parse_iso, text
 from projections.follower import View
 
 
@@ -65,7 +65,7 @@ class OrderStateView(View):
             "INSERT INTO order_state (order_id, status, district, channel, requested_at, "
             "version, updated_at) VALUES (?, 'requested', ?, ?, ?, ?, ?)",
             (
-                str(event.originator_id),
+                text(event.originator_id),
                 request.district,
                 request.channel,
                 iso(event.timestamp),
