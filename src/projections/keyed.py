@@ -27,6 +27,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import groupby
+from operator import itemgetter
 from typing import Any
 
 from projections.batches import LITERAL, UPDATE, many_rows, split_top_level
@@ -185,30 +186,25 @@ class Stretch:
     def runs(self) -> list[Run]:
         """The stretch's writes in rounds (in their own order, if not keyed by a column)."""
         if self.column is None:
-            return _together([(0, write) for write in self.writes])
-        statements = dict.fromkeys(sql for sql, _ in self.writes)
+            return _together(self.writes)
+        statements = dict.fromkeys(sql for sql, _ in self.writes)  # in order of first use
         at = {sql: keyed(sql).keys[self.column] for sql in statements}  # type: ignore[union-attr]
-        keys = [params[at[sql]] for sql, params in self.writes]
-        if not all(isinstance(key, str) for key in keys):
-            return _together([(0, write) for write in self.writes])
-        seen: dict[Any, int] = {}
-        rounds = []
-        for key, write in zip(keys, self.writes, strict=True):
-            seen[key] = seen.get(key, -1) + 1
-            rounds.append((seen[key], write))
-        first = {sql: at for at, (sql, _) in reversed(list(enumerate(self.writes)))}
-        rounds.sort(key=lambda round_write: (round_write[0], first[round_write[1][0]]))
-        return _together(rounds)
+        seen: dict[str, int] = {}
+        rounds: dict[tuple[int, str], list[tuple[Any, ...]]] = {}
+        for sql, params in self.writes:
+            key = params[at[sql]]
+            if not isinstance(key, str):
+                return _together(self.writes)
+            seen[key] = round_ = seen.get(key, -1) + 1
+            rounds.setdefault((round_, sql), []).append(params)
+        rank = {sql: number for number, sql in enumerate(statements)}
+        order = sorted(rounds, key=lambda round_sql: (round_sql[0], rank[round_sql[1]]))
+        return [(sql, rounds[round_, sql]) for round_, sql in order]
 
 
-def _together(writes: list[tuple[int, Write]]) -> list[Run]:
-    """Consecutive writes of one round and one statement as one run."""
-    return [
-        (sql, [params for _, (_, params) in run])
-        for (_, sql), run in groupby(
-            writes, lambda round_write: (round_write[0], round_write[1][0])
-        )
-    ]
+def _together(writes: list[Write]) -> list[Run]:
+    """Consecutive writes of one statement as one run."""
+    return [(sql, [params for _, params in run]) for sql, run in groupby(writes, itemgetter(0))]
 
 
 def plan(writes: Sequence[Write], schema: Schema) -> list[Stretch]:

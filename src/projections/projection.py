@@ -8,6 +8,7 @@ carries the transaction the projection writes in).
 
 from __future__ import annotations
 
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -19,6 +20,8 @@ from eventsourcing.persistence import Tracking as LibraryTracking
 
 from projections.database import Transaction
 from storage.order import START, Place
+
+INDEX = re.compile(r"CREATE INDEX IF NOT EXISTS (\w+) ON (\w+) .*", re.S)
 
 Batch = Sequence[tuple[Place, Notification, Any]]
 """Events of the log in its order: each one's place, its stored form and the event decoded."""
@@ -75,6 +78,14 @@ class Projection(ABC):
     def rebuilt_tables(self) -> list[str]:
         """The tables a rebuild empties: all but the kept ones."""
         return [t for t in self.table_names() if t not in self.kept]
+
+    def rebuilt_indexes(self) -> dict[str, str]:
+        """The indexes a rebuild builds after it has filled the tables again, rather than
+        keep them up to date through the filling, each by its name with its CREATE statement:
+        the indexes of the emptied tables, but those that keep values unique."""
+        rebuilt = set(self.rebuilt_tables())
+        indexes = (INDEX.fullmatch(statement) for statement in self.tables)
+        return {i.group(1): i.group(0) for i in indexes if i is not None and i.group(2) in rebuilt}
 
 
 Handler = Callable[[Any, int, Transaction], None]
