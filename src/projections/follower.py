@@ -222,8 +222,14 @@ class Follower:
         return True
 
     def rebuild(self, progress: Progress | None = None) -> int:
-        """Empty every read model (but its kept tables) and apply the whole log again."""
-        with self.db.transaction() as tx:
+        """Empty every read model (but its kept tables) and apply the whole log again; the
+        emptied tables' indexes (but unique ones) are built again once they are filled.
+
+        An index changes no answer, only how fast it comes: while the tables fill, a query
+        reads them without one. If the process dies first, the next follower to start
+        builds the indexes, as it builds any index missing."""
+        indexes = {n: s for p in self.projections for n, s in p.rebuilt_indexes().items()}
+        with self.db.creating_tables() as tx:
             for projection in self.projections:
                 for table in projection.rebuilt_tables():
                     tx.execute(f"DELETE FROM {table}")
@@ -231,7 +237,14 @@ class Follower:
                     "UPDATE projection_tracking SET tx = 0, position = 0 WHERE view = ?",
                     (projection.name,),
                 )
-        return self.catch_up(progress, batch_size=max(self.batch_size, REBUILD_BATCH_SIZE))
+            for name in indexes:
+                tx.execute(f"DROP INDEX IF EXISTS {name}")
+        try:
+            return self.catch_up(progress, batch_size=max(self.batch_size, REBUILD_BATCH_SIZE))
+        finally:
+            with self.db.creating_tables() as tx:
+                for statement in indexes.values():
+                    tx.execute(statement)
 
     def start(self, interval: float = 0.5) -> None:
         """Keep catching up in a background thread until `stop()`; `wake()` hurries it."""
