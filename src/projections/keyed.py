@@ -9,8 +9,10 @@ different rows, so either may go first, provided that
   that settles a conflict (ON CONFLICT), is not keyed, nor is an UPDATE that names its table;
 - no UPDATE changes a column of a primary key or unique index: then whether two rows collide
   depends only on the rows inserted, in whatever order;
-- keys that differ in Python differ in the database: every key of a run is text, or every one
-  an integer, on a table declared without COLLATE.
+- keys that differ in Python differ in the database: every key of a stretch is text, in a
+  column declared TEXT, on a table declared without COLLATE;
+- no row refers to another (a table declared with REFERENCES is never reordered; views'
+  tables have no triggers).
 
 So a stretch of keyed writes to one table goes in rounds, keeping each key's own order: the
 first write under every key, then the second, and so on; within a round, each statement's
@@ -43,6 +45,7 @@ UNIQUE_INDEX = re.compile(
 )
 KEY_CONSTRAINT = re.compile(r"\s*(?:PRIMARY\s+KEY|UNIQUE)\s*\((.*)\)", re.I | re.S)
 COLUMN = re.compile(r"\s*(\w+)\s+(\w+)(.*)", re.S)
+LEFT_OUT = re.compile(r"\b(?:COLLATE|REFERENCES)\b", re.I)
 KEY_WORDS = re.compile(r"\b(?:PRIMARY\s+KEY|UNIQUE)\b", re.I)
 
 
@@ -56,13 +59,13 @@ class Table:
 
 class Schema:
     """The tables the projections declare (by their CREATE statements); a table declared with
-    COLLATE is left out, so its writes are never reordered."""
+    COLLATE or REFERENCES is left out, so its writes are never reordered."""
 
     def __init__(self, statements: Iterable[str] = ()) -> None:
         unique: dict[str, set[str]] = {}
         text: dict[str, set[str]] = {}
         for sql in statements:
-            if (table := CREATE_TABLE.fullmatch(sql)) and "COLLATE" not in sql.upper():
+            if (table := CREATE_TABLE.fullmatch(sql)) and not LEFT_OUT.search(sql):
                 name = table.group(1).lower()
                 unique[name], text[name] = _columns(table.group(2))
             elif index := UNIQUE_INDEX.fullmatch(sql):

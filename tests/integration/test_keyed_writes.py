@@ -112,3 +112,19 @@ def test_a_run_of_one_update_under_different_keys_is_one_statement_on_postgresql
         ("k01", None, 1, None, None),
         ("k02", None, 2, None, "even"),
     ]
+
+
+def test_the_schema_knows_each_tables_unique_and_text_columns_and_leaves_some_out() -> None:
+    schema = Schema(
+        (
+            *LEDGER,
+            "CREATE TABLE IF NOT EXISTS pair (a TEXT NOT NULL, b TEXT, n INTEGER, "
+            "PRIMARY KEY (a, b))",
+            "CREATE TABLE IF NOT EXISTS folded (k TEXT COLLATE NOCASE PRIMARY KEY)",
+            "CREATE TABLE IF NOT EXISTS child (k TEXT PRIMARY KEY, up TEXT REFERENCES child (k))",
+        )
+    )
+    assert schema.tables["ledger"].unique == {"k", "badge"}
+    assert schema.tables["ledger"].text == {"k", "badge", "note"}
+    assert schema.tables["pair"].unique == {"a", "b"}
+    assert "folded" not in schema.tables and "child" not in schema.tables
