@@ -1,6 +1,7 @@
 """Read models live in the event store's own database; this is their one door to it.
 
-Views write portable SQL with `?` placeholders; on PostgreSQL they become `%s`. Times are
+Views write portable SQL with `?` placeholders; on PostgreSQL they become $1, $2 ... (a
+RawCursor: psycopg parses no statement). Times are
 stored as ISO 8601 text in UTC with a fixed width, so they compare and sort correctly as text
 on both engines.
 """
@@ -52,12 +53,13 @@ class Transaction:
     """One database transaction of the views, on either engine; its writes go in batches.
 
     An INSERT, UPDATE or DELETE (one returning no rows) waits in a queue, and goes to the
-    database in the order it was written: before any other statement, a fetch or `rowcount`,
-    and at commit; once SEND_AT wait, every run of one statement but the last goes ahead. A
-    run goes together (projections.batches). On PostgreSQL the writes go through a pipeline,
-    which the server works through while the views go on, waited for only at a read, a
-    `rowcount` or the commit. A write the database refuses is reported by then, and rolls
-    the whole transaction back.
+    database in the order it was written, or in one with the same effect (writes to a
+    declared table under different keys, in rounds: projections.keyed): before any other
+    statement, a fetch or `rowcount`, and at commit; once SEND_AT wait, every stretch of them
+    but the last goes ahead. A run of one statement goes together (projections.batches). On
+    PostgreSQL the writes go through a pipeline, which the server works through while the
+    views go on, waited for only at a read, a `rowcount` or the commit. A write the database
+    refuses is reported by then, and rolls the whole transaction back.
     """
 
     def __init__(self, cursor: Any, *, postgres: bool, schema: keyed.Schema | None = None) -> None:
@@ -84,7 +86,7 @@ class Transaction:
             self._run(sql, [values])
 
     def flush(self) -> None:
-        """Send the writes waiting, in the order they were written, and see them done."""
+        """Send the writes waiting, as projections.keyed orders them, and see them done."""
         writes, self._writes = self._writes, []
         runs = [run for stretch in keyed.plan(writes, self._schema) for run in stretch.runs()]
         if len(runs) > 1:
