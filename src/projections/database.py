@@ -95,6 +95,16 @@ class Transaction:
             self._send(sql, rows)
         self._leave_pipeline(None)
 
+    def send(self) -> None:
+        """Send every write waiting, not waiting for the database: no more writes will join
+        them (the view that wrote them is done with the batch)."""
+        if self._writes:
+            writes, self._writes = self._writes, []
+            self._enter_pipeline()
+            for stretch in keyed.plan(writes, self._schema):
+                for sql, rows in stretch.runs():
+                    self._send(sql, rows)
+
     def _send_ahead(self) -> None:
         """Send every stretch but the last (which may grow), not waiting for the database."""
         stretches = keyed.plan(self._writes, self._schema)

@@ -176,6 +176,7 @@ class Follower:
                 for projection in self.projections:
                     if projection.in_transaction:
                         self._process(projection, places[projection.name], batch, tx)
+                        tx.send()  # the server works on them while the next one goes on
         except _Overtaken:
             return -1
         with self._advanced:

@@ -128,3 +128,21 @@ def test_the_schema_knows_each_tables_unique_and_text_columns_and_leaves_some_ou
     assert schema.tables["ledger"].text == {"k", "badge", "note"}
     assert schema.tables["pair"].unique == {"a", "b"}
     assert "folded" not in schema.tables and "child" not in schema.tables
+
+
+def test_writes_go_ahead_once_their_view_is_done_with_the_batch(db: ViewDatabase) -> None:
+    sent: list[str] = []
+    with db.transaction() as tx:
+        run = tx._run
+
+        def noting(sql: str, rows: Any) -> None:
+            sent.append(sql)
+            run(sql, rows)
+
+        tx._run = noting  # type: ignore[method-assign]
+        tx.execute(INSERT, ("a", "x"))
+        tx.execute(BUMP, (1, "n", "a"))
+        assert sent == []  # they wait
+        tx.send()
+        assert sent == [INSERT, BUMP]  # gone, not waited for
+    assert ledger(db) == [("a", "x", 1, None, "n")]
