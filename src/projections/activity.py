@@ -12,7 +12,7 @@ from functools import singledispatchmethod
 from typing import Any
 
 from orders import events
-from projections.database import Row, Transaction, ViewDatabase, iso
+from projections.database import Row, Transaction, ViewDatabase, iso, text
 from projections.follower import View
 
 SECOND = timedelta(seconds=1)
@@ -47,14 +47,14 @@ class ActivityView(View):
     def _(self, event: events.Requested, position: int, tx: Transaction) -> None:
         tx.execute(
             "INSERT INTO activity_orders (order_id, district) VALUES (?, ?)",
-            (str(event.originator_id), event.request.district),
+            (text(event.originator_id), event.request.district),
         )
 
     @apply.register
     def _(self, event: events.Issued, position: int, tx: Transaction) -> None:
         tx.execute(
             "UPDATE activity_orders SET inspector_id = ? WHERE order_id = ?",
-            (event.terms.inspector_id, str(event.originator_id)),
+            (event.terms.inspector_id, text(event.originator_id)),
         )
 
     @apply.register

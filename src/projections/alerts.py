@@ -13,7 +13,7 @@ from functools import singledispatchmethod
 from typing import Any
 
 from orders import events
-from projections.database import Row, Transaction, ViewDatabase, iso, parse_iso
+from projections.database import Row, Transaction, ViewDatabase, iso, parse_iso, text
 from projections.follower import View
 
 
@@ -48,8 +48,8 @@ class AlertsView(View):
             "due_at, raised_at, rung, addressee, acknowledge_by, version) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?)",
             (
-                str(event.alert_id),
-                str(event.originator_id),
+                text(event.alert_id),
+                text(event.originator_id),
                 event.kind,
                 event.subject,
                 event.district,
@@ -72,7 +72,7 @@ class AlertsView(View):
                 event.addressee,
                 iso(event.acknowledge_by),
                 event.originator_version,
-                str(event.alert_id),
+                text(event.alert_id),
             ),
         )
 
@@ -94,7 +94,7 @@ class AlertsView(View):
                 iso(event.timestamp),
                 event.actor.id,
                 event.originator_version,
-                str(event.alert_id),
+                text(event.alert_id),
             ),
         )
 

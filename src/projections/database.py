@@ -1,32 +1,38 @@
 """Read models live in the event store's own database; this is their one door to it.
 
-Views write portable SQL with `?` placeholders; on PostgreSQL they become `%s`. Times are
+Views write portable SQL with `?` placeholders; on PostgreSQL they become $1, $2 ... (a
+RawCursor: psycopg parses no statement). Times are
 stored as ISO 8601 text in UTC with a fixed width, so they compare and sort correctly as text
 on both engines.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import lru_cache
-from itertools import groupby
-from operator import itemgetter
 from typing import Any
 from uuid import UUID
 
 from eventsourcing.application import Application
 from eventsourcing.postgres import PostgresDatastore, PostgresFactory
 from eventsourcing.sqlite import SQLiteDatastore, SQLiteFactory
-from psycopg import Pipeline
+from psycopg import Cursor, Pipeline, RawCursor
 
-from projections import batches
+from projections import batches, keyed
 from storage.locks import creating_tables, immediate_transaction
 
 Row = dict[str, Any]
 
 
+@lru_cache(maxsize=4096)  # an event's ids are written by several views
+def text(uuid: UUID) -> str:
+    """An id as every view stores it."""
+    return str(uuid)
+
+
+@lru_cache(maxsize=4096)  # an event's times are written by several views
 def iso(moment: datetime | None) -> str | None:
     """A time as fixed-width ISO 8601 text in UTC, the form every view stores."""
     if moment is None:
@@ -38,6 +44,7 @@ def parse_iso(text: str | None) -> datetime | None:
     return None if text is None else datetime.fromisoformat(text)
 
 
+NOTHING_DECLARED = keyed.Schema()
 SEND_AT = 500
 """Writes waiting when every run of them but the last goes ahead."""
 
@@ -46,17 +53,20 @@ class Transaction:
     """One database transaction of the views, on either engine; its writes go in batches.
 
     An INSERT, UPDATE or DELETE (one returning no rows) waits in a queue, and goes to the
-    database in the order it was written: before any other statement, a fetch or `rowcount`,
-    and at commit; once SEND_AT wait, every run of one statement but the last goes ahead. A
-    run goes together (projections.batches). On PostgreSQL the writes go through a pipeline,
-    which the server works through while the views go on, waited for only at a read, a
-    `rowcount` or the commit. A write the database refuses is reported by then, and rolls
-    the whole transaction back.
+    database in the order it was written, or in one with the same effect (writes to a
+    declared table under different keys, in rounds: projections.keyed): before any other
+    statement, a fetch or `rowcount`, and at commit; once SEND_AT wait, every stretch of them
+    but the last goes ahead. A run of one statement goes together (projections.batches). On
+    PostgreSQL the writes go through a pipeline, which the server works through while the
+    views go on, waited for only at a read, a `rowcount` or the commit. A write the database
+    refuses is reported by then, and rolls the whole transaction back.
     """
 
-    def __init__(self, cursor: Any, *, postgres: bool) -> None:
+    def __init__(self, cursor: Any, *, postgres: bool, schema: keyed.Schema | None = None) -> None:
         self._cursor = getattr(cursor, "sqlite_cursor", cursor)  # the library wraps sqlite3's
         self._postgres = postgres
+        self._numbered = isinstance(cursor, RawCursor)  # placeholders $1, $2 ... (else %s)
+        self._schema = schema or NOTHING_DECLARED
         self._writes: list[tuple[str, tuple[Any, ...]]] = []
         self._pipeline: Pipeline | None = None
         self.memo: dict[str, Any] = {}
@@ -64,45 +74,48 @@ class Transaction:
         it read forgets it."""
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
-        if self._postgres:
-            sql = _for_psycopg(sql)
-        values = tuple(map(self._value, params))
+        values = tuple([text(p) if isinstance(p, UUID) else p for p in params])
+        if self._postgres and any(isinstance(v, str) and "\x00" in v for v in values):
+            values = tuple(_without_nul(v) for v in values)
         if batches.waits(sql):
             self._writes.append((sql, values))
             if len(self._writes) >= SEND_AT:
                 self._send_ahead()
         else:
             self.flush()
-            self._cursor.execute(sql, values)
-
-    def _value(self, param: Any) -> Any:
-        if isinstance(param, UUID):
-            return str(param)
-        if self._postgres and isinstance(param, str) and "\x00" in param:
-            return param.replace("\x00", "\ufffd")  # PostgreSQL text cannot hold NUL
-        return param
+            self._run(sql, [values])
 
     def flush(self) -> None:
-        """Send the writes waiting, in the order they were written, and see them done."""
+        """Send the writes waiting, as projections.keyed orders them, and see them done."""
         writes, self._writes = self._writes, []
-        runs = _runs(writes)
+        runs = [run for stretch in keyed.plan(writes, self._schema) for run in stretch.runs()]
         if len(runs) > 1:
             self._enter_pipeline()
         for sql, rows in runs:
             self._send(sql, rows)
         self._leave_pipeline(None)
 
+    def send(self) -> None:
+        """Send every write waiting, not waiting for the database: no more writes will join
+        them (the view that wrote them is done with the batch)."""
+        if self._writes:
+            writes, self._writes = self._writes, []
+            self._enter_pipeline()
+            for stretch in keyed.plan(writes, self._schema):
+                for sql, rows in stretch.runs():
+                    self._send(sql, rows)
+
     def _send_ahead(self) -> None:
-        """Send every run but the last (which may grow), not waiting for the database."""
-        last = self._writes[-1][0]
-        ready = len(self._writes)
-        while ready and self._writes[ready - 1][0] == last:
-            ready -= 1
-        ready = ready or len(self._writes)  # one run, long enough to go as it is
-        writes, self._writes = self._writes[:ready], self._writes[ready:]
+        """Send every stretch but the last (which may grow), not waiting for the database."""
+        stretches = keyed.plan(self._writes, self._schema)
+        if len(stretches) > 1:  # else one stretch, long enough to go as it is
+            stretches, self._writes = stretches[:-1], stretches[-1].writes
+        else:
+            self._writes = []
         self._enter_pipeline()
-        for sql, rows in _runs(writes):
-            self._send(sql, rows)
+        for stretch in stretches:
+            for sql, rows in stretch.runs():
+                self._send(sql, rows)
 
     def _enter_pipeline(self) -> None:
         if self._pipeline is None and self._postgres and Pipeline.is_supported():
@@ -129,14 +142,27 @@ class Transaction:
         self._leave_pipeline(error)
 
     def _send(self, sql: str, rows: list[tuple[Any, ...]]) -> None:
-        values = batches.many_rows(sql) if len(rows) > 1 else None
-        if values is None:
+        statements = self._together(sql, rows) if len(rows) > 1 else None
+        if statements is None:
             self._run(sql, rows)
         else:
-            for statement, runs in values.statements(rows):
+            for statement, runs in statements:
                 self._run(statement, runs)
 
+    def _together(
+        self, sql: str, rows: list[tuple[Any, ...]]
+    ) -> Iterator[tuple[str, list[list[Any]]]] | None:
+        """The statements of many rows each that `rows` of `sql` may go as, if any."""
+        if (values := batches.many_rows(sql)) is not None:
+            return values.statements(rows)
+        updates = batches.many_updates(sql) if self._postgres else None
+        if updates is not None and keyed.by_key(sql, rows, self._schema):
+            return updates.statements(rows)
+        return None
+
     def _run(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        if self._postgres:
+            sql = _numbered(sql) if self._numbered else _for_psycopg(sql)
         if len(rows) > 1:
             self._cursor.executemany(sql, rows)
         else:
@@ -157,19 +183,35 @@ class Transaction:
         last = self._writes.pop() if self._writes else None
         self.flush()
         if last is not None:
-            self._cursor.execute(*last)
+            self._run(last[0], [last[1]])
         count: int = self._cursor.rowcount
         return count
 
 
-def _runs(writes: list[tuple[str, tuple[Any, ...]]]) -> list[tuple[str, list[tuple[Any, ...]]]]:
-    """Consecutive writes of one statement together, in order."""
-    return [(sql, [params for _, params in run]) for sql, run in groupby(writes, itemgetter(0))]
+def _without_nul(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd")  # PostgreSQL text cannot hold NUL
+    return value
 
 
 @lru_cache(maxsize=512)
 def _for_psycopg(sql: str) -> str:
     return sql.replace("?", "%s")
+
+
+@lru_cache(maxsize=1024)
+def _numbered(sql: str) -> str:
+    """`sql` with PostgreSQL's own placeholders, $1, $2 ..., for the `?`s outside quotes."""
+    parts = sql.split("'")
+    count = 0
+    for at in range(0, len(parts), 2):  # the even parts lie outside quotes
+        pieces = parts[at].split("?")
+        numbered = [pieces[0]]
+        for piece in pieces[1:]:
+            count += 1
+            numbered.append(f"${count}{piece}")
+        parts[at] = "".join(numbered)
+    return "'".join(parts)
 
 
 class ViewDatabase:
@@ -181,6 +223,12 @@ class ViewDatabase:
             raise TypeError(f"read models need SQLite or PostgreSQL, not {type(factory).__name__}")
         self._datastore: SQLiteDatastore | PostgresDatastore = factory.datastore
         self.postgres = isinstance(self._datastore, PostgresDatastore)
+        self.schema = NOTHING_DECLARED
+
+    def declare(self, statements: Iterable[str]) -> None:
+        """The CREATE statements of the tables the views write: their writes may be
+        reordered as projections.keyed allows."""
+        self.schema = keyed.Schema(statements)
 
     @contextmanager
     def transaction(self, *, commit: bool = True, immediate: bool = False) -> Iterator[Transaction]:
@@ -189,15 +237,15 @@ class ViewDatabase:
         if immediate and isinstance(self._datastore, SQLiteDatastore):
             with (
                 immediate_transaction(self._datastore) as cursor,
-                Transaction(cursor, postgres=False) as tx,
+                Transaction(cursor, postgres=False, schema=self.schema) as tx,
             ):
                 yield tx
             return
-        with (
-            self._datastore.transaction(commit=commit) as any_cursor,
-            Transaction(any_cursor, postgres=self.postgres) as tx,
-        ):
-            yield tx
+        with self._datastore.transaction(commit=commit) as any_cursor:
+            if isinstance(any_cursor, Cursor):  # psycopg parses no statement (it does, each
+                any_cursor = RawCursor(any_cursor.connection)  # time, any of 50+ parameters)
+            with Transaction(any_cursor, postgres=self.postgres, schema=self.schema) as tx:
+                yield tx
 
     @contextmanager
     def creating_tables(self) -> Iterator[Transaction]:

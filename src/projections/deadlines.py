@@ -13,7 +13,7 @@ from typing import Any
 from uuid import UUID
 
 from orders import events
-from projections.database import Transaction, ViewDatabase, iso
+from projections.database import Transaction, ViewDatabase, iso, text
 from projections.follower import View
 
 
@@ -49,14 +49,14 @@ class DeadlinesView(View):
                 iso(event.check_in_deadline),
                 iso(event.duty_due),
                 *values,
-                str(event.originator_id),
+                text(event.originator_id),
             ),
         )
 
     @apply.register
     def _(self, event: events.Requested, position: int, tx: Transaction) -> None:
         # From its request: an order not yet issued can have duties (an escalation's alert).
-        tx.execute("INSERT INTO deadlines (order_id) VALUES (?)", (str(event.originator_id),))
+        tx.execute("INSERT INTO deadlines (order_id) VALUES (?)", (text(event.originator_id),))
 
     @apply.register
     def _(self, event: events.Issued, position: int, tx: Transaction) -> None:

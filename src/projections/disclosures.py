@@ -9,7 +9,7 @@ from typing import Any
 from uuid import UUID
 
 from orders.disclosure import Disclosure
-from projections.database import Row, Transaction, ViewDatabase, iso, parse_iso
+from projections.database import Row, Transaction, ViewDatabase, iso, parse_iso, text
 from projections.follower import View
 
 
@@ -31,7 +31,7 @@ class DisclosuresView(View):
             "VALUES (?, ?, ?, ?, ?, ?)",
             (
                 position,
-                str(event.order_id),
+                text(event.order_id),
                 event.actor.id,
                 event.actor.role,
                 ",".join(event.fields),

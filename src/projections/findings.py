@@ -13,7 +13,7 @@ from typing import Any
 
 from orders import events
 from orders.values import Strength
-from projections.database import Row, Transaction, ViewDatabase, iso, parse_iso
+from projections.database import Row, Transaction, ViewDatabase, iso, parse_iso, text
 from projections.follower import View
 
 
@@ -43,14 +43,14 @@ class FindingsView(View):
     def _(self, event: events.Requested, position: int, tx: Transaction) -> None:
         tx.execute(
             "INSERT INTO findings_orders (order_id, district) VALUES (?, ?)",
-            (str(event.originator_id), event.request.district),
+            (text(event.originator_id), event.request.district),
         )
 
     @apply.register
     def _(self, event: events.Issued, position: int, tx: Transaction) -> None:
         tx.execute(
             "UPDATE findings_orders SET inspector_id = ? WHERE order_id = ?",
-            (event.terms.inspector_id, str(event.originator_id)),
+            (event.terms.inspector_id, text(event.originator_id)),
         )
 
     @apply.register
@@ -81,7 +81,7 @@ class FindingsView(View):
         tx.execute(
             "UPDATE findings SET decision = ?, reviewed_at = ?, reviewed_by = ? "
             "WHERE finding_id = ?",
-            (event.decision, iso(event.timestamp), event.actor.id, str(event.finding_id)),
+            (event.decision, iso(event.timestamp), event.actor.id, text(event.finding_id)),
         )
 
 

@@ -1,10 +1,7 @@
 """The one follower of the event log: each new event reaches each projection exactly once.
 
-In the eventsourcing library's vocabulary: a projection has a `name` and a
-`process_event(event, tracking)`; the tracking names the event's position in the log (and here
-carries the transaction the projection writes in); a caller may `wait` for a projection to
-reach a position. Every read model and the falsification detectors are projections of a
-follower.
+Every read model and the falsification detectors are projections (projections.projection) of
+a follower; a caller may `wait` for a projection to reach a position.
 
 The follower reads the log in its order (storage.order: by writing transaction, then id, and
 only events no later commit can precede), decodes each event once, and applies a batch to
@@ -20,19 +17,25 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
 from eventsourcing.application import Application
 from eventsourcing.persistence import Notification
-from eventsourcing.persistence import Tracking as LibraryTracking
 
 from projections.database import Transaction, ViewDatabase
+from projections.projection import Batch, Projection, Tracking, View
 from storage.order import START, Place
 
+__all__ = ["Follower", "Lag", "Log", "Progress", "Projection", "Tracking", "View"]
+
 log = logging.getLogger(__name__)
+
+REBUILD_BATCH_SIZE = 2000
+"""Events a rebuild applies in one transaction: what each transaction costs besides its rows
+(reading the log, claiming, the reads before the writes, waiting for the last writes and for
+the disk at commit) is paid four times less often than in batches of 500."""
 
 Progress = Callable[[str, int, int], None]
 """Called as progress(projection name, position reached, head of the log) during long work."""
@@ -53,48 +56,6 @@ class Log(Protocol):
 
     def max_notification_id(self) -> int | None:
         """The highest position any stored event has."""
-
-
-@dataclass(frozen=True)
-class Tracking(LibraryTracking):
-    """An event's position in the log, and the transaction its projection writes in."""
-
-    tx: Transaction | None  # None for a projection that writes outside the follower's
-    place: Place = START
-
-    @property
-    def position(self) -> int:
-        return self.notification_id
-
-
-class Projection(ABC):
-    """Something kept up to date from the log: a read model's tables, or the detectors."""
-
-    name: str
-    tables: Sequence[str] = ()
-    """CREATE TABLE / CREATE INDEX statements, each IF NOT EXISTS, portable SQL."""
-    accepts: tuple[type, ...] = (object,)
-    """The event classes this projection reads; others pass by it."""
-    kept: Sequence[str] = ()
-    """Tables a rebuild leaves as they are: state the log alone cannot give again, such as
-    which messages were delivered. The projection writes them so that applying an event
-    again changes nothing (INSERT ... ON CONFLICT DO NOTHING)."""
-    in_transaction: bool = True
-    """False for a projection whose effects are written elsewhere (by the application) and
-    are idempotent: it sees each batch before the follower moves its position, so after a
-    crash it may see an event again, never miss one."""
-
-    @abstractmethod
-    def process_event(self, event: Any, tracking: Tracking) -> None:
-        """Apply one event at `tracking.position`, writing through `tracking.tx`."""
-
-    def table_names(self) -> list[str]:
-        prefix = "CREATE TABLE IF NOT EXISTS "
-        return [s.removeprefix(prefix).split()[0] for s in self.tables if s.startswith(prefix)]
-
-    def rebuilt_tables(self) -> list[str]:
-        """The tables a rebuild empties: all but the kept ones."""
-        return [t for t in self.table_names() if t not in self.kept]
 
 
 @dataclass(frozen=True)
@@ -131,6 +92,7 @@ class Follower:
         self._create_tables()
 
     def _create_tables(self) -> None:
+        self.db.declare(statement for p in self.projections for statement in p.tables)
         with self.db.creating_tables() as tx:
             tx.execute(
                 "CREATE TABLE IF NOT EXISTS projection_tracking (view TEXT PRIMARY KEY, "
@@ -174,11 +136,12 @@ class Follower:
             for p in self.projections
         ]
 
-    def catch_up(self, progress: Progress | None = None) -> int:
-        """Apply every event not yet applied, to every projection; returns how many events
-        were applied (each counted once, however many projections it reached)."""
+    def catch_up(self, progress: Progress | None = None, *, batch_size: int | None = None) -> int:
+        """Apply every event not yet applied, to every projection, `batch_size` events a
+        transaction (the follower's own, if not given); returns how many events were applied
+        (each counted once, however many projections it reached)."""
         applied, head = 0, self.head()
-        while (done := self._apply_batch()) != 0:
+        while (done := self._apply_batch(batch_size or self.batch_size)) != 0:
             if done > 0:
                 applied += done
                 if progress is not None:
@@ -186,7 +149,7 @@ class Follower:
                         progress(projection.name, self.position(projection), head)
         return applied
 
-    def _apply_batch(self) -> int:
+    def _apply_batch(self, batch_size: int) -> int:
         """Apply the next batch to every projection behind; returns how many events, or -1
         if another follower was first.
 
@@ -195,7 +158,7 @@ class Follower:
         """
         places = self._places()
         start = min(places.values())
-        read = self.log.select_after(*start, self.batch_size)
+        read = self.log.select_after(*start, batch_size)
         if not read:
             return 0
         batch = [
@@ -206,10 +169,14 @@ class Follower:
                 self._process(projection, places[projection.name], batch, None)
         try:
             with self.db.transaction(immediate=True) as tx:
-                for projection in self.projections:
+                for projection in self.projections:  # each claim waits for the database:
                     self._claim(projection, places[projection.name], batch[-1][0], tx)
+                for projection in self.projections:  # so all of them go before any write,
+                    projection.begin(tx)  # and so do the reads the projections need
+                for projection in self.projections:
                     if projection.in_transaction:
                         self._process(projection, places[projection.name], batch, tx)
+                        tx.send()  # the server works on them while the next one goes on
         except _Overtaken:
             return -1
         with self._advanced:
@@ -229,16 +196,9 @@ class Follower:
             raise _Overtaken
 
     def _process(
-        self,
-        projection: Projection,
-        start: Place,
-        batch: Sequence[tuple[Place, Notification, Any]],
-        tx: Transaction | None,
+        self, projection: Projection, start: Place, batch: Batch, tx: Transaction | None
     ) -> None:
-        for place, notification, event in batch:
-            if place > start and isinstance(event, projection.accepts):
-                tracking = Tracking(self.app.name, notification.id, tx, place)
-                projection.process_event(event, tracking)
+        projection.process_batch(batch, start, tx, self.app.name)
 
     def wait(self, position: int, *, projection: str, timeout: float) -> bool:
         """Block until `projection` has applied the event at `position` (and all the log
@@ -263,8 +223,14 @@ class Follower:
         return True
 
     def rebuild(self, progress: Progress | None = None) -> int:
-        """Empty every read model (but its kept tables) and apply the whole log again."""
-        with self.db.transaction() as tx:
+        """Empty every read model (but its kept tables) and apply the whole log again; the
+        emptied tables' indexes (but unique ones) are built again once they are filled.
+
+        An index changes no answer, only how fast it comes: while the tables fill, a query
+        reads them without one. If the process dies first, the next follower to start
+        builds the indexes, as it builds any index missing."""
+        indexes = {n: s for p in self.projections for n, s in p.rebuilt_indexes().items()}
+        with self.db.creating_tables() as tx:
             for projection in self.projections:
                 for table in projection.rebuilt_tables():
                     tx.execute(f"DELETE FROM {table}")
@@ -272,7 +238,14 @@ class Follower:
                     "UPDATE projection_tracking SET tx = 0, position = 0 WHERE view = ?",
                     (projection.name,),
                 )
-        return self.catch_up(progress)
+            for name in indexes:
+                tx.execute(f"DROP INDEX IF EXISTS {name}")
+        try:
+            return self.catch_up(progress, batch_size=max(self.batch_size, REBUILD_BATCH_SIZE))
+        finally:
+            with self.db.creating_tables() as tx:
+                for statement in indexes.values():
+                    tx.execute(statement)
 
     def start(self, interval: float = 0.5) -> None:
         """Keep catching up in a background thread until `stop()`; `wake()` hurries it."""
@@ -301,15 +274,3 @@ class Follower:
         if self._thread is not None:
             self._thread.join(timeout=10)
             self._thread = None
-
-
-class View(Projection):
-    """A read model: its tables, and how each event changes its rows."""
-
-    @abstractmethod
-    def apply(self, event: Any, position: int, tx: Transaction) -> None:
-        """Change the view's rows for one event at `position` in the log."""
-
-    def process_event(self, event: Any, tracking: Tracking) -> None:
-        assert tracking.tx is not None, "a view writes in the follower's transaction"
-        self.apply(event, tracking.position, tracking.tx)

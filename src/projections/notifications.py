@@ -25,7 +25,7 @@ from orders.clock import Clock
 from orders.staff import StaffMember
 from orders.values import Role
 from projections import outbox, staff
-from projections.database import Row, Transaction, iso
+from projections.database import Row, Transaction, iso, text
 from projections.follower import View
 from projections.outbox import DeliveryChannel, DeliveryStatus, Message
 
@@ -77,6 +77,9 @@ class NotificationsView(View):
 
     def __init__(self, clock: Clock) -> None:
         self.clock = clock
+
+    def begin(self, tx: Transaction) -> None:
+        staff.read(tx)  # the directory, for the batch's messages to staff
 
     @singledispatchmethod
     def apply(self, event: Any, position: int, tx: Transaction) -> None:
@@ -170,7 +173,7 @@ class NotificationsView(View):
 
     @apply.register
     def _(self, event: IntegrityAlarm.Raised, position: int, tx: Transaction) -> None:
-        said = {"alarm_id": str(event.originator_id), "check": event.check}
+        said = {"alarm_id": text(event.originator_id), "check": event.check}
         base = self._base(event, position, "integrity_alarm", said | {"detail": event.detail})
         admins = staff.in_role(tx, Role.ADMIN.value)
         if not admins:
@@ -212,16 +215,16 @@ class NotificationsView(View):
         self, tx: Transaction, event: Any, position: int, topic: str, dates: dict[str, Any]
     ) -> None:
         """A message to each contact of the order's protected persons, if any asked."""
-        said = {"order_id": str(event.originator_id), "state": topic} | dates
+        said = {"order_id": text(event.originator_id), "state": topic} | dates
         base = self._base(event, position, topic, said)
         outbox.record_each(tx, base, CONTACTED, (event.originator_id,))
 
     def _base(self, event: Any, position: int, topic: str, said: dict[str, Any]) -> Message:
         stale = self.clock() - event.timestamp > STALE_AFTER
         return Message(
-            key=f"{event.originator_id}:{event.originator_version}",
+            key=f"{text(event.originator_id)}:{event.originator_version}",
             position=position,
-            order_id=str(event.originator_id),
+            order_id=text(event.originator_id),
             topic=topic,
             kind=said.get("kind"),
             recipient="",
@@ -263,8 +266,8 @@ class NotificationsView(View):
 
 def _alert(event: Any) -> dict[str, Any]:
     return {
-        "order_id": str(event.originator_id),
-        "alert_id": str(event.alert_id),
+        "order_id": text(event.originator_id),
+        "alert_id": text(event.alert_id),
         "kind": event.kind.value,
         "district": event.district,
     }

@@ -7,12 +7,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from functools import singledispatchmethod
+from functools import lru_cache, singledispatchmethod
 from typing import Any
 from uuid import UUID
 
 from orders import events
-from projections.database import Row, Transaction, ViewDatabase, iso, parse_iso
+from projections.database import Row, Transaction, ViewDatabase, iso, parse_iso, text
 from projections.follower import View
 
 
@@ -43,9 +43,8 @@ class OrderStateView(View):
     def _set(self, tx: Transaction, event: Any, *changes: Change, **columns: Any) -> None:
         """One UPDATE of the order's row: each change as written, each column to its value."""
         columns |= {"version": event.originator_version, "updated_at": iso(event.timestamp)}
-        assignments = [sql for sql, _ in changes] + [f"{name} = ?" for name in columns]
         tx.execute(
-            f"UPDATE order_state SET {', '.join(assignments)} WHERE order_id = ?",
+            _update(tuple(sql for sql, _ in changes), tuple(columns)),
             (*(p for _, params in changes for p in params), *columns.values(), event.originator_id),
         )
 
@@ -65,7 +64,7 @@ class OrderStateView(View):
             "INSERT INTO order_state (order_id, status, district, channel, requested_at, "
             "version, updated_at) VALUES (?, 'requested', ?, ?, ?, ?, ?)",
             (
-                str(event.originator_id),
+                text(event.originator_id),
                 request.district,
                 request.channel,
                 iso(event.timestamp),
@@ -156,6 +155,12 @@ class OrderStateView(View):
     @apply.register
     def _(self, event: events.Expired, position: int, tx: Transaction) -> None:
         self._set(tx, event, status="expired")
+
+
+@lru_cache(maxsize=256)
+def _update(changes: tuple[str, ...], columns: tuple[str, ...]) -> str:
+    assignments = [*changes, *(f"{name} = ?" for name in columns)]
+    return f"UPDATE order_state SET {', '.join(assignments)} WHERE order_id = ?"
 
 
 Change = tuple[str, tuple[Any, ...]]

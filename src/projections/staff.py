@@ -18,6 +18,7 @@ from projections.database import Row, Transaction, ViewDatabase, iso, parse_iso
 
 ALL_DISTRICTS = "*"
 DIRECTORY = "staff directory"  # the key of what a transaction has read of it
+COVERING = "staff covering"  # and of who covers which district, in which role
 
 TABLES = (
     "CREATE TABLE IF NOT EXISTS staff ("
@@ -74,6 +75,7 @@ def apply(event: StaffMember.Enrolled | StaffMember.Changed, tx: Transaction) ->
             (key, district),
         )
     tx.memo.pop(DIRECTORY, None)  # what the projection read of the directory has changed
+    tx.memo.pop(COVERING, None)
 
 
 class Staff:
@@ -99,8 +101,12 @@ class Staff:
 
 def covering(tx: Transaction, role: str, district: str) -> list[Row]:
     """The members in `role` who cover `district` (or every district), by id."""
-    covered = {district, ALL_DISTRICTS}
-    return [m.row for m in _directory(tx) if m.role == role and m.districts & covered]
+    found: dict[tuple[str, str], list[Row]] = tx.memo.setdefault(COVERING, {})
+    if (role, district) not in found:  # worked out once a transaction, like the directory
+        covered = {district, ALL_DISTRICTS}
+        members = [m.row for m in _directory(tx) if m.role == role and m.districts & covered]
+        found[role, district] = members
+    return found[role, district]
 
 
 def in_role(tx: Transaction, role: str) -> list[Row]:
@@ -123,6 +129,11 @@ class _Member:
     @property
     def row(self) -> Row:
         return {"staff_id": self.staff_id, "email": self.email, "phone": self.phone}
+
+
+def read(tx: Transaction) -> None:
+    """Read the directory into `tx`, if it has not read it yet."""
+    _directory(tx)
 
 
 def _directory(tx: Transaction) -> list[_Member]:

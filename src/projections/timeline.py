@@ -12,7 +12,7 @@ from typing import Any
 from uuid import UUID
 
 from orders import events
-from projections.database import Row, Transaction, ViewDatabase, iso, parse_iso
+from projections.database import Row, Transaction, ViewDatabase, iso, parse_iso, text
 from projections.follower import View
 
 
@@ -35,7 +35,7 @@ class TimelineView(View):
             "claimed_at, recorded_at, summary) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 position,
-                str(event.originator_id),
+                text(event.originator_id),
                 event.originator_version,
                 type(event).__name__,
                 event.actor.id,
