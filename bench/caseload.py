@@ -65,6 +65,7 @@ class Case:
     inspector_id: str
     secret: str | None
     home: tuple[float, float]  # her home's position (latitude, longitude)
+    valid_from: datetime  # no visit may be claimed before it
 
     def at_home(self, rng: random.Random) -> dict[str, float]:
         """A position fix at her door, as an inspector's phone gives it (within 20 m)."""
@@ -179,7 +180,7 @@ class Caseload:
             enrol = EnrolPresenceProof(person_id="p1", kind=ProofKind.APP)
             returned = self.orders.handle(enrol, order_id, by=social_worker).returned
             secret = returned.secret if isinstance(returned, NewProof) else None
-        case = Case(order_id, district, inspector.id, secret, home)
+        case = Case(order_id, district, inspector.id, secret, home, issue.valid_from)
         self.cases.append(case)
         stopped = self.end - timedelta(days=10)  # ...and has made no visit for ten days
         for opens, due in order.check_ins.windows() if order.check_ins else []:

@@ -134,7 +134,7 @@ class Mix:
             district = rng.choice(self.districts)
             return self._raw("GET", "/orders?overdue=true", self.chiefs[district])
         order = rng.choice(self.cases)
-        claimed = now - timedelta(minutes=rng.uniform(5, 90))
+        claimed = max(now - timedelta(minutes=rng.uniform(5, 90)), order.valid_from)
         visit: dict[str, object] = {
             "visited_at": claimed.isoformat(),
             "met_with": ["p1"],
