@@ -151,6 +151,10 @@ class SealingPostgresRecorder(SealedRecords, TriedOnceRecorder):
             )
         return statement
 
+    def _writable(self, table: str) -> bool:
+        rows = self._rows(schema.POSTGRES_WRITABLE, (table,))
+        return bool(rows and rows[0]["writable"])
+
     def _rows(self, sql: str, params: tuple[Any, ...] = (), *, commit: bool = False) -> list[Row]:
         with self.datastore.transaction(commit=commit) as curs:
             curs.execute(_postgres(sql, self.events_table_name), params)

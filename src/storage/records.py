@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import binascii
 import json
+import logging
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ from storage.order import START, Place
 from storage.sealing import KnownDigests, Read, SealRow
 
 Row = dict[str, Any]
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -77,7 +79,21 @@ class SealedRecords(ABC):
         return int(self._rows(schema.COUNT_AFTER, self._after(place))[0]["behind"])
 
     def keep_snapshots_in(self, table: str) -> None:
-        self.snapshots_table = table
+        """Snapshots go with the events into `table`, if it is there and this role may write
+        it; if not (a store not yet migrated), none is written and orders load from their
+        events, rather than every command that takes one failing."""
+        if self._writable(table):
+            self.snapshots_table = table
+        else:
+            log.warning(
+                "snapshots are not kept: table %s is missing or not writable by this role; "
+                "run `protection-orders migrate`",
+                table,
+            )
+
+    @abstractmethod
+    def _writable(self, table: str) -> bool:
+        """Whether `table` exists and this connection's role may insert into it."""
 
     def _beside(
         self, read: Read, stored_events: Sequence[StoredEvent], kwargs: dict[str, Any]

@@ -196,4 +196,8 @@ SELECT_COSIGNATURES = (
 )
 SELECT_CHECKPOINTS = "SELECT * FROM checkpoints ORDER BY size"
 SELECT_LATEST_CHECKPOINT = "SELECT * FROM checkpoints ORDER BY size DESC LIMIT 1"
+POSTGRES_WRITABLE = (
+    "SELECT COALESCE(has_table_privilege(to_regclass(?), 'INSERT'), false) AS writable"
+)
+SQLITE_HAS_TABLE = "SELECT name FROM sqlite_master WHERE type = 'table' AND name = ?"
 SELECT_DATABASE_TIME = "SELECT clock_timestamp() AS now"  # PostgreSQL's; SQLite has none

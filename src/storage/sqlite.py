@@ -77,6 +77,9 @@ class SealingSQLiteRecorder(SealedRecords, SQLiteApplicationRecorder):
             )
         return returning
 
+    def _writable(self, table: str) -> bool:
+        return bool(self._rows(schema.SQLITE_HAS_TABLE, (table,)))  # no roles: anyone writes
+
     def _rows(self, sql: str, params: tuple[Any, ...] = (), *, commit: bool = False) -> list[Row]:
         statement = order.fill(sql, self.events_table_name, order.SQLITE)
         with self.datastore.transaction(commit=commit) as c:

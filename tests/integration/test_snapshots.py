@@ -295,6 +295,35 @@ def test_the_service_role_writes_and_reads_snapshots(
         service.close()
 
 
+def test_a_role_that_may_not_write_snapshots_still_records_every_command(
+    owner_url: str,  # noqa: F811
+    service_url: str,  # noqa: F811
+    clock: SimulatedClock,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Snapshots go in the events' own statement (decision 024): where the table may not be
+    written (a store not yet migrated), none is, rather than every tenth command failing."""
+    settings = Settings(database_url=service_url, owner_database_url=owner_url)
+    bootstrap(settings, clock=clock).close()  # migrated: the grant is given...
+    role = service_url.split("//")[1].split("@")[0]
+    tampering.sql(owner_url, f"REVOKE INSERT ON orders_snapshots FROM {role}")  # ...and lost
+    with caplog.at_level(logging.WARNING, logger="storage.records"):
+        service = bootstrap(  # the service alone, as in production once migrated
+            Settings(database_url=service_url, create_tables=False, orders_in_memory=0),
+            clock=clock,
+        )
+    try:
+        assert "run `protection-orders migrate`" in caplog.text
+        order_id = issued_order(service.orders)
+        visits(service, clock, order_id, EVERY + 2)  # each one recorded
+        assert snapshot_versions(owner_url, order_id) == []
+        loaded = service.orders.get(order_id)
+        assert loaded.version == 3 + EVERY + 2
+        assert state(loaded) == state(replayed(service.orders, order_id))
+    finally:
+        service.close()
+
+
 def test_taking_a_snapshot_never_raises(service: Service, caplog: pytest.LogCaptureFixture) -> None:
     """A snapshot asked for on its own (here, of no such order) fails with a warning only."""
     missing = uuid4()
