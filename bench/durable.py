@@ -3,8 +3,9 @@ line that says so."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import psycopg
 from tests.pg_cluster import Cluster
@@ -28,3 +29,13 @@ def durable_postgres() -> Iterator[tuple[Cluster, str]]:
 def _show(conn: psycopg.Connection[tuple[object, ...]], name: str) -> object:
     row = conn.execute(f"SHOW {name}").fetchone()
     return None if row is None else row[0]
+
+
+def on_engines(
+    engine: str, sqlite: Callable[..., None], postgres: Callable[..., None], **sizes: Any
+) -> None:
+    """Run a benchmark's SQLite part, PostgreSQL part or both, as `--engine` asks."""
+    if engine in ("sqlite", "both"):
+        sqlite(**sizes)
+    if engine in ("postgres", "both"):
+        postgres(**sizes)

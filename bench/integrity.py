@@ -44,7 +44,7 @@ from tests.factories import (
     request_order,
 )
 
-from bench.durable import durable_postgres
+from bench.durable import durable_postgres, on_engines
 from orders.clock import SimulatedClock
 from orders.commands import Context
 from orders.records import Sealing
@@ -330,10 +330,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     args = parser.parse_args(argv)
     sizes = {"n": args.n, "rounds": args.rounds, "case": args.case, "log": args.log}
-    if args.engine in ("sqlite", "both"):
-        run_sqlite(**sizes)
-    if args.engine in ("postgres", "both"):
-        run_postgres(**sizes)
+    on_engines(args.engine, run_sqlite, run_postgres, **sizes)
 
 
 if __name__ == "__main__":

@@ -39,7 +39,7 @@ from eventsourcing.application import Repository
 from tests.factories import INSPECTOR, SOCIAL_WORKER, a_visit_command, an_assessment
 from tests.integration.helpers import issued_order
 
-from bench.durable import durable_postgres
+from bench.durable import durable_postgres, on_engines
 from orders.application import Orders
 from orders.clock import SimulatedClock
 from orders.commands import EnrolPresenceProof, NewProof
@@ -263,10 +263,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     args = parser.parse_args(argv)
     sizes = {"sizes": args.sizes, "loads": args.loads, "every": args.every}
-    if args.engine in ("sqlite", "both"):
-        run_sqlite(**sizes)
-    if args.engine in ("postgres", "both"):
-        run_postgres(**sizes)
+    on_engines(args.engine, run_sqlite, run_postgres, **sizes)
 
 
 if __name__ == "__main__":

@@ -46,7 +46,7 @@ from pathlib import Path
 import psycopg
 from tests.integration.helpers import issued_order
 
-from bench.durable import durable_postgres
+from bench.durable import durable_postgres, on_engines
 from bench.integrity import timing_the_sealing
 from orders.clock import SimulatedClock
 from orders.commands import RecordMissedCheckIns
@@ -275,10 +275,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--missed", type=int, default=1000, help="missed check-ins recorded")
     args = parser.parse_args(argv)
     sizes = {"orders": args.orders, "runs": args.runs, "n": args.missed}
-    if args.engine in ("sqlite", "both"):
-        run_sqlite(**sizes)
-    if args.engine in ("postgres", "both"):
-        run_postgres(**sizes)
+    on_engines(args.engine, run_sqlite, run_postgres, **sizes)
 
 
 if __name__ == "__main__":

@@ -164,6 +164,8 @@ class SnapshotRepository(Repository[UUID]):
                 aggregate_id, gt=kept.order.version - 1, lte=version
             )
             if rows and (rows[0].topic, rows[0].state) == (kept.last.topic, kept.last.state):
+                if len(rows) == 1:
+                    return kept.order  # nothing new: the one kept stays as it is
                 return self.remember(_applied(kept.order, self._decoded(rows[1:])), rows[-1])
             log.warning(
                 "order %s is not stored as this process last saw it: read afresh", aggregate_id

@@ -154,17 +154,9 @@ def many_rows(sql: str) -> Values | None:
 
 def split_top_level(sql: str) -> list[str]:
     """`sql` cut at each comma outside parentheses and quotes."""
-    parts, depth, quoted, start = [], 0, False, 0
-    for at, char in enumerate(sql):
-        if char == "'":
-            quoted = not quoted
-        elif quoted:
-            continue
-        elif char == "(":
-            depth += 1
-        elif char == ")":
-            depth -= 1
-        elif char == "," and depth == 0:
+    parts, start = [], 0
+    for at, char, depth in _unquoted(sql, 0):
+        if char == "," and depth == 0:
             parts.append(sql[start:at])
             start = at + 1
     parts.append(sql[start:])
@@ -173,17 +165,25 @@ def split_top_level(sql: str) -> list[str]:
 
 def _closing(sql: str, start: int) -> int | None:
     """Just past the parenthesis that closes the one at `start`, quotes skipped."""
+    for at, char, depth in _unquoted(sql, start):
+        if char == ")" and depth == 0:
+            return at + 1
+    return None
+
+
+def _unquoted(sql: str, start: int) -> Iterator[tuple[int, str, int]]:
+    """Each character of `sql` from `start` outside quotes, with the depth of parentheses
+    it leaves (after an opening one, before a closing one's own level is left)."""
     depth, quoted = 0, False
     for at in range(start, len(sql)):
         char = sql[at]
         if char == "'":
             quoted = not quoted
-        elif quoted:
             continue
-        elif char == "(":
+        if quoted:
+            continue
+        if char == "(":
             depth += 1
         elif char == ")":
             depth -= 1
-            if depth == 0:
-                return at + 1
-    return None
+        yield at, char, depth

@@ -116,7 +116,7 @@ class SealingPostgresRecorder(SealedRecords, TriedOnceRecorder):
             events,
             list(beside.seals),
             beside.keys,
-            snapshots if self.snapshots_table else [],
+            snapshots,  # none unless the table may be written (`_beside`)
         )
         a, b, c, d = (min(len(rows), 2) for rows in parts)
         shape = (a, b, c, d)
