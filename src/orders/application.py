@@ -151,7 +151,9 @@ class Orders(Snapshotting):
         expected_version: int | None = None,
         loaded: ProtectionOrder | None = None,
     ) -> Outcome:
-        """Load the order, let it decide on the command, save what it decided.
+        """Load the order, let it decide on the command, save what it decided. An order this
+        process wrote last is decided on as it wrote it, unread; its save proves it current
+        (`_decide`).
 
         `loaded` is the order as the caller just loaded it (the API checks the caller's scope
         on it), decided on at the first attempt instead of loading it again; it must be the
@@ -166,8 +168,10 @@ class Orders(Snapshotting):
         if key is not None and (prior := self._prior(key)) is not None:
             return prior
         for attempt in range(1, CONFLICT_ATTEMPTS + 1):
-            given = loaded if attempt == 1 else None
-            order, returned = self._decide(command, order_id, by, expected_version, given)
+            first = attempt == 1
+            order, returned = self._decide(
+                command, order_id, by, expected_version, loaded if first else None, unread=first
+            )
             ref = returned if isinstance(returned, UUID) else None
             try:
                 position = self._save(order, key, ref)
@@ -247,19 +251,61 @@ class Orders(Snapshotting):
         by: Actor,
         expected_version: int | None,
         loaded: ProtectionOrder | None = None,
+        *,
+        unread: bool = False,
     ) -> tuple[ProtectionOrder, object]:
+        """The order and what it decided. With `unread`, an order this process wrote last is
+        decided on as it was written, without reading it again: its save is stored only if
+        nobody wrote after it (storage.sealing's links, the events' key), and a conflict
+        makes the caller decide again on the order read. A refusal, or a decision of nothing
+        new, cannot be proved so: it stands only if the order read is unchanged."""
         context = Context(by=by, at=self.now(), policy=self.policy, vault=self.vault)
         if isinstance(command, OpeningCommand):
             return command.open(context), None
         assert order_id is not None, f"{type(command).__name__} needs an order"
-        fresh = loaded is not None and loaded.id == order_id and not loaded.pending_events
-        order = loaded if fresh and loaded is not None else self.get(order_id)
+        if loaded is not None and loaded.id == order_id and not loaded.pending_events:
+            return loaded, self._decided(loaded, command, context, expected_version)
+        kept = self._kept(order_id) if unread else None
+        if kept is None:
+            order = self.get(order_id)
+            return order, self._decided(order, command, context, expected_version)
+        try:
+            decided = self._decided(kept, command, context, expected_version)
+        except Exception:
+            order = self.get(order_id)
+            if order.version == kept.version:
+                raise  # refused on the order as it stands
+        else:
+            if kept.pending_events:
+                return kept, decided
+            order = self.get(order_id)
+            if order.version == kept.version:
+                return kept, decided
+        return order, self._decided(order, command, context, expected_version)
+
+    def _kept(self, order_id: UUID) -> ProtectionOrder | None:
+        """The order as this process wrote it last, if it is kept and the store vouches for
+        what this process wrote (orders.records)."""
+        if not isinstance(self.repository, SnapshotRepository):
+            return None
+        order = self.repository.kept(order_id)
+        if isinstance(order, ProtectionOrder) and self.records.vouches(order_id, order.version):
+            return order
+        return None
+
+    @staticmethod
+    def _decided(
+        order: ProtectionOrder,
+        command: Command,
+        context: Context,
+        expected_version: int | None,
+    ) -> object:
         if expected_version is not None and expected_version != order.version:
             raise errors.VersionMismatch(
                 f"the order is at version {order.version}, not the one you decided on: "
                 "reload it and decide again"
             )
-        return order, command.decide(order, context)
+        return command.decide(order, context)
 
     def _prior(self, key: CommandKey) -> Outcome | None:
         found = self.records.find_command_key(key.actor_id, key.key)

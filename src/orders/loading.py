@@ -174,6 +174,12 @@ class SnapshotRepository(Repository[UUID]):
         order, last = self._load(aggregate_id, version)
         return self.remember(order, last) if version is None else order
 
+    def kept(self, order_id: UUID) -> Any | None:
+        """A copy of the order as kept, without asking the store what is new (None: not
+        kept). Only for a decision whose save proves it current (orders.application)."""
+        kept = self.recent.get(order_id)
+        return None if kept is None else kept.order
+
     def get_many(self, order_ids: Sequence[UUID]) -> dict[UUID, Any]:
         """The latest of each order, or the error loading it raised; an order not found is
         left out. Those kept in memory are brought up to date one by one, the others read

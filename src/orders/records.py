@@ -118,6 +118,11 @@ class Records(Protocol):
     def find_command_key(self, actor_id: str, key: str) -> CommandKey | None:
         """The key as stored with its command's result; None if it was never used."""
 
+    def vouches(self, order_id: UUID, version: int) -> bool:
+        """Whether this process wrote the order's event at `version` and knows no later one:
+        then an append after it is stored only if the store still holds that event as this
+        process wrote it, and a conflict otherwise (nothing written)."""
+
     def select_seals(self) -> list[Seal]:
         """Every stored seal, in no particular order."""
 

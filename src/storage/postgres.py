@@ -105,6 +105,7 @@ class SealingPostgresRecorder(SealedRecords, TriedOnceRecorder):
         holds however they interleave (storage.order). The seals are computed first (an
         unknown previous digest is read before). A write that meets another fails on the
         events' key, or the command key's, and is reported as a conflict; nothing of it stays.
+        So is one whose links (storage.sealing) do not hold: then no row of it is written.
         """
         self.known.begin()
         beside = self._beside(self._rows, stored_events, kwargs)
@@ -117,11 +118,12 @@ class SealingPostgresRecorder(SealedRecords, TriedOnceRecorder):
             list(beside.seals),
             beside.keys,
             snapshots,  # none unless the table may be written (`_beside`)
+            list(beside.links),
         )
-        a, b, c, d = (min(len(rows), 2) for rows in parts)
-        shape = (a, b, c, d)
-        params: list[Any] = []
-        for rows in parts:
+        a, b, c, d, e = (min(len(rows), 2) for rows in parts)
+        shape = (a, b, c, d, e)
+        params: list[Any] = [len(beside.links)] if beside.links else []
+        for rows in (parts[4], *parts[:4]):
             if len(rows) == 1:
                 params += rows[0]
             elif rows:
@@ -131,6 +133,8 @@ class SealingPostgresRecorder(SealedRecords, TriedOnceRecorder):
             return []
         with self.datastore.get_connection() as conn:
             ids = conn.execute(self._append(conn, shape), params, prepare=True).fetchall()
+        if len(ids) < len(events):  # a link did not hold: nothing was written
+            raise self._links_broken(beside.links)
         self.known.committed()
         return [row["notification_id"] for row in ids]
 

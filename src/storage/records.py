@@ -12,14 +12,14 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.persistence import Notification, StoredEvent
+from eventsourcing.persistence import Notification, RecordConflictError, StoredEvent
 
 from orders import ledger
 from orders.cosignatures import Cosignature
 from orders.records import CommandKey, Cursor, Heads, LogEntry, LoggedEvent, Seal, Sealing
 from storage import schema, sealing
 from storage.order import START, Place
-from storage.sealing import KnownDigests, Read, SealRow
+from storage.sealing import KnownDigests, Link, Read, SealRow
 
 Row = dict[str, Any]
 log = logging.getLogger(__name__)
@@ -28,11 +28,14 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class Beside:
     """What is written with the events, in their transaction: each event's seal, the
-    command's key, and snapshots of orders taken at their new versions (orders.snapshotting)."""
+    command's key, and snapshots of orders taken at their new versions (orders.snapshotting);
+    and the links to check first: the seals, as this process wrote them, of the events the
+    new ones chain on (storage.sealing)."""
 
     seals: list[SealRow]
     keys: list[tuple[Any, ...]]
     snapshots: Sequence[StoredEvent]
+    links: list[Link]
 
 
 class SealedRecords(ABC):
@@ -99,12 +102,31 @@ class SealedRecords(ABC):
         self, read: Read, stored_events: Sequence[StoredEvent], kwargs: dict[str, Any]
     ) -> Beside:
         """The rows to write with `stored_events`, given `insert_events`' keyword arguments."""
-        seals = []
+        sealed = sealing.Sealed([], [])
         if self.sealing is not None:
-            seals = sealing.seals(read, stored_events, self.sealing, self.known)
+            sealed = sealing.seals(read, stored_events, self.sealing, self.known)
         key: CommandKey | None = kwargs.get("command_key")
         snapshots = kwargs.get("snapshots") or () if self.snapshots_table else ()
-        return Beside(seals, [] if key is None else [_key_row(key)], snapshots)
+        keys = [] if key is None else [_key_row(key)]
+        return Beside(sealed.seals, keys, snapshots, sealed.links)
+
+    def vouches(self, order_id: UUID, version: int) -> bool:
+        """Whether this process wrote the order's event at `version`, as far as it knows its
+        latest: an append after it is then stored only if the store still holds that event
+        as this process sealed it (storage.sealing)."""
+        return self.sealing is not None and self.known.vouches(str(order_id), version)
+
+    def _links_broken(self, links: Sequence[Link]) -> RecordConflictError:
+        """The error for an append refused because a link did not hold: the store no longer
+        holds an event as this process sealed it (put back behind its back). Those orders'
+        digests are forgotten, so the command, decided again, reads them from the store."""
+        orders = sorted({order for order, _, _ in links})
+        self.known.forget(orders)
+        log.warning(
+            "order(s) %s not stored as this process sealed them: nothing written, read afresh",
+            ", ".join(orders),
+        )
+        return RecordConflictError("the order's stored events are not as this process wrote them")
 
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Any:
         """The library's insert, after which the digests it sealed are known as committed."""

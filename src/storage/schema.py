@@ -66,7 +66,7 @@ def postgres_events_table(table: str, id_type: str) -> str:
     )
 
 
-Shape = tuple[int, int, int, int]  # events, seals, keys, snapshots: 0 none, 1 one, 2 many
+Shape = tuple[int, int, int, int, int]  # events, seals, keys, snapshots, links: 0, 1 or many
 
 _APPEND = (
     ("events", "INSERT INTO {events} (originator_id, originator_version, topic, state) "),
@@ -79,8 +79,10 @@ _COLUMNS = {  # the type of each column, as arrays
     "seals": ("text", "bigint", "text", "text"),
     "keys": ("text", "text", "text", "text", "bigint", "text"),
     "snapshots": ("{id}", "bigint", "text", "bytea"),
+    "links": ("text", "bigint", "text"),
 }
 _TAILS = {"events": " RETURNING notification_id", "snapshots": " ON CONFLICT DO NOTHING"}
+_HELD = " WHERE (SELECT held FROM links)"
 
 
 def postgres_append(shape: Shape) -> str:
@@ -88,16 +90,29 @@ def postgres_append(shape: Shape) -> str:
     one transaction), each part left out when it has no rows, given as values for one row
     and as one array a column for many, sent in binary (psycopg's text arrays, and arrays of
     a row type, cost more to make than the insert). {events}, {snapshots} and {id} (the
-    events' id type) are left to fill; the new events' ids come back in order."""
+    events' id type) are left to fill; the new events' ids come back in order.
+
+    With links (storage.sealing), nothing is written unless every one holds: the store's
+    seal of each event chained on is the one given. Their count comes first, then each."""
     parts = []
-    for (name, insert), count in zip(_APPEND, shape, strict=True):
+    if shape[4]:
+        if shape[4] == 1:
+            given = "(%s, %s, %s)"
+        else:
+            given = "(SELECT * FROM unnest(%b::text[], %b::bigint[], %b::text[]))"
+        parts.append(
+            "links AS (SELECT count(*) = %s AS held FROM event_seals "
+            f"WHERE (originator_id, version, digest) {'=' if shape[4] == 1 else 'IN'} {given})"
+        )
+    held = _HELD if shape[4] else ""
+    for (name, insert), count in zip(_APPEND, shape, strict=False):
         columns = _COLUMNS[name]
         if not count:
             continue
         if count == 1:
-            rows = "VALUES (" + ", ".join("%s" for _ in columns) + ")"
+            rows = "SELECT " + ", ".join("%s" for _ in columns) + held
         else:
-            rows = "SELECT * FROM unnest(" + ", ".join(f"%b::{c}[]" for c in columns) + ")"
+            rows = "SELECT * FROM unnest(" + ", ".join(f"%b::{c}[]" for c in columns) + ")" + held
         parts.append(f"{name} AS ({insert}{rows}{_TAILS.get(name, '')})")
     if not shape[0]:  # a command that decided nothing new, its key kept all the same
         return "WITH " + ", ".join(parts) + " SELECT NULL::bigint AS notification_id WHERE false"
@@ -156,6 +171,10 @@ INSERT_SEALS = "INSERT INTO event_seals VALUES {rows}"
 INSERT_SNAPSHOT = (
     "INSERT INTO {snapshots} (originator_id, originator_version, topic, state) "
     "VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING"
+)
+COUNT_LINKS_HELD = (
+    "SELECT count(*) AS held FROM event_seals WHERE (originator_id, version, digest) IN "
+    "(VALUES {links})"
 )
 SELECT_DIGESTS = (
     "SELECT originator_id, digest FROM event_seals WHERE (originator_id, version) IN "

@@ -1,10 +1,18 @@
 """Each event's chained digest and seal, worked out before the events are written, and the
-digests this process already knows (decision 008)."""
+digests this process already knows (decision 008).
+
+A seal chained on a digest this process knows rather than read is written only beside the
+event it chains on as this process sealed it: the append carries that link (`Link`) and is
+refused if the store's seal of that event differs or is gone (decision 026). That is what
+lets a command be decided on an order this process wrote without reading it again
+(orders.application).
+"""
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol
 from uuid import UUID
 
@@ -25,6 +33,15 @@ class Read(Protocol):
 
 
 SealRow = tuple[str, int, str, str]
+Link = tuple[str, int, str]  # an order, the version of its event chained on, its digest
+
+
+@dataclass(frozen=True)
+class Sealed:
+    """The seals of events about to be written, and the links they rest on."""
+
+    seals: list[SealRow]
+    links: list[Link]
 
 
 class KnownDigests:
@@ -44,6 +61,16 @@ class KnownDigests:
 
     def written(self, order: str, version: int, digest: bytes) -> None:
         self._writes()[order] = (version, digest)
+
+    def vouches(self, order: str, version: int) -> bool:
+        """Whether this process sealed the order's event at `version`, its latest here."""
+        known = self._known.get(order)
+        return known is not None and known[0] == version
+
+    def forget(self, orders: Sequence[str]) -> None:
+        """Forget these orders' digests: read them from the store next time."""
+        for order in orders:
+            self._known.pop(order, None)
 
     def begin(self) -> None:
         self._pending.writes = {}
@@ -66,10 +93,10 @@ ROWS_PER_STATEMENT = 200  # rows a multi-row statement carries at most
 
 def seals(
     read: Read, stored_events: Sequence[StoredEvent], sealing: Sealing, known: KnownDigests
-) -> list[SealRow]:
+) -> Sealed:
     """Each event's chained digest and seal; the previous digests this process does not know
-    are read in one statement."""
-    previous = _digests_before(read, stored_events, known)
+    are read in one statement, and those it knows are links the append must find held."""
+    previous, links = _digests_before(read, stored_events, known)
     seals: list[SealRow] = []
     for event in stored_events:
         order, version = str(event.originator_id), event.originator_version
@@ -83,14 +110,16 @@ def seals(
         )
         previous[order] = digest
         known.written(order, version, digest)
-    return seals
+    return Sealed(seals, links)
 
 
 def _digests_before(
     read: Read, stored_events: Sequence[StoredEvent], known: KnownDigests
-) -> dict[str, bytes]:
-    """The digest of the event before each order's first one here: known, or read."""
+) -> tuple[dict[str, bytes], list[Link]]:
+    """The digest of the event before each order's first one here: known (and so a link to
+    check), or read."""
     before: dict[str, bytes] = {}
+    links: list[Link] = []
     wanted: dict[str, int] = {}
     for event in stored_events:
         order, version = str(event.originator_id), event.originator_version
@@ -99,6 +128,7 @@ def _digests_before(
         digest = known.before(order, version)
         if digest is not None:
             before[order] = digest
+            links.append((order, version - 1, ledger.b64(digest)))
         else:
             wanted[order] = version - 1
     pairs = list(wanted.items())
@@ -108,4 +138,4 @@ def _digests_before(
         rows = read(schema.SELECT_DIGESTS.format(pairs=marks), tuple(x for p in part for x in p))
         for row in rows:
             before[str(row["originator_id"])] = ledger.unb64(row["digest"])
-    return before
+    return before, links

@@ -53,7 +53,8 @@ class SealingSQLiteRecorder(SealedRecords, SQLiteApplicationRecorder):
     def _insert_events(
         self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
-        """The library's insert, then the seals, command key and snapshots with it."""
+        """The library's insert, then the seals, command key and snapshots with it, once the
+        links (storage.sealing) are found to hold."""
         returning = super()._insert_events(c, stored_events, **kwargs)
 
         def read(sql: str, params: tuple[Any, ...]) -> list[Row]:
@@ -61,6 +62,14 @@ class SealingSQLiteRecorder(SealedRecords, SQLiteApplicationRecorder):
             return [dict(row) for row in c.fetchall()]
 
         beside = self._beside(read, stored_events, kwargs)
+        for start in range(0, len(beside.links), ROWS_PER_STATEMENT):
+            links = beside.links[start : start + ROWS_PER_STATEMENT]
+            marks = ", ".join("(?, ?, ?)" for _ in links)
+            held = read(
+                schema.COUNT_LINKS_HELD.format(links=marks), tuple(x for k in links for x in k)
+            )
+            if held[0]["held"] != len(links):  # the transaction is rolled back: nothing stays
+                raise self._links_broken(beside.links)
         for start in range(0, len(beside.seals), ROWS_PER_STATEMENT):
             part = beside.seals[start : start + ROWS_PER_STATEMENT]
             marks = ", ".join("(?, ?, ?, ?)" for _ in part)

@@ -1,0 +1,154 @@
+"""Decision 026: a command on an order this process wrote last is decided on the order as it
+wrote it, without reading it again. Its save is stored only if nobody wrote after it and the
+store still holds the order's last event as this process sealed it; otherwise the command is
+decided again on the order read. A refusal on the unread order stands only if the order read
+is unchanged."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from uuid import UUID
+
+import pytest
+
+from orders import errors
+from orders.clock import SimulatedClock
+from orders.commands import RevokeOrder
+from orders.values import Status
+from service.bootstrap import Service, bootstrap
+from service.integrity import verify_store
+from service.settings import Settings
+from tests import tampering
+from tests.conftest import ServiceFactory
+from tests.factories import (
+    INSPECTOR,
+    SOCIAL_WORKER,
+    SUPERVISOR,
+    a_visit_command,
+    an_assessment,
+    issue_order,
+    request_order,
+)
+from tests.integration.helpers import issued_order
+from tests.integration.test_database_roles import owner_url, service_url  # noqa: F401
+from tests.integration.test_recent_orders import a_breach, replayed, state
+
+
+def names(service: Service, order_id: UUID) -> list[str]:
+    return [type(e).__name__ for e in service.orders.repository.event_store.get(order_id)]
+
+
+def chains_hold(service: Service) -> None:
+    broken = [str(f) for f in verify_store(service.orders) if not f.holds]
+    assert not broken, broken
+
+
+def test_a_command_on_an_order_this_process_wrote_last_reads_nothing_before_its_save(
+    owner_url: str,  # noqa: F811
+    service_url: str,  # noqa: F811
+    clock: SimulatedClock,
+) -> None:
+    """PostgreSQL with two roles: the service's role loses the right to read the events'
+    states. A command on an order it wrote last is still stored (one statement: it reads no
+    event); one on an order another process wrote last must read it, and is refused."""
+    settings = Settings(database_url=service_url, owner_database_url=owner_url)
+    mine, theirs = bootstrap(settings, clock=clock), bootstrap(settings, clock=clock)
+    try:
+        written_here = issued_order(mine.orders)
+        written_there = issued_order(theirs.orders)
+        mine.orders.get(written_there)  # kept here too, but written last by the other
+        role = service_url.split("//")[1].split("@")[0]
+        tampering.sql(owner_url, f"REVOKE SELECT ON orders_events FROM {role}")
+        tampering.sql(owner_url, f"GRANT SELECT (notification_id) ON orders_events TO {role}")
+        clock.advance(timedelta(hours=1))
+        outcome = mine.orders.handle(a_visit_command(clock()), written_here, by=INSPECTOR)
+        assert outcome.order.version == 4 and outcome.position is not None
+        with pytest.raises(Exception, match="permission denied"):
+            mine.orders.handle(a_visit_command(clock()), written_there, by=INSPECTOR)
+        tampering.sql(owner_url, f"GRANT SELECT ON orders_events TO {role}")
+        assert state(mine.orders.get(written_here)) == state(replayed(mine, written_here))
+        assert mine.orders.get(written_there).version == 3
+    finally:
+        mine.close()
+        theirs.close()
+
+
+def test_a_command_meeting_another_process_write_is_decided_again_on_the_order_read(
+    make_service: ServiceFactory, clock: SimulatedClock
+) -> None:
+    """The other process revoked the order this one wrote last: a revocation here, accepted
+    on the order as this one wrote it, meets that one and is refused on the order read."""
+    mine, theirs = make_service(), make_service()
+    order_id = issued_order(mine.orders)
+    clock.advance(timedelta(hours=1))
+    revocation = RevokeOrder(reason="Withdrawn by the court.")
+    theirs.orders.handle(revocation, order_id, by=SUPERVISOR)
+    with pytest.raises(errors.OrderNotInForce):
+        mine.orders.handle(revocation, order_id, by=SUPERVISOR)
+    assert names(mine, order_id)[3:] == ["Revoked"]
+    assert mine.orders.get(order_id).status is Status.REVOKED
+    chains_hold(mine)
+
+
+def test_a_refusal_on_the_order_as_this_process_wrote_it_is_checked_on_the_order_read(
+    make_service: ServiceFactory, clock: SimulatedClock
+) -> None:
+    """This process opened the order; another assessed and issued it. A visit, refused on
+    the order as this one wrote it (only requested), is accepted on the order read."""
+    mine, theirs = make_service(), make_service()
+    order_id = mine.orders.handle(request_order(clock()), by=SOCIAL_WORKER).order.id
+    theirs.orders.handle(an_assessment(), order_id, by=INSPECTOR)
+    theirs.orders.handle(issue_order(clock()), order_id, by=INSPECTOR)
+    clock.advance(timedelta(hours=1))
+    outcome = mine.orders.handle(a_visit_command(clock()), order_id, by=INSPECTOR)
+    assert outcome.order.version == 4
+    assert names(mine, order_id)[3:] == ["InspectionVisitRecorded"]
+    chains_hold(mine)
+
+
+def test_a_pinned_version_is_compared_with_the_order_read_when_the_one_written_differs(
+    make_service: ServiceFactory, clock: SimulatedClock
+) -> None:
+    """A caller who saw the other process's write pins its version: the order as this
+    process wrote it is older, so the order is read, and the command stored."""
+    mine, theirs = make_service(), make_service()
+    order_id = issued_order(mine.orders)
+    clock.advance(timedelta(hours=1))
+    theirs.orders.handle(a_visit_command(clock()), order_id, by=INSPECTOR)
+    outcome = mine.orders.handle(a_breach(clock), order_id, by=INSPECTOR, expected_version=4)
+    assert outcome.order.version == 5
+    with pytest.raises(errors.VersionMismatch):  # and a version pinned too low still fails
+        mine.orders.handle(a_breach(clock), order_id, by=INSPECTOR, expected_version=4)
+
+
+@pytest.mark.parametrize("refilled", [False, True], ids=["removed", "replaced"])
+def test_a_store_put_back_behind_the_process_refuses_the_save_and_the_chain_stays_whole(
+    make_service: ServiceFactory,
+    clock: SimulatedClock,
+    database_url: str,
+    caplog: pytest.LogCaptureFixture,
+    refilled: bool,
+) -> None:
+    """The order's last event, written here, is gone from the store (and, replaced, another
+    process wrote another in its place). A command decided on the order as this process
+    wrote it would chain its seal on an event the store no longer holds: its save is
+    refused, nothing of it stays, and it is decided again on the order as stored."""
+    mine = make_service()
+    order_id = issued_order(mine.orders)
+    clock.advance(timedelta(hours=1))
+    visited = mine.orders.handle(a_visit_command(clock()), order_id, by=INSPECTOR).order
+    tampering.delete_event(database_url, order_id, visited.version, with_seal=True)
+    if refilled:
+        make_service().orders.handle(a_breach(clock), order_id, by=INSPECTOR)
+    clock.advance(timedelta(hours=1))
+    with caplog.at_level(logging.WARNING, logger="storage.records"):
+        outcome = mine.orders.handle(a_visit_command(clock()), order_id, by=INSPECTOR)
+    assert f"{order_id} not stored as this process sealed them" in caplog.text
+    assert outcome.order.version == visited.version + (1 if refilled else 0)
+    assert state(outcome.order) == state(replayed(mine, order_id))
+    assert names(mine, order_id)[3:] == [
+        *(["BreachReported"] if refilled else []),
+        "InspectionVisitRecorded",
+    ]
+    chains_hold(mine)
