@@ -104,7 +104,7 @@ def timing_the_sealing() -> Iterator[list[float]]:
         stored_events: Sequence[StoredEvent],
         sealing: Sealing,
         known: sealing.KnownDigests,
-    ) -> list[sealing.SealRow]:
+    ) -> sealing.Sealed:
         started = time.perf_counter()
         seals = unwrapped(read, stored_events, sealing, known)
         spent[0] += time.perf_counter() - started
