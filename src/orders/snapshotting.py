@@ -21,7 +21,7 @@ from eventsourcing.application import (
     Repository,
     project_aggregate,
 )
-from eventsourcing.domain import DomainEventProtocol
+from eventsourcing.domain import BaseAggregate, DomainEventProtocol
 from eventsourcing.persistence import (
     AggregateRecorder,
     EventStore,
@@ -95,6 +95,23 @@ class Snapshotting(Application[UUID]):
             self.recorder.keep_snapshots_in(getattr(recorder, "events_table_name", "snapshots"))
         key = self.signer.snapshot_key
         return SignedSnapshots(self.mapper, recorder, events=self.recorder, key=key)
+
+    def save(self, *objs: Any, **kwargs: Any) -> list[Recording[UUID]]:
+        """The library's, which collects an aggregate's events after checking it against its
+        runtime protocols: a tenth of a command's CPU. An aggregate is collected directly."""
+        processing_event = ProcessingEvent[UUID]()
+        for obj in objs:
+            if isinstance(obj, BaseAggregate):
+                processing_event.events.extend(obj.collect_events())
+                processing_event.aggregates[obj.id] = obj
+            else:
+                processing_event.collect_events(obj)
+        processing_event.saved_kwargs.update(kwargs)
+        recordings = self._record(processing_event)
+        self._take_snapshots(processing_event)
+        self._notify(recordings)
+        self.notify(processing_event.events)  # the library's deprecated hook, as it calls it
+        return recordings
 
     def _record(self, processing_event: ProcessingEvent[UUID]) -> list[Recording[UUID]]:
         """The library's, with the snapshots due written in the events' transaction (the

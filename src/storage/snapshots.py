@@ -133,11 +133,9 @@ class PostgresSnapshots(RenderedSelects, PostgresAggregateRecorder):
         self, order_id: UUID, *, lte: int | None, events_table: str
     ) -> tuple[StoredEvent | None, list[StoredEvent]]:
         """As SQLiteSnapshots.select_latest_with_events."""
-        statement = SQL(LATEST_WITH_EVENTS).format(
-            snapshots=Identifier(self.events_table_name), events=Identifier(events_table)
-        )
         last = LAST_VERSION if lte is None else lte
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            statement = self._text_of(LATEST_WITH_EVENTS, events_table, conn)
             curs.execute(statement, (order_id, last, order_id, last), prepare=True)
             return _split(order_id, curs.fetchall())
 
@@ -145,9 +143,23 @@ class PostgresSnapshots(RenderedSelects, PostgresAggregateRecorder):
         self, order_ids: Sequence[UUID], *, events_table: str
     ) -> Latest:
         """As SQLiteSnapshots.select_latest_with_events_of."""
-        statement = SQL(LATEST_WITH_EVENTS_OF.replace("IN ({orders})", "= ANY(%s)")).format(
-            snapshots=Identifier(self.events_table_name), events=Identifier(events_table)
-        )
+        of_any = LATEST_WITH_EVENTS_OF.replace("IN ({orders})", "= ANY(%s)")
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            statement = self._text_of(of_any, events_table, conn)
             curs.execute(statement, (list(order_ids), list(order_ids)))
             return _split_many(curs.fetchall())
+
+    def _text_of(self, template: str, events_table: str, conn: Any) -> str:
+        """`template` with this table's and `events_table`'s names, rendered to text once
+        (psycopg renders a composed statement on every execution)."""
+        rendered: dict[tuple[str, str], str] = self.__dict__.setdefault("_texts", {})
+        text = rendered.get((template, events_table))
+        if text is None:
+            text = rendered[template, events_table] = (
+                SQL(template)
+                .format(
+                    snapshots=Identifier(self.events_table_name), events=Identifier(events_table)
+                )
+                .as_string(conn)
+            )
+        return text
