@@ -6,6 +6,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
@@ -19,7 +20,7 @@ from eventsourcing.persistence import (
 )
 from eventsourcing.utils import EnvType
 
-from orders import errors, ledger
+from orders import deciding, errors, ledger
 from orders.clock import Clock, system_clock
 from orders.commands import Command, Context, OpeningCommand
 from orders.disclosure import SENSITIVE_FIELDS, Disclosure
@@ -254,34 +255,20 @@ class Orders(Snapshotting):
         *,
         unread: bool = False,
     ) -> tuple[ProtectionOrder, object]:
-        """The order and what it decided. With `unread`, an order this process wrote last is
-        decided on as it was written, without reading it again: its save is stored only if
-        nobody wrote after it (storage.sealing's links, the events' key), and a conflict
-        makes the caller decide again on the order read. A refusal, or a decision of nothing
-        new, cannot be proved so: it stands only if the order read is unchanged."""
+        """The order and what it decided: on `loaded`, or with `unread` on the order as this
+        process wrote it last (orders.deciding), or on the order read."""
         context = Context(by=by, at=self.now(), policy=self.policy, vault=self.vault)
         if isinstance(command, OpeningCommand):
             return command.open(context), None
         assert order_id is not None, f"{type(command).__name__} needs an order"
         if loaded is not None and loaded.id == order_id and not loaded.pending_events:
-            return loaded, self._decided(loaded, command, context, expected_version)
+            return loaded, deciding.decided(loaded, command, context, expected_version)
         kept = self._kept(order_id) if unread else None
-        if kept is None:
-            order = self.get(order_id)
-            return order, self._decided(order, command, context, expected_version)
-        try:
-            decided = self._decided(kept, command, context, expected_version)
-        except Exception:
-            order = self.get(order_id)
-            if order.version == kept.version:
-                raise  # refused on the order as it stands
-        else:
-            if kept.pending_events:
-                return kept, decided
-            order = self.get(order_id)
-            if order.version == kept.version:
-                return kept, decided
-        return order, self._decided(order, command, context, expected_version)
+        if kept is not None:
+            read = partial(self.get, order_id)
+            return deciding.decided_unread(kept, command, context, expected_version, read)
+        order = self.get(order_id)
+        return order, deciding.decided(order, command, context, expected_version)
 
     def _kept(self, order_id: UUID) -> ProtectionOrder | None:
         """The order as this process wrote it last, if it is kept and the store vouches for
@@ -292,20 +279,6 @@ class Orders(Snapshotting):
         if isinstance(order, ProtectionOrder) and self.records.vouches(order_id, order.version):
             return order
         return None
-
-    @staticmethod
-    def _decided(
-        order: ProtectionOrder,
-        command: Command,
-        context: Context,
-        expected_version: int | None,
-    ) -> object:
-        if expected_version is not None and expected_version != order.version:
-            raise errors.VersionMismatch(
-                f"the order is at version {order.version}, not the one you decided on: "
-                "reload it and decide again"
-            )
-        return command.decide(order, context)
 
     def _prior(self, key: CommandKey) -> Outcome | None:
         found = self.records.find_command_key(key.actor_id, key.key)
