@@ -160,19 +160,25 @@ class Orders(Snapshotting):
         on it), decided on at the first attempt instead of loading it again; it must be the
         caller's own (`get` gives each a copy), as the decision changes it.
 
-        With a key, a command already done returns its first outcome and stores nothing.
+        With a key, a command already done returns its first outcome and stores nothing. The
+        key is looked up only when it matters, not before every command: a repeat's save
+        meets the key stored with the first (the key's own unique row), and a repeat refused
+        (the first changed the order) is answered with the first's outcome all the same.
         With an expected version, a stale one is refused before anything is decided, and so
         is a write that meets another writer's. Without one, a write that meets another
         writer's is decided again on the fresh order (the rules are checked again), a few
         times at most.
         """
-        if key is not None and (prior := self._prior(key)) is not None:
-            return prior
         for attempt in range(1, CONFLICT_ATTEMPTS + 1):
             first = attempt == 1
-            order, returned = self._decide(
-                command, order_id, by, expected_version, loaded if first else None, unread=first
-            )
+            try:
+                order, returned = self._decide(
+                    command, order_id, by, expected_version, loaded if first else None, unread=first
+                )
+            except errors.DomainError:
+                if key is not None and (prior := self._prior(key)) is not None:
+                    return prior  # a repeat, refused now that the first was done
+                raise
             ref = returned if isinstance(returned, UUID) else None
             try:
                 position = self._save(order, key, ref)

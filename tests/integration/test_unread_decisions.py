@@ -15,6 +15,7 @@ import pytest
 from orders import errors
 from orders.clock import SimulatedClock
 from orders.commands import RevokeOrder
+from orders.records import CommandKey
 from orders.values import Status
 from service.bootstrap import Service, bootstrap
 from service.integrity import verify_store
@@ -50,8 +51,9 @@ def test_a_command_on_an_order_this_process_wrote_last_reads_nothing_before_its_
     clock: SimulatedClock,
 ) -> None:
     """PostgreSQL with two roles: the service's role loses the right to read the events'
-    states. A command on an order it wrote last is still stored (one statement: it reads no
-    event); one on an order another process wrote last must read it, and is refused."""
+    states and the command keys. A command, with a key, on an order it wrote last is still
+    stored (one statement: it reads neither); its repeat must read the key, and one on an
+    order another process wrote last must read the order: both are refused."""
     settings = Settings(database_url=service_url, owner_database_url=owner_url)
     mine, theirs = bootstrap(settings, clock=clock), bootstrap(settings, clock=clock)
     try:
@@ -61,12 +63,19 @@ def test_a_command_on_an_order_this_process_wrote_last_reads_nothing_before_its_
         role = service_url.split("//")[1].split("@")[0]
         tampering.sql(owner_url, f"REVOKE SELECT ON orders_events FROM {role}")
         tampering.sql(owner_url, f"GRANT SELECT (notification_id) ON orders_events TO {role}")
+        tampering.sql(owner_url, f"REVOKE SELECT ON command_keys FROM {role}")
         clock.advance(timedelta(hours=1))
-        outcome = mine.orders.handle(a_visit_command(clock()), written_here, by=INSPECTOR)
+        key = CommandKey(INSPECTOR.id, "visit-1", "fingerprint")
+        visit = a_visit_command(clock())
+        outcome = mine.orders.handle(visit, written_here, by=INSPECTOR, key=key)
         assert outcome.order.version == 4 and outcome.position is not None
+        with pytest.raises(Exception, match="permission denied"):  # a repeat reads the key
+            mine.orders.handle(visit, written_here, by=INSPECTOR, key=key)
         with pytest.raises(Exception, match="permission denied"):
             mine.orders.handle(a_visit_command(clock()), written_there, by=INSPECTOR)
-        tampering.sql(owner_url, f"GRANT SELECT ON orders_events TO {role}")
+        tampering.sql(owner_url, f"GRANT SELECT ON orders_events, command_keys TO {role}")
+        again = mine.orders.handle(visit, written_here, by=INSPECTOR, key=key)
+        assert again.order.version == 4  # the first's outcome: nothing stored twice
         assert state(mine.orders.get(written_here)) == state(replayed(mine, written_here))
         assert mine.orders.get(written_there).version == 3
     finally:
@@ -120,6 +129,27 @@ def test_a_pinned_version_is_compared_with_the_order_read_when_the_one_written_d
     assert outcome.order.version == 5
     with pytest.raises(errors.VersionMismatch):  # and a version pinned too low still fails
         mine.orders.handle(a_breach(clock), order_id, by=INSPECTOR, expected_version=4)
+
+
+def test_a_repeat_refused_now_that_the_first_was_done_returns_the_first_outcome(
+    service: Service, clock: SimulatedClock
+) -> None:
+    """The key is not looked up before deciding: a repeated revocation is refused (the order
+    is revoked already, by the first), and answered with the first's outcome."""
+    order_id = issued_order(service.orders)
+    clock.advance(timedelta(hours=1))
+    key = CommandKey(SUPERVISOR.id, "revoke-1", "fingerprint")
+    revocation = RevokeOrder(reason="Withdrawn by the court.")
+    first = service.orders.handle(revocation, order_id, by=SUPERVISOR, key=key)
+    clock.advance(timedelta(minutes=5))
+    again = service.orders.handle(revocation, order_id, by=SUPERVISOR, key=key)
+    assert (again.order.version, again.order.status) == (first.order.version, Status.REVOKED)
+    with pytest.raises(errors.OrderNotInForce):  # without the key, it is refused
+        service.orders.handle(revocation, order_id, by=SUPERVISOR)
+    other = CommandKey(SUPERVISOR.id, "revoke-1", "another request")
+    with pytest.raises(errors.InvalidInput):  # the key of another request
+        service.orders.handle(revocation, order_id, by=SUPERVISOR, key=other)
+    assert names(service, order_id)[3:] == ["Revoked"]
 
 
 @pytest.mark.parametrize("refilled", [False, True], ids=["removed", "replaced"])
