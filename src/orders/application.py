@@ -163,12 +163,16 @@ class Orders(Snapshotting):
         With a key, a command already done returns its first outcome and stores nothing. The
         key is looked up only when it matters, not before every command: a repeat's save
         meets the key stored with the first (the key's own unique row), and a repeat refused
-        (the first changed the order) is answered with the first's outcome all the same.
+        (the first changed the order) is answered with the first's outcome all the same. A
+        command that keeps something beside the order as it decides looks its key up first.
         With an expected version, a stale one is refused before anything is decided, and so
         is a write that meets another writer's. Without one, a write that meets another
         writer's is decided again on the fresh order (the rules are checked again), a few
         times at most.
         """
+        if key is not None and command.writes_beside:
+            if (prior := self._prior(key)) is not None:
+                return prior  # a repeat decided again would keep another secret, never used
         for attempt in range(1, CONFLICT_ATTEMPTS + 1):
             first = attempt == 1
             try:

@@ -14,7 +14,8 @@ import pytest
 
 from orders import errors
 from orders.clock import SimulatedClock
-from orders.commands import RevokeOrder
+from orders.commands import EnrolPresenceProof, NewProof, RevokeOrder
+from orders.presence import ProofKind
 from orders.records import CommandKey
 from orders.values import Status
 from service.bootstrap import Service, bootstrap
@@ -150,6 +151,18 @@ def test_a_repeat_refused_now_that_the_first_was_done_returns_the_first_outcome(
     with pytest.raises(errors.InvalidInput):  # the key of another request
         service.orders.handle(revocation, order_id, by=SUPERVISOR, key=other)
     assert names(service, order_id)[3:] == ["Revoked"]
+
+
+def test_a_repeated_enrolment_keeps_one_secret(service: Service, clock: SimulatedClock) -> None:
+    """A command that keeps something beside the order as it decides (her secret, in the
+    vault) looks its key up first: a repeat keeps no second secret."""
+    order_id = issued_order(service.orders)
+    key = CommandKey(SOCIAL_WORKER.id, "enrol-1", "fingerprint")
+    enrol = EnrolPresenceProof(person_id="p1", kind=ProofKind.APP)
+    first = service.orders.handle(enrol, order_id, by=SOCIAL_WORKER, key=key)
+    again = service.orders.handle(enrol, order_id, by=SOCIAL_WORKER, key=key)
+    assert isinstance(first.returned, NewProof) and again.ref == first.ref
+    assert list(service.orders.vault.secrets(order_id)) == [first.returned.proof_id]
 
 
 @pytest.mark.parametrize("refilled", [False, True], ids=["removed", "replaced"])

@@ -38,6 +38,7 @@ class Declared(Input):
     may: ClassVar[frozenset[Role]]
     path: ClassVar[str | None] = None  # None: not offered over HTTP (the service's own)
     returns: ClassVar[str | None] = None  # the name of the new thing's id it answers with
+    writes_beside: ClassVar[bool] = False  # deciding it keeps something beside the order
 
     @classmethod
     def purpose(cls) -> str:

@@ -23,6 +23,7 @@ class EnrolPresenceProof(Command):
     """Give a protected person codes to prove visits (an app or a printed card); a new one replaces her last."""  # noqa: E501
 
     may = frozenset({SW})  # never the inspector whose visits her codes prove
+    writes_beside = True  # her secret, in the vault: a repeat must not keep another
 
     person_id: PersonId
     kind: ProofKind
