@@ -170,9 +170,9 @@ class Orders(Snapshotting):
         writer's is decided again on the fresh order (the rules are checked again), a few
         times at most.
         """
-        if key is not None and command.writes_beside:
-            if (prior := self._prior(key)) is not None:
-                return prior  # a repeat decided again would keep another secret, never used
+        prior = self._prior(key) if key is not None and command.writes_beside else None
+        if prior is not None:
+            return prior  # a repeat decided again would keep another secret, never used
         for attempt in range(1, CONFLICT_ATTEMPTS + 1):
             first = attempt == 1
             try:

@@ -13,7 +13,7 @@ import base64
 import hashlib
 import hmac
 import os
-from collections.abc import Container, Mapping
+from collections.abc import Collection, Container, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -257,8 +257,8 @@ def _steps(span: timedelta) -> int:
 class Vault(Protocol):
     """Where the secrets are kept, encrypted, outside the events."""
 
-    def secrets(self, order_id: UUID) -> dict[UUID, str]:
-        """Every secret enrolled on the order, by proof id."""
+    def secrets(self, order_id: UUID, proofs: Collection[UUID] | None = None) -> dict[UUID, str]:
+        """Every secret enrolled on the order, by proof id; with `proofs`, at least theirs."""
 
     def keep(self, order_id: UUID, proof_id: UUID, secret: str) -> None:
         """Keep a new secret (for good: a rotated one still checks older visits' codes)."""

@@ -10,12 +10,13 @@ import logging
 from datetime import timedelta
 from uuid import UUID
 
+import pyotp
 import pytest
 
 from orders import errors
 from orders.clock import SimulatedClock
 from orders.commands import EnrolPresenceProof, NewProof, RevokeOrder
-from orders.presence import ProofKind
+from orders.presence import ProofKind, Verdict
 from orders.records import CommandKey
 from orders.values import Status
 from service.bootstrap import Service, bootstrap
@@ -195,3 +196,59 @@ def test_a_store_put_back_behind_the_process_refuses_the_save_and_the_chain_stay
         "InspectionVisitRecorded",
     ]
     chains_hold(mine)
+
+
+def enrolled(service: Service, order_id: UUID) -> pyotp.TOTP:
+    enrol = EnrolPresenceProof(person_id="p1", kind=ProofKind.APP)
+    proof = service.orders.handle(enrol, order_id, by=SOCIAL_WORKER).returned
+    assert isinstance(proof, NewProof)
+    return pyotp.TOTP(proof.secret)
+
+
+def verdict(service: Service, order_id: UUID) -> Verdict:
+    last = list(service.orders.repository.event_store.get(order_id))[-1]
+    return last.visit.proof.verdict  # type: ignore[attr-defined, no-any-return]
+
+
+def test_a_visit_code_is_checked_on_secrets_this_process_has_seen_without_reading_them(
+    owner_url: str,  # noqa: F811
+    service_url: str,  # noqa: F811
+    clock: SimulatedClock,
+) -> None:
+    """The vault is only added to: with its role's right to read the vault revoked, a
+    PostgreSQL service still proves a visit by a code of a secret it kept itself."""
+    service = bootstrap(
+        Settings(database_url=service_url, owner_database_url=owner_url), clock=clock
+    )
+    try:
+        order_id = issued_order(service.orders)
+        totp = enrolled(service, order_id)
+        role = service_url.split("//")[1].split("@")[0]
+        tampering.sql(owner_url, f"REVOKE SELECT ON presence_secrets FROM {role}")
+        clock.advance(timedelta(hours=1))
+        visit = a_visit_command(clock(), proof_code=totp.at(clock()))
+        service.orders.handle(visit, order_id, by=INSPECTOR)
+        assert verdict(service, order_id) is Verdict.PROVEN
+    finally:
+        service.close()
+
+
+def test_a_code_of_a_secret_another_process_kept_is_checked_on_the_vault_read(
+    make_service: ServiceFactory, clock: SimulatedClock
+) -> None:
+    """This process saw her first secret; another enrolled her again. Her code from the new
+    secret is checked on the vault read, not on the secrets seen here (which lack it)."""
+    mine, theirs = make_service(), make_service()
+    order_id = issued_order(mine.orders)
+    first = enrolled(mine, order_id)
+    clock.advance(timedelta(hours=1))
+    mine.orders.handle(
+        a_visit_command(clock(), proof_code=first.at(clock())), order_id, by=INSPECTOR
+    )
+    assert verdict(mine, order_id) is Verdict.PROVEN
+    second = enrolled(theirs, order_id)
+    clock.advance(timedelta(hours=1))
+    mine.orders.handle(
+        a_visit_command(clock(), proof_code=second.at(clock())), order_id, by=INSPECTOR
+    )
+    assert verdict(mine, order_id) is Verdict.PROVEN

@@ -150,7 +150,9 @@ class RecordVisit(Command):
             notes=self.notes,
             position=None if self.position is None else self.position.to_domain(),
         )
-        secrets = {} if self.proof_code is None or not order.proofs else c.vault.secrets(order.id)
+        secrets = {}
+        if self.proof_code is not None and order.proofs:
+            secrets = c.vault.secrets(order.id, [p.proof_id for p in order.proofs])
         order.record_visit(
             visit, code=self.proof_code, secrets=secrets, by=c.by, at=c.at, policy=c.policy
         )
