@@ -13,7 +13,7 @@ import base64
 import hashlib
 import hmac
 import os
-from collections.abc import Collection, Container, Mapping
+from collections.abc import Collection, Container, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -188,7 +188,8 @@ def _near(
                 )
         return None
     claimed, near = _step(claimed_at), _steps(tolerance.near)
-    return _search(code, claimed, range(claimed - near, claimed + near + 1), proof, secret, False)
+    counters = _nearest_first(claimed, claimed - near, claimed + near)
+    return _search(code, claimed, counters, proof, secret, False)
 
 
 def _around(
@@ -204,23 +205,33 @@ def _around(
     claimed, near = _step(claimed_at), _steps(tolerance.near)
     first = max(_step(claimed_at - tolerance.lookaround), _step(proof.enrolled_at) - 1)
     last = min(_step(claimed_at + tolerance.lookaround), _step(recorded_at) + near)
-    counters = [c for c in range(first, last + 1) if abs(c - claimed) > near]
+    counters = _nearest_first(claimed, first, last, beyond=near)
     return _search(code, claimed, counters, proof, secret, True)
+
+
+def _nearest_first(claimed: int, first: int, last: int, *, beyond: int = -1) -> Iterator[int]:
+    """The time steps from `first` to `last`, the nearest the claimed one first (the earlier
+    of two as near), leaving out those within `beyond` of it. An honest code is found at
+    once, and of two steps whose codes happen to be alike (six digits), the nearer is taken."""
+    for distance in range(beyond + 1, max(claimed - first, last - claimed) + 1):
+        for counter in (claimed - distance, claimed + distance) if distance else (claimed,):
+            if first <= counter <= last:
+                yield counter
 
 
 def _search(
     code: str,
     claimed: int,
-    counters: range | list[int],
+    counters: Iterable[int],
     proof: PresenceProof,
     secret: str,
     elsewhere: bool,
 ) -> Proof | None:
-    key = base64.b32decode(secret + "=" * (-len(secret) % 8), casefold=True)
+    keyed = _keyed(base64.b32decode(secret + "=" * (-len(secret) % 8), casefold=True))
     enrolled = _step(proof.enrolled_at) - 1  # a phone's clock may run a step ahead
     revoked = None if proof.revoked_at is None else _step(proof.revoked_at)
     for counter in counters:
-        if not hmac.compare_digest(_totp(key, counter), code):
+        if not hmac.compare_digest(_totp(keyed, counter), code):
             continue
         minutes = round((counter - claimed) * STEP / timedelta(minutes=1))
         if counter < enrolled:
@@ -234,13 +245,20 @@ def _search(
     return None
 
 
-def _totp(key: bytes, counter: int) -> str:
+def _totp(key: bytes | hmac.HMAC, counter: int) -> str:
     """RFC 6238's six digits for a time step (RFC 4226's truncation); what pyotp computes,
-    without its per-call overhead, since a lookaround tries thousands."""
-    mac = hmac.new(key, counter.to_bytes(8, "big"), hashlib.sha1).digest()
-    offset = mac[-1] & 0x0F
-    value = int.from_bytes(mac[offset : offset + 4], "big") & 0x7FFFFFFF
+    without its per-call overhead, since a lookaround tries thousands. `key` may be an HMAC
+    made from the key once (`_keyed`), copied for each step instead of keyed again."""
+    mac = _keyed(key) if isinstance(key, bytes) else key.copy()
+    mac.update(counter.to_bytes(8, "big"))
+    digest = mac.digest()
+    offset = digest[-1] & 0x0F
+    value = int.from_bytes(digest[offset : offset + 4], "big") & 0x7FFFFFFF
     return f"{value % 1_000_000:06d}"
+
+
+def _keyed(key: bytes) -> hmac.HMAC:
+    return hmac.new(key, digestmod=hashlib.sha1)
 
 
 _RANK = {Verdict.PROVEN: 0, Verdict.REVOKED: 1, Verdict.WRONG: 2, Verdict.OUT_OF_TIME: 3}

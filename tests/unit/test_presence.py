@@ -109,3 +109,19 @@ def test_the_fast_code_is_the_rfc_6238_code_pyotp_gives() -> None:
 
     key = base64.b32decode(SECRET)
     assert all(_totp(key, c) == TOTP.at(c * 30) for c in range(59_000_000, 59_000_500))
+
+
+def test_of_two_steps_whose_codes_are_alike_the_nearer_the_claim_is_taken() -> None:
+    """Six digits repeat: under this secret the code made at 09:00 is also the one made 93
+    steps (46.5 minutes) before. Her code at the claimed time proves the visit at that time,
+    and is not taken as a reuse of the earlier step's, given for another visit."""
+    secret = "AAAAAAAAAAAAAAAAAAAAAAAAAAAABFR6"
+    claimed = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
+    step = int(claimed.timestamp()) // 30
+    totp = pyotp.TOTP(secret)
+    assert totp.at(claimed) == totp.at(claimed - timedelta(seconds=93 * 30))  # alike
+    proof = PresenceProof(uuid4(), "p1", ProofKind.APP, claimed - timedelta(days=3))
+    near = Tolerance(timedelta(hours=1), timedelta(days=2), 40)
+    used = frozenset({(proof.proof_id, step - 93)})
+    found = check(totp.at(claimed), claimed, (proof,), {proof.proof_id: secret}, used, near)
+    assert (found.verdict, found.counter, found.offset_minutes) == (Verdict.PROVEN, step, 0)
