@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 from uuid import UUID
@@ -16,13 +15,13 @@ from eventsourcing.persistence import (
     JSONTranscoder,
     Mapper,
     RecordConflictError,
-    Recording,
 )
 from eventsourcing.utils import EnvType
 
-from orders import deciding, errors, ledger
+from orders import deciding, errors, ledger, together
 from orders.clock import Clock, system_clock
 from orders.commands import Command, Context, OpeningCommand
+from orders.deciding import Outcome as Outcome  # where callers have long found it
 from orders.disclosure import SENSITIVE_FIELDS, Disclosure
 from orders.domain import ProtectionOrder
 from orders.loading import SnapshotRepository
@@ -37,18 +36,6 @@ CONFLICT_ATTEMPTS = 3
 log = logging.getLogger(__name__)
 
 DEVELOPMENT_SIGNING_KEY = bytes(range(32))  # never in production: settings refuse it there
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """What a command did: the order as saved, the id of anything new, what the order's
-    decision returned, and the log position its events reached (None when nothing was new
-    or the outcome is a retry's)."""
-
-    order: ProtectionOrder
-    ref: UUID | None
-    returned: object
-    position: int | None
 
 
 class Orders(Snapshotting):
@@ -203,57 +190,17 @@ class Orders(Snapshotting):
     def handle_each(
         self, command: Command, order_ids: Sequence[UUID], *, by: Actor, per_save: int = 100
     ) -> list[Outcome | Exception]:
-        """Give one command to each order, saving up to `per_save` orders' decisions in one
-        transaction (decided at one moment, one read of the clock); one outcome or error per
-        order, in order.
+        """Give one command to each order, up to `per_save` orders' decisions saved in one
+        transaction (orders.together); one outcome or error per order, in order. An order
+        that cannot be loaded or refuses the command gets its error and holds back no other."""
+        return together.handle_pairs(self, [(command, o) for o in order_ids], by, per_save)
 
-        An order that cannot be loaded or refuses the command gets its error and holds back
-        no other. A save that meets another writer's (or fails otherwise) stores nothing, and
-        its orders are then handled one by one as `handle` does, each deciding again on its
-        fresh events: nothing is lost, and nothing is recorded twice.
-        """
-        outcomes: list[Outcome | Exception] = []
-        for start in range(0, len(order_ids), per_save):
-            outcomes += self._handle_together(command, order_ids[start : start + per_save], by)
-        return outcomes
-
-    def _handle_together(
-        self, command: Command, order_ids: Sequence[UUID], by: Actor
+    def handle_pairs(
+        self, pairs: Sequence[tuple[Command, UUID]], *, by: Actor, per_save: int = 100
     ) -> list[Outcome | Exception]:
-        context = Context(by=by, at=self.now(), policy=self.policy, vault=self.vault)
-        decided: list[tuple[ProtectionOrder, object] | Exception] = []
-        for order in self.get_many(order_ids).values():
-            try:
-                if isinstance(order, Exception):
-                    raise order
-                decided.append((order, command.decide(order, context)))
-            except Exception as error:
-                decided.append(error)
-        recordings: list[Recording[UUID]] | None
-        try:
-            recordings = self.save(*(d[0] for d in decided if not isinstance(d, Exception)))
-        except Exception as error:
-            failure = type(error).__name__
-            log.info("%d orders saved together failed (%s): one by one", len(order_ids), failure)
-            recordings = None
-        reached: dict[UUID, int] = {}
-        for r in recordings or ():
-            order_id = r.domain_event.originator_id
-            reached[order_id] = max(reached.get(order_id, 0), r.notification.id)
-        outcomes: list[Outcome | Exception] = []
-        for order_id, d in zip(order_ids, decided, strict=True):
-            if isinstance(d, Exception):
-                outcomes.append(d)
-            elif recordings is not None:
-                order, returned = d
-                ref = returned if isinstance(returned, UUID) else None
-                outcomes.append(Outcome(order, ref, returned, reached.get(order_id)))
-            else:
-                try:
-                    outcomes.append(self.handle(command, order_id, by=by))
-                except Exception as error:
-                    outcomes.append(error)
-        return outcomes
+        """Give each command to its order, as `handle_each` does; several to one order are
+        given in the order they come."""
+        return together.handle_pairs(self, pairs, by, per_save)
 
     def _decide(
         self,
@@ -273,16 +220,17 @@ class Orders(Snapshotting):
         assert order_id is not None, f"{type(command).__name__} needs an order"
         if loaded is not None and loaded.id == order_id and not loaded.pending_events:
             return loaded, deciding.decided(loaded, command, context, expected_version)
-        kept = self._kept(order_id) if unread else None
+        kept = self.kept_unread(order_id) if unread else None
         if kept is not None:
             read = partial(self.get, order_id)
             return deciding.decided_unread(kept, command, context, expected_version, read)
         order = self.get(order_id)
         return order, deciding.decided(order, command, context, expected_version)
 
-    def _kept(self, order_id: UUID) -> ProtectionOrder | None:
-        """The order as this process wrote it last, if it is kept and the store vouches for
-        what this process wrote (orders.records)."""
+    def kept_unread(self, order_id: UUID) -> ProtectionOrder | None:
+        """A copy of the order as this process wrote it last, not read again, if it is kept
+        and the store vouches for what this process wrote (orders.records): to decide on
+        only where the save proves it current (orders.deciding)."""
         if not isinstance(self.repository, SnapshotRepository):
             return None
         order = self.repository.kept(order_id)

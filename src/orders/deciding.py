@@ -1,13 +1,27 @@
 """What a command is decided on: the order as read, or as this process wrote it last
-(decision 026), and the one check every decision makes first."""
+(decision 026), the one check every decision makes first, and what a command did."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
+from uuid import UUID
 
 from orders import errors
 from orders.commands import Command, Context
 from orders.domain import ProtectionOrder
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a command did: the order as saved, the id of anything new, what the order's
+    decision returned, and the log position its events reached (None when nothing was new
+    or the outcome is a retry's)."""
+
+    order: ProtectionOrder
+    ref: UUID | None
+    returned: object
+    position: int | None
 
 
 def decided(

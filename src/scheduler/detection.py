@@ -18,8 +18,11 @@ from orders.commands import FlagReport
 from orders.domain import ProtectionOrder
 from orders.evidence import Context, Found, Report
 from orders.values import SYSTEM_ACTOR
+from projections.database import Transaction
 from projections.follower import Follower, Projection, Tracking
+from projections.projection import Batch
 from projections.timeline import Timelines
+from storage.order import Place
 
 log = logging.getLogger(__name__)
 
@@ -47,42 +50,65 @@ class Detectors(Projection):
         self._judged: dict[tuple[UUID, int], Report] = {}
 
     def process_event(self, event: Any, tracking: Tracking) -> None:
-        if not self.views.wait_for(
-            tracking.place, projection="timeline", timeout=TIMELINE_WAIT_SECONDS
-        ):
-            raise TimelineBehind(f"the timeline has not reached position {tracking.position}")
+        self._wait_for_timeline(tracking.place, tracking.position)
+        self._flag(self._found(event, tracking))
+
+    def process_batch(self, batch: Batch, after: Place, tx: Transaction | None, log: str) -> None:
+        """Each new report of the batch examined, once the timeline has reached the last; the
+        findings then recorded together (orders.together): a few appends, not one each."""
+        reports = [(p, n, e) for p, n, e in batch if p > after and isinstance(e, self.accepts)]
+        if not reports:
+            return
+        self._wait_for_timeline(reports[-1][0], reports[-1][1].id)
+        found: list[tuple[str, Found]] = []
+        for place, notification, event in reports:
+            found += self._found(event, Tracking(log, notification.id, tx, place))
+        self._flag(found)
+
+    def _wait_for_timeline(self, place: Place, position: int) -> None:
+        if not self.views.wait_for(place, projection="timeline", timeout=TIMELINE_WAIT_SECONDS):
+            raise TimelineBehind(f"the timeline has not reached position {position}")
+
+    def _found(self, event: Any, tracking: Tracking) -> list[tuple[str, Found]]:
+        """What the rules find about the report `event` records (nothing if it cannot be
+        examined: logged, and the others go on)."""
         order_id, version = event.originator_id, event.originator_version
         try:
             order: ProtectionOrder = self.orders.repository.get(order_id, version=version)
             report = self._judge(event, order)
             context = Context(order, self._others(report, tracking.position), self.rules)
-            found = detectors.examine(report, context)
+            return list(detectors.examine(report, context))
         except Exception:
             log.exception("detectors failed on order %s event %s; moving on", order_id, version)
-            return
-        for rule, finding in found:
-            self._flag(rule, finding)
+            return []
 
-    def _flag(self, rule: str, finding: Found) -> None:
-        """Record the finding on the flagged report's own order (maybe an earlier report of a
-        pattern); one that cannot be recorded is logged and holds back none of the others."""
-        flag = FlagReport(
-            rule=rule,
-            strength=finding.strength,
-            evidence=finding.evidence,
-            flagged_version=finding.report.version,
-        )
-        try:
-            outcome = self.orders.handle(flag, finding.report.order_id, by=SYSTEM_ACTOR)
-        except Exception:
-            log.exception(
-                "could not flag order %s event %s by %s; moving on",
+    def _flag(self, found: list[tuple[str, Found]]) -> None:
+        """Record each finding on the flagged report's own order (maybe an earlier report of
+        a pattern); one that cannot be recorded is logged and holds back none of the others."""
+        flags = [
+            (
+                FlagReport(
+                    rule=rule,
+                    strength=finding.strength,
+                    evidence=finding.evidence,
+                    flagged_version=finding.report.version,
+                ),
                 finding.report.order_id,
-                finding.report.version,
-                rule,
             )
-            return
-        self.found += int(bool(outcome.returned))
+            for rule, finding in found
+        ]
+        outcomes = self.orders.handle_pairs(flags, by=SYSTEM_ACTOR)
+        for (flag, order_id), outcome in zip(flags, outcomes, strict=True):
+            if isinstance(outcome, Exception):
+                log.error(
+                    "could not flag order %s event %s by %s; moving on",
+                    order_id,
+                    flag.flagged_version,
+                    flag.rule,
+                    exc_info=outcome,
+                )
+            else:
+                self.found += int(bool(outcome.returned))
 
     def _others(self, report: Report, position: int) -> list[Report]:
         """The same inspector's reports logged before this one (so a finding never depends
