@@ -15,6 +15,7 @@ from api.schemas.orders import ConfidentialOut, OrderOut
 from api.schemas.reads import DisclosureOut, OrderSummaryOut, Page, TimelineEntryOut, page
 from orders import errors
 from orders.disclosure import SENSITIVE_READERS
+from orders.domain import ProtectionOrder
 from orders.inputs import NO_NUL, Moment
 from orders.values import RiskLevel, Role, Status
 from projections.database import Row
@@ -92,7 +93,7 @@ async def get_order(
     """One order's state from its own events (as the record stood at `as_of`, if given)."""
     if as_of is not None:
         return OrderOut.of(await run_in_threadpool(parts.orders.as_of, order_id, as_of))
-    order = getattr(request.state, "checked_order", None)
+    order: ProtectionOrder | None = getattr(request.state, "checked_order", None)
     if order is None:
         order = await run_in_threadpool(parts.orders.get, order_id)
     response.headers["ETag"] = f'"{order.version}"'
