@@ -1,7 +1,7 @@
 """The HTTP service under an open-loop load at stepped rates: throughput, p50 and p99 per step.
 
     .venv/bin/python -m bench.http_load [--orders 400] [--rates 25,50,100,200,400,700,1000]
-        [--seconds 10] [--processes 1,2] [--generators 1] [--shared-port]
+        [--seconds 10] [--processes 1,2] [--generators 1] [--shared-port] [--alone 150]
 
 A throwaway PostgreSQL cluster with fsync and synchronous commits on (or the server named by
 PROTECTION_ORDERS_TEST_POSTGRES_URL) is filled once with six weeks of work on issued orders
@@ -20,7 +20,9 @@ stepping up once p99 passes 1 s or errors pass 5%.
 Per step: the offered rate, the rate the generator sent at and its lag behind schedule
 (p99), answers per second, p50 / p99 / max latency, errors (non-2xx by status, timeouts),
 and the CPU each part used (100% is one core): API processes, the worker, PostgreSQL, the
-generator. Then p50 / p99 per kind of request.
+generator. Then p50 / p99 per kind of request. With `--alone RATE`, each kind is then sent
+alone at RATE, and the API processes' CPU per request of each kind is reported (milliseconds
+of CPU, user and system, per answer): what decides how many requests a core can serve.
 """
 
 from __future__ import annotations
@@ -117,10 +119,12 @@ class Mix:
             for case in cases
         }
 
-    def plan(self, rate: float, seconds: float, rng: random.Random) -> list[Planned]:
-        """Poisson arrivals at `rate` for `seconds`, each of a kind drawn from the mix."""
+    def plan(
+        self, rate: float, seconds: float, rng: random.Random, mix: dict[str, float] = MIX
+    ) -> list[Planned]:
+        """Poisson arrivals at `rate` for `seconds`, each of a kind drawn from `mix`."""
         planned, at, now = [], rng.expovariate(rate), datetime.now(tz=UTC)
-        kinds, weights = list(MIX), list(MIX.values())
+        kinds, weights = list(mix), list(mix.values())
         while at < seconds:
             kind = rng.choices(kinds, weights)[0]
             planned.append(Planned(at, kind, self.request(kind, rng, now)))
@@ -170,6 +174,7 @@ class Load:
     connections: int  # to each API port, all generators together
     timeout: float
     host: str = "127.0.0.1"
+    alone: float | None = None  # then each kind alone at this rate, for its CPU per request
 
 
 @dataclass(frozen=True)
@@ -180,6 +185,14 @@ class Step:
     answers: list[Answered]
     seconds: float  # from the start to the last answer (or the last due time)
     cpu: dict[str, float]  # share of one core, by part
+    wall: float = math.nan  # seconds the CPU was counted over
+    only: str | None = None  # the one kind sent, if not the mix
+
+    @property
+    def api_ms_per_answer(self) -> float:
+        """The API processes' CPU (milliseconds) per request answered."""
+        answered = sum(a.latency is not None for a in self.answers)
+        return self.cpu["api"] * self.wall * 1000 / answered if answered else math.nan
 
     def latencies(self, kind: str | None = None) -> list[float]:
         """Every request's latency; one not answered counts as never (inf)."""
@@ -216,9 +229,12 @@ def step(
     rate: float,
     seconds: float,
     pool: ProcessPoolExecutor | None,
+    only: str | None = None,
 ) -> Step:
-    """One step: the mix at `rate` for `seconds`, from every generator at once."""
-    plan = mix.plan(rate, seconds, random.Random(f"{rate}/{len(running.api)}"))
+    """One step: the mix (or `only` that kind) at `rate` for `seconds`, from every generator
+    at once."""
+    kinds = MIX if only is None else {only: 1.0}
+    plan = mix.plan(rate, seconds, random.Random(f"{rate}/{len(running.api)}/{only}"), kinds)
     per = math.ceil(load.connections / load.generators)
     shares = [
         Share(plan[i :: load.generators], load.host, running.ports, per, load.timeout)
@@ -236,7 +252,7 @@ def step(
     cpu = {part: (after[part] - before[part]) / wall for part in after}
     cpu["generator"] = sum(spent for _, spent in results) / wall
     ends = [a.at + a.latency for a in answers if a.latency is not None]
-    return Step(rate, answers, max(ends, default=seconds), cpu)
+    return Step(rate, answers, max(ends, default=seconds), cpu, wall, only)
 
 
 def row(s: Step) -> str:
@@ -296,21 +312,40 @@ def run(
                 steps.append(step(mix, service, load, rate, load.seconds, pool))
                 if steps[-1].failing:
                     break
+            if load.alone is not None:
+                steps += alone(mix, service, load, load.alone, pool)
     finally:
         if pool is not None:
             pool.shutdown()
     return steps
 
 
+def alone(
+    mix: Mix, running: fleet.Fleet, load: Load, rate: float, pool: ProcessPoolExecutor | None
+) -> list[Step]:
+    """A step of each kind of the mix alone, at `rate`: what each costs the API processes."""
+    steps = []
+    for kind in MIX:
+        print(f"  {kind} alone at {rate:g}/s ...", file=sys.stderr, flush=True)
+        steps.append(step(mix, running, load, rate, load.seconds, pool, kind))
+    return steps
+
+
 def report(title: str, steps: Sequence[Step]) -> None:
+    stepped = [s for s in steps if s.only is None]
     print(f"\n{title}")
     print(HEADER)
-    for s in steps:
+    for s in stepped:
         print(row(s))
     print("latency by kind (ms)")
     print(KINDS_HEADER)
-    for s in steps:
+    for s in stepped:
         print(kinds_row(s))
+    alone = [s for s in steps if s.only is not None]
+    if alone:
+        print("each kind alone: the API processes' CPU per answer (ms)")
+        for s in alone:
+            print(f"{s.only:>15} at {s.rate:g}/s: {s.api_ms_per_answer:.2f}   {row(s)}")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -325,6 +360,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--connections", type=int, default=256, help="per API port, at most")
     parser.add_argument("--timeout", type=float, default=10.0, help="seconds for an answer")
     parser.add_argument("--shared-port", action="store_true", help="all API processes on one")
+    parser.add_argument(
+        "--alone", type=float, help="then each kind alone at this rate: its CPU per request"
+    )
     args = parser.parse_args(argv)
     load = Load(
         rates=[float(r) for r in args.rates.split(",")],
@@ -333,6 +371,7 @@ def main(argv: list[str] | None = None) -> None:
         generators=args.generators,
         connections=args.connections,
         timeout=args.timeout,
+        alone=args.alone,
     )
     cluster = Cluster(durable=True)
     try:

@@ -12,6 +12,7 @@ from fastapi.dependencies.models import Dependant
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
 
 from api import access
 from api.tokens import AuthenticationFailed, Tokens, User
@@ -80,8 +81,9 @@ def _query_names(dependant: Dependant) -> set[str]:
     return names
 
 
-def authorised_user(request: Request, user: Annotated[User, Depends(current_user)]) -> User:
-    """The caller, once the route's rule admits their role and the order is in their scope."""
+async def authorised_user(request: Request, user: Annotated[User, Depends(current_user)]) -> User:
+    """The caller, once the route's rule admits their role and the order is in their scope.
+    Only the order's load (I/O) goes to a worker thread: a route with no order takes none."""
     access.check_route(request, user)
     raw = request.path_params.get("order_id")
     if raw is not None:
@@ -89,7 +91,7 @@ def authorised_user(request: Request, user: Annotated[User, Depends(current_user
             order_id = UUID(raw)
         except ValueError:
             return user  # the route's own validation answers 422
-        order = _parts(request).orders.get(order_id)
+        order = await run_in_threadpool(_parts(request).orders.get, order_id)
         access.check_order(order, user)
         request.state.checked_order = order  # a read of it need not load it again
     return user

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 import jwt
@@ -38,14 +40,21 @@ class User:
 
 MAX_LIFETIME = timedelta(hours=12)
 MAX_ID_CHARACTERS = 200  # as a staff member's id
+VERIFIED_KEPT = 4096  # tokens whose verification is remembered (a caller sends one many times)
 
 
 class Tokens:
-    """Mints and verifies tokens with one secret key; none lives longer than `max_lifetime`."""
+    """Mints and verifies tokens with one secret key; none lives longer than `max_lifetime`.
+
+    A token verified once is remembered (the last VERIFIED_KEPT of them) with its expiry: sent
+    again, it is refused once expired and otherwise names the same caller without checking its
+    signature and claims again, which would all come out the same (decision 027). A refusal is
+    never remembered."""
 
     def __init__(self, key: str, *, max_lifetime: timedelta = MAX_LIFETIME) -> None:
         self._key = key
         self.max_lifetime = max_lifetime
+        self._verified = lru_cache(maxsize=VERIFIED_KEPT)(self._verify)
 
     def mint(self, user: User, *, now: datetime, lifetime: timedelta) -> str:
         if lifetime > self.max_lifetime:
@@ -63,6 +72,14 @@ class Tokens:
     def verify(self, token: str) -> User:
         """The caller the token names; AuthenticationFailed says why not, never repeating a
         claim's value."""
+        user, expires = self._verified(token)
+        if expires <= time.time():  # as PyJWT's own check: expired at its `exp` second
+            raise AuthenticationFailed(_why(jwt.ExpiredSignatureError()))
+        return user
+
+    def _verify(self, token: str) -> tuple[User, int]:
+        """The caller the token names and the second it expires, from its signature and its
+        claims, now; AuthenticationFailed (never remembered) says why not."""
         try:
             claims = jwt.decode(
                 token,
@@ -73,7 +90,7 @@ class Tokens:
             )
         except jwt.PyJWTError as e:
             raise AuthenticationFailed(_why(e)) from None
-        return _user(claims, self.max_lifetime)
+        return _user(claims, self.max_lifetime), int(claims["exp"])
 
 
 def _why(error: jwt.PyJWTError) -> str:

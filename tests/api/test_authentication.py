@@ -12,7 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from api.tokens import ISSUER, Tokens, User
+from api.tokens import ISSUER, AuthenticationFailed, Tokens, User
 from orders.values import Role
 from service.bootstrap import Service
 from service.cli import main
@@ -149,3 +149,36 @@ def test_the_lifetime_cap_is_a_setting(service: Service) -> None:
             now=datetime.now(tz=UTC),
             lifetime=timedelta(hours=13),
         )
+
+
+def test_a_token_accepted_before_is_refused_once_it_expires(client: TestClient) -> None:
+    """Its verification is remembered (decision 027), its expiry is checked every time."""
+    expires = int(time.time()) + 2
+    short_lived = forged(exp=expires)
+    assert client.get("/orders", headers=short_lived).status_code == 200
+    assert client.get("/orders", headers=short_lived).status_code == 200  # remembered
+    time.sleep(max(0.0, expires - time.time()) + 0.05)
+    response = client.get("/orders", headers=short_lived)
+    assert response.status_code == 401
+    assert "expired" in response.json()["detail"]
+
+
+def test_a_refusal_is_not_remembered_and_another_key_refuses_what_one_accepted() -> None:
+    user = User("chief-nurlan", Role.SUPERVISOR, frozenset({"Lenin"}))
+    tokens = Tokens(DEVELOPMENT_TOKEN_KEY)
+    early = jwt.encode(  # issued a second from now: not yet valid, then valid
+        {"sub": user.id, "role": "supervisor", "districts": ["Lenin"], "iss": ISSUER}
+        | {"iat": int(time.time()) + 1, "exp": int(time.time()) + 60},
+        DEVELOPMENT_TOKEN_KEY,
+        "HS256",
+    )
+    with pytest.raises(AuthenticationFailed, match="not yet valid"):
+        tokens.verify(early)
+    time.sleep(
+        max(0.0, jwt.decode(early, options={"verify_signature": False})["iat"] - time.time()) + 0.05
+    )
+    assert tokens.verify(early) == user
+    token = tokens.mint(user, now=datetime.now(tz=UTC), lifetime=timedelta(minutes=5))
+    assert tokens.verify(token) == user
+    with pytest.raises(AuthenticationFailed, match="signature"):
+        Tokens("another-key-" + "k" * 40).verify(token)

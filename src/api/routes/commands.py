@@ -15,6 +15,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Body, Path, Request, Response
 from pydantic import BaseModel, create_model
+from starlette.concurrency import run_in_threadpool
 
 from api import access
 from api.deps import OptionsDep, PartsDep, UserDep
@@ -78,7 +79,7 @@ def _route(command: type[Command] | type[OpeningCommand], policy: Policy) -> Any
     ids = command.path_fields()
     opening = issubclass(command, OpeningCommand)
 
-    def endpoint(
+    async def endpoint(
         parts: PartsDep,
         user: UserDep,
         options: OptionsDep,
@@ -89,19 +90,23 @@ def _route(command: type[Command] | type[OpeningCommand], policy: Policy) -> Any
         sent = given.pop("body", None)
         data = {} if sent is None else sent.model_dump(exclude_none=True)  # unanswered: left out
         order_id = given.pop("order_id", None)
-        cmd = command.model_validate(data | given)
-        if isinstance(cmd, OpeningCommand):
-            access.check_district(user, getattr(cmd, "district", ""))
-        outcome = parts.orders.handle(
-            cmd,
-            order_id,
-            by=user.actor,
-            key=options.key,
-            expected_version=None if opening else options.expected_version,
-            loaded=getattr(request.state, "checked_order", None),  # its scope checked on it
-        )
-        parts.queries.views.wake()  # the follower, if it runs here, need not wait its turn
-        return _answer(outcome, response, command.returns)
+
+        def decide() -> Outcome:  # on a worker thread: it reads and writes the store
+            cmd = command.model_validate(data | given)
+            if isinstance(cmd, OpeningCommand):
+                access.check_district(user, getattr(cmd, "district", ""))
+            outcome = parts.orders.handle(
+                cmd,
+                order_id,
+                by=user.actor,
+                key=options.key,
+                expected_version=None if opening else options.expected_version,
+                loaded=getattr(request.state, "checked_order", None),  # its scope checked on it
+            )
+            parts.queries.views.wake()  # the follower, if it runs here, need not wait its turn
+            return outcome
+
+        return _answer(await run_in_threadpool(decide), response, command.returns)
 
     parameters = list(inspect.signature(endpoint).parameters.values())[:-1]
     if not opening:

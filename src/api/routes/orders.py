@@ -6,6 +6,7 @@ from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Query, Request, Response
+from starlette.concurrency import run_in_threadpool
 
 from api import access
 from api.deps import MinPosition, PartsDep, UserDep, seen
@@ -14,8 +15,10 @@ from api.schemas.orders import ConfidentialOut, OrderOut
 from api.schemas.reads import DisclosureOut, OrderSummaryOut, Page, TimelineEntryOut, page
 from orders import errors
 from orders.disclosure import SENSITIVE_READERS
+from orders.domain import ProtectionOrder
 from orders.inputs import NO_NUL, Moment
 from orders.values import RiskLevel, Role, Status
+from projections.database import Row
 from projections.order_state import OrderFilter
 
 SW, INSP, SUP, PROS, READER = (
@@ -41,7 +44,7 @@ router = APIRouter(prefix="/orders", tags=["orders"])
     responses=responses(401, 403, 422, 503),
     openapi_extra=access.rule({SW, INSP, SUP, PROS, READER}),
 )
-def list_orders(
+async def list_orders(
     parts: PartsDep,
     user: UserDep,
     x_min_position: MinPosition = None,
@@ -54,18 +57,22 @@ def list_orders(
     offset: Offset = 0,
 ) -> Page[OrderSummaryOut]:
     """List orders from the current-state read model; `overdue` means a check-in is late."""
-    seen(parts, "order_state", x_min_position)
-    where = OrderFilter(
-        status=status,
-        district=district,
-        risk_level=risk_level,
-        inspector_id=inspector_id,
-        overdue=overdue,
-        limit=limit,
-        offset=offset,
-        **access.list_scope(user),
-    )
-    rows, total = parts.queries.states.page(where, now=parts.orders.now())
+
+    def read() -> tuple[list[Row], int]:  # on a worker thread: it reads
+        seen(parts, "order_state", x_min_position)
+        where = OrderFilter(
+            status=status,
+            district=district,
+            risk_level=risk_level,
+            inspector_id=inspector_id,
+            overdue=overdue,
+            limit=limit,
+            offset=offset,
+            **access.list_scope(user),
+        )
+        return parts.queries.states.page(where, now=parts.orders.now())
+
+    rows, total = await run_in_threadpool(read)
     return page(OrderSummaryOut, rows, limit=limit, offset=offset, total=total)
 
 
@@ -75,7 +82,7 @@ def list_orders(
     responses=responses(401, 403, 404, 422),
     openapi_extra=access.rule({SW, INSP, SUP, PROS, READER}),
 )
-def get_order(
+async def get_order(
     order_id: UUID,
     parts: PartsDep,
     user: UserDep,
@@ -85,8 +92,10 @@ def get_order(
 ) -> OrderOut:
     """One order's state from its own events (as the record stood at `as_of`, if given)."""
     if as_of is not None:
-        return OrderOut.of(parts.orders.as_of(order_id, as_of))
-    order = getattr(request.state, "checked_order", None) or parts.orders.get(order_id)
+        return OrderOut.of(await run_in_threadpool(parts.orders.as_of, order_id, as_of))
+    order: ProtectionOrder | None = getattr(request.state, "checked_order", None)
+    if order is None:
+        order = await run_in_threadpool(parts.orders.get, order_id)
     response.headers["ETag"] = f'"{order.version}"'
     return OrderOut.of(order)
 
