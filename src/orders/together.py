@@ -1,13 +1,13 @@
 """Commands given to many orders at once, their decisions saved together (decision 022).
 
-Each order is decided on as this process wrote it last where it may be (decision 026), and
-otherwise on the orders read together (snapshots and the events after them, one query per
-batch). The decisions are saved in one append; an order appears once in a save, so several
-commands to one order go in successive saves, in the order given. What a save together
-cannot settle is handled one by one as `Orders.handle` does, deciding again on the fresh
-order: a save that fails (it met another writer, or a link did not hold) for all its
-orders, and, for an order decided unread, a refusal or a decision of nothing new, which only
-the order read can confirm. Nothing is lost, and nothing is recorded twice.
+The orders are read together (snapshots and the events after them, one query a batch) and
+each decides; the decisions are saved in one append. An order appears once in a save, so
+several commands to one order go in successive saves, in the order given. The orders are
+read rather than decided on as this process wrote them last (decision 026): the read is
+shared by the batch, and a batch of orders that other processes wrote since would fail
+whole and go one by one. A save that fails (it met another writer, or a link did not hold)
+stores nothing, and its orders are handled one by one as `Orders.handle` does, deciding
+again on the fresh order: nothing is lost, and nothing is recorded twice.
 """
 
 from __future__ import annotations
@@ -58,20 +58,17 @@ def handle_pairs(
 def _together(orders: Orders, pairs: Sequence[Pair], by: Actor) -> list[Outcome | Exception]:
     """Pairs of distinct orders, decided at one moment and saved in one append."""
     context = Context(by=by, at=orders.now(), policy=orders.policy, vault=orders.vault)
-    unread = {o: kept for _, o in pairs if (kept := orders.kept_unread(o)) is not None}
-    loaded = orders.get_many([o for _, o in pairs if o not in unread])
-    decided: list[tuple[ProtectionOrder, object] | Exception | None] = []
+    loaded = orders.get_many([o for _, o in pairs])
+    decided: list[tuple[ProtectionOrder, object] | Exception] = []
     for command, order_id in pairs:
-        order = unread.get(order_id) or loaded.get(order_id)
+        order = loaded.get(order_id)
         try:
             if isinstance(order, Exception):
                 raise order
             assert order is not None
-            returned = command.decide(order, context)
-            settled = order_id not in unread or bool(order.pending_events)
-            decided.append((order, returned) if settled else None)
+            decided.append((order, command.decide(order, context)))
         except Exception as error:
-            decided.append(None if order_id in unread else error)
+            decided.append(error)
     recordings: list[Recording[UUID]] | None
     try:
         recordings = orders.save(*(d[0] for d in decided if isinstance(d, tuple)))
@@ -88,7 +85,7 @@ def _together(orders: Orders, pairs: Sequence[Pair], by: Actor) -> list[Outcome 
     for (command, order_id), d in zip(pairs, decided, strict=True):
         if isinstance(d, Exception):
             outcomes.append(d)
-        elif isinstance(d, tuple) and recordings is not None:
+        elif recordings is not None:
             order, returned = d
             ref = returned if isinstance(returned, UUID) else None
             outcomes.append(Outcome(order, ref, returned, reached.get(order_id)))

@@ -11,9 +11,9 @@ import pytest
 from orders import events
 from orders.application import Outcome
 from orders.clock import SimulatedClock
-from orders.commands import Context, RecordMissedCheckIns
+from orders.commands import Context, FlagReport, RecordMissedCheckIns
 from orders.domain import ProtectionOrder
-from orders.values import SYSTEM_ACTOR, OrderKind
+from orders.values import SYSTEM_ACTOR, OrderKind, Strength
 from projections.database import iso
 from scheduler import sweep as sweeping
 from scheduler.sweep import sweep
@@ -145,3 +145,43 @@ def test_anything_due_agrees_with_the_sweeps_three_queries(
     found += deadlines.duties_due(now)
     assert deadlines.anything_due(now) is due
     assert bool(found) is due
+
+
+def test_commands_to_orders_given_together_are_saved_together_each_in_its_order(
+    service: Service, clock: SimulatedClock
+) -> None:
+    """`handle_pairs` (orders.together): two findings on one report and one on another
+    order's go in two saves, each order's in the order given; a refusal holds back none."""
+    first, second = (issued_order(service.orders) for _ in range(2))
+    clock.advance(timedelta(hours=1))
+    visits = [
+        service.orders.handle(a_visit_command(clock()), o, by=INSPECTOR).order.version
+        for o in (first, second)
+    ]
+
+    def flag(rule: str, version: int) -> FlagReport:
+        return FlagReport(
+            rule=rule, strength=Strength.MODERATE, evidence="e", flagged_version=version
+        )
+
+    pairs = [
+        (flag("batch_entry", visits[0]), first),
+        (flag("cover_up", visits[0]), first),
+        (flag("batch_entry", visits[1]), second),
+        (flag("batch_entry", 1), uuid4()),  # no such order: refused
+        (flag("batch_entry", visits[0]), first),  # the same finding again: nothing new
+    ]
+    outcomes = service.orders.handle_pairs(pairs, by=SYSTEM_ACTOR)
+    assert [o.returned if isinstance(o, Outcome) else type(o).__name__ for o in outcomes] == [
+        True,
+        True,
+        True,
+        "OrderNotFound",
+        False,
+    ]
+    rules = [
+        e.finding.rule
+        for e in service.orders.repository.event_store.get(first)
+        if isinstance(e, events.ReportFlagged)
+    ]
+    assert rules == ["batch_entry", "cover_up"]
