@@ -261,6 +261,15 @@ class ViewDatabase:
                 yield tx
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        """The rows of one statement. On PostgreSQL it runs on its own, in autocommit: one
+        round trip, where a transaction around it took three (BEGIN, it, ROLLBACK)."""
+        if isinstance(self._datastore, PostgresDatastore):
+            with (
+                self._datastore.get_connection() as conn,
+                Transaction(RawCursor(conn), postgres=True, schema=self.schema) as tx,
+            ):
+                tx.execute(sql, params)
+                return tx.fetchall()
         with self.transaction(commit=False) as tx:
             tx.execute(sql, params)
             return tx.fetchall()
