@@ -140,8 +140,12 @@ class Follower:
         """Apply every event not yet applied, to every projection, `batch_size` events a
         transaction (the follower's own, if not given); returns how many events were applied
         (each counted once, however many projections it reached)."""
-        applied, head = 0, self.head()
-        while (done := self._apply_batch(batch_size or self.batch_size)) != 0:
+        applied, head = 0, self.head() if progress is not None else 0
+        places: dict[str, Place] | None = None  # where the last batch left them, or read
+        while True:
+            done, places = self._apply_batch(batch_size or self.batch_size, places)
+            if done == 0:
+                break
             if done > 0:
                 applied += done
                 if progress is not None:
@@ -149,18 +153,21 @@ class Follower:
                         progress(projection.name, self.position(projection), head)
         return applied
 
-    def _apply_batch(self, batch_size: int) -> int:
-        """Apply the next batch to every projection behind; returns how many events, or -1
-        if another follower was first.
+    def _apply_batch(
+        self, batch_size: int, places: dict[str, Place] | None = None
+    ) -> tuple[int, dict[str, Place] | None]:
+        """Apply the next batch to every projection behind, from `places` (read if not
+        given: a stale one only makes the claim fail); returns how many events, or -1 if
+        another follower was first, and where the projections are now (None: unknown).
 
         The events are read before the write transaction opens: holding a write connection
         while asking the pool for another one can deadlock against a concurrent writer.
         """
-        places = self._places()
+        places = places or self._places()
         start = min(places.values())
         read = self.log.select_after(*start, batch_size)
         if not read:
-            return 0
+            return 0, None
         batch = [
             ((tx, n.id), n, self.app.mapper.to_domain_event(n)) for tx, n in read
         ]  # each event decoded once, for every projection
@@ -169,8 +176,7 @@ class Follower:
                 self._process(projection, places[projection.name], batch, None)
         try:
             with self.db.transaction(immediate=True) as tx:
-                for projection in self.projections:  # each claim waits for the database:
-                    self._claim(projection, places[projection.name], batch[-1][0], tx)
+                self._claim(places, batch[-1][0], tx)  # the claims wait for the database:
                 for projection in self.projections:  # so all of them go before any write,
                     projection.begin(tx)  # and so do the reads the projections need
                 for projection in self.projections:
@@ -178,22 +184,28 @@ class Follower:
                         self._process(projection, places[projection.name], batch, tx)
                         tx.send()  # the server works on them while the next one goes on
         except _Overtaken:
-            return -1
+            return -1, None
         with self._advanced:
             self._advanced.notify_all()
-        return len(batch)
+        return len(batch), {name: max(place, batch[-1][0]) for name, place in places.items()}
 
-    def _claim(self, projection: Projection, start: Place, end: Place, tx: Transaction) -> None:
-        """Move the projection's place on to `end`, if it is still at `start`."""
-        if start >= end:
-            return  # already past this batch (a projection added later catches up first)
-        tx.execute(
-            "UPDATE projection_tracking SET tx = ?, position = ? "
-            "WHERE view = ? AND tx = ? AND position = ?",
-            (*end, projection.name, *start),
-        )
-        if tx.rowcount != 1:
-            raise _Overtaken
+    def _claim(self, places: dict[str, Place], end: Place, tx: Transaction) -> None:
+        """Move each projection's place on to `end`, if it is still where `places` says:
+        one statement for those at one place (all of them, but for one added later, which
+        catches up first), their rows in the order of their names."""
+        starts: dict[Place, list[str]] = {}
+        for name in sorted(places):
+            if places[name] < end:  # else already past this batch
+                starts.setdefault(places[name], []).append(name)
+        for start, names in starts.items():
+            marks = ", ".join("?" for _ in names)
+            tx.execute(
+                "UPDATE projection_tracking SET tx = ?, position = ? "
+                f"WHERE view IN ({marks}) AND tx = ? AND position = ?",
+                (*end, *names, *start),
+            )
+            if tx.rowcount != len(names):
+                raise _Overtaken
 
     def _process(
         self, projection: Projection, start: Place, batch: Batch, tx: Transaction | None

@@ -41,8 +41,20 @@ class Counting(View):
         self.seen.append(key)
 
 
-def counted(follower: Follower) -> list[tuple[str, int]]:
-    rows = follower.db.query("SELECT order_id, version FROM counted")
+class CountingToo(Counting):
+    """A second view like the first: a follower claims its views' places together."""
+
+    name = "counting_too"
+    tables = (Counting.tables[0].replace("counted (", "counted_too ("),)
+
+    def apply(self, event: Any, position: int, tx: Transaction) -> None:
+        key = (str(event.originator_id), int(event.originator_version))
+        tx.execute("INSERT INTO counted_too VALUES (?, ?)", key)
+        self.seen.append(key)
+
+
+def counted(follower: Follower, table: str = "counted") -> list[tuple[str, int]]:
+    rows = follower.db.query(f"SELECT order_id, version FROM {table}")
     return sorted((r["order_id"], int(r["version"])) for r in rows)
 
 
@@ -80,10 +92,11 @@ def test_many_writers_and_two_followers_apply_each_event_once(
     service: Service, make_service: Any
 ) -> None:
     counting_a, counting_b = Counting(), Counting()
+    too_a, too_b = CountingToo(), CountingToo()
     followers = [
-        Follower(service.orders, [counting_a], batch_size=7),
-        Follower(make_service().orders, [counting_b], batch_size=5),
-    ]  # two processes' followers of one view: each event is applied by one of them
+        Follower(service.orders, [counting_a, too_a], batch_size=7),
+        Follower(make_service().orders, [too_b, counting_b], batch_size=5),
+    ]  # two processes' followers of two views: each event is applied by one of them
     writing = threading.Event()
     writing.set()
 
@@ -110,6 +123,7 @@ def test_many_writers_and_two_followers_apply_each_event_once(
 
     assert len(stored(service)) == WRITERS * EACH
     assert counted(followers[0]) == stored(service)  # none skipped (the table's key: none twice)
-    both = counting_a.seen + counting_b.seen
-    assert sorted(both) == stored(service)  # none applied twice, by either follower
+    assert counted(followers[0], "counted_too") == stored(service)
+    for one, other in ((counting_a, counting_b), (too_a, too_b)):
+        assert sorted(one.seen + other.seen) == stored(service)  # none twice, by either
     assert all(lag.behind == 0 for lag in followers[0].lag())
