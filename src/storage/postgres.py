@@ -79,7 +79,6 @@ class SealingPostgresRecorder(SealedRecords, TriedOnceRecorder):
         super().__init__(datastore, events_table_name=events_table_name)
         self.sealing = sealing
         self.known = KnownDigests()
-        self._appends: dict[schema.Shape, str] = {}  # the append statement of each shape
         self.sql_create_statements[self.create_table_statement_index] = SQL(
             schema.postgres_events_table(self.events_table_name, datastore.originator_id_type)
         ).format(table=Identifier(self.events_table_name))
@@ -139,21 +138,17 @@ class SealingPostgresRecorder(SealedRecords, TriedOnceRecorder):
         return [row["notification_id"] for row in ids]
 
     def _append(self, conn: Connection[Any], shape: schema.Shape) -> str:
-        """The append statement of this shape, rendered once (psycopg renders a composed one
-        each time it runs it)."""
-        statement = self._appends.get(shape)
-        if statement is None:
-            schema_name = self.datastore.schema
-            statement = self._appends[shape] = (
-                SQL(schema.postgres_append(shape))
-                .format(
-                    events=Identifier(schema_name, self.events_table_name),
-                    snapshots=Identifier(schema_name, self.snapshots_table or ""),
-                    id=SQL(self.datastore.originator_id_type),
-                )
-                .as_string(conn)
-            )
-        return statement
+        """The append statement of this shape, rendered once."""
+        schema_name = self.datastore.schema
+        return self._once(
+            ("append", shape),
+            lambda: SQL(schema.postgres_append(shape)).format(
+                events=Identifier(schema_name, self.events_table_name),
+                snapshots=Identifier(schema_name, self.snapshots_table or ""),
+                id=SQL(self.datastore.originator_id_type),
+            ),
+            conn,
+        )
 
     def _writable(self, table: str) -> bool:
         rows = self._rows(schema.POSTGRES_WRITABLE, (table,))

@@ -6,12 +6,13 @@ statement on every execution: that cost more than the query itself.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Hashable
 from typing import Any
 from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.postgres import PostgresAggregateRecorder
-from psycopg.sql import SQL
+from psycopg.sql import SQL, Composable
 
 Shape = tuple[bool, bool, bool, bool]
 
@@ -19,7 +20,7 @@ Shape = tuple[bool, bool, bool, bool]
 class RenderedSelects(PostgresAggregateRecorder):
     """The library's `select_events`, tried once, its statements rendered once per shape."""
 
-    _rendered: dict[Shape, str]
+    _rendered: dict[Hashable, str]
 
     def select_events(
         self,
@@ -45,14 +46,21 @@ class RenderedSelects(PostgresAggregateRecorder):
             ]
 
     def _statement(self, shape: Shape, conn: Any) -> str:
-        rendered = self.__dict__.setdefault("_rendered", {})
-        if shape not in rendered:
+        def composed() -> Composable:
             gt, lte, desc, limit = shape
             statement = self.select_events_statement
             statement += SQL(" AND originator_version > %s") if gt else SQL("")
             statement += SQL(" AND originator_version <= %s") if lte else SQL("")
             statement += SQL(" ORDER BY originator_version") + SQL(" DESC" if desc else " ASC")
-            statement += SQL(" LIMIT %s") if limit else SQL("")
-            rendered[shape] = statement.as_string(conn)
-        text: str = rendered[shape]
+            return statement + (SQL(" LIMIT %s") if limit else SQL(""))
+
+        return self._once(("select_events", shape), composed, conn)
+
+    def _once(self, key: Hashable, composed: Callable[[], Composable], conn: Any) -> str:
+        """The statement `composed` gives, rendered to text the first time `key` is asked
+        for and kept: psycopg renders a composed statement on every execution."""
+        rendered: dict[Hashable, str] = self.__dict__.setdefault("_rendered", {})
+        text = rendered.get(key)
+        if text is None:
+            text = rendered[key] = composed().as_string(conn)
         return text

@@ -150,16 +150,11 @@ class PostgresSnapshots(RenderedSelects, PostgresAggregateRecorder):
             return _split_many(curs.fetchall())
 
     def _text_of(self, template: str, events_table: str, conn: Any) -> str:
-        """`template` with this table's and `events_table`'s names, rendered to text once
-        (psycopg renders a composed statement on every execution)."""
-        rendered: dict[tuple[str, str], str] = self.__dict__.setdefault("_texts", {})
-        text = rendered.get((template, events_table))
-        if text is None:
-            text = rendered[template, events_table] = (
-                SQL(template)
-                .format(
-                    snapshots=Identifier(self.events_table_name), events=Identifier(events_table)
-                )
-                .as_string(conn)
-            )
-        return text
+        """`template` with this table's and `events_table`'s names, rendered once."""
+        return self._once(
+            (template, events_table),
+            lambda: SQL(template).format(
+                snapshots=Identifier(self.events_table_name), events=Identifier(events_table)
+            ),
+            conn,
+        )
