@@ -12,9 +12,9 @@ from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import (
     ApplicationRecorder,
     InfrastructureFactoryError,
-    JSONTranscoder,
     Mapper,
     RecordConflictError,
+    Transcoder,
 )
 from eventsourcing.utils import EnvType
 
@@ -28,7 +28,7 @@ from orders.loading import SnapshotRepository
 from orders.policy import Policy, load_policy
 from orders.records import CommandKey, Records, Sealing, SealingFactory
 from orders.snapshotting import Snapshotting
-from orders.transcoding import TypedMapper, register_transcodings
+from orders.transcoding import TypedMapper, transcoder
 from orders.values import Actor
 from orders.vault import SealedVault
 
@@ -72,9 +72,9 @@ class Orders(Snapshotting):
         sealing = Sealing(self.signer.seal_key, self.mapper.cipher, self.mapper.compressor)
         return self.factory.sealing_recorder(sealing)
 
-    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
-        super().register_transcodings(transcoder)
-        register_transcodings(transcoder)
+    def construct_transcoder(self) -> Transcoder:
+        """Ours, reading every value of an order's events and snapshots (orders.transcoding)."""
+        return transcoder()
 
     def construct_mapper(self) -> Mapper[UUID]:
         stock = super().construct_mapper()

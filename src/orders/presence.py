@@ -13,6 +13,7 @@ import base64
 import hashlib
 import hmac
 import os
+from bisect import bisect_left
 from collections.abc import Collection, Container, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -75,10 +76,21 @@ class Proof:
 
 @dataclass(frozen=True)
 class CodesGiven:
-    """The codes of one proof that proved visits, by counter (a time step, a place on a card)."""
+    """The codes of one proof that proved visits, by counter (a time step, a place on a card),
+    in ascending order: a thousand visits' codes are searched by halves, not one by one."""
 
     proof_id: UUID
     counters: tuple[int, ...] = ()
+
+    def __contains__(self, counter: object) -> bool:
+        at = bisect_left(self.counters, counter) if isinstance(counter, int) else 0
+        return at < len(self.counters) and self.counters[at] == counter
+
+    def with_counter(self, counter: int) -> CodesGiven:
+        at = bisect_left(self.counters, counter)
+        if at < len(self.counters) and self.counters[at] == counter:
+            return self
+        return CodesGiven(self.proof_id, (*self.counters[:at], counter, *self.counters[at:]))
 
 
 @dataclass(frozen=True)
@@ -90,19 +102,16 @@ class UsedCodes:
     def __contains__(self, code: object) -> bool:
         """Whether `code`, a (proof id, counter) pair, already proved a visit."""
         proof_id, counter = code if isinstance(code, tuple) else (None, None)
-        return any(g.proof_id == proof_id and counter in g.counters for g in self.given)
+        return any(g.proof_id == proof_id and counter in g for g in self.given)
 
     def with_code(self, proof_id: UUID, counter: int) -> UsedCodes:
-        if (proof_id, counter) in self:
-            return self
-        if all(g.proof_id != proof_id for g in self.given):
-            return UsedCodes((*self.given, CodesGiven(proof_id, (counter,))))
-        return UsedCodes(
-            tuple(
-                CodesGiven(proof_id, (*g.counters, counter)) if g.proof_id == proof_id else g
-                for g in self.given
-            )
-        )
+        for at, given in enumerate(self.given):
+            if given.proof_id == proof_id:
+                grown = given.with_counter(counter)
+                if grown is given:
+                    return self
+                return UsedCodes((*self.given[:at], grown, *self.given[at + 1 :]))
+        return UsedCodes((*self.given, CodesGiven(proof_id, (counter,))))
 
 
 @dataclass(frozen=True)

@@ -6,18 +6,29 @@ declared types again, so an event read from the store equals the one that was sa
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import enum
 import functools
+import sys
 import types
 import typing
+from array import array
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import DomainEventProtocol
-from eventsourcing.persistence import JSONTranscoder, Mapper, StoredEvent, Transcoding
+from eventsourcing.persistence import (
+    DatetimeAsISO,
+    DecimalAsStr,
+    JSONTranscoder,
+    Mapper,
+    StoredEvent,
+    Transcoding,
+    UUIDAsHex,
+)
 
 from orders import values
 from orders.alerting import Awaited, Contact, Duties, OpenAlert, Rung
@@ -70,11 +81,17 @@ def converters(cls: type) -> dict[str, Convert]:
 
 
 class ValueAsDict(Transcoding):
-    """Stores a frozen dataclass of ours as a dict of its fields."""
+    """Stores a frozen dataclass of ours as a dict of its fields. Read back, the object is
+    made without its `__init__` (they have no `__post_init__`): a field missing from the
+    stored dict takes its default, and one with no default, or a field the class no longer
+    has, is refused as the constructor would refuse it."""
 
     def __init__(self, cls: type) -> None:
         self.type = cls
         self.name = cls.__name__
+        fields = dataclasses.fields(cls)
+        self.fields = frozenset(f.name for f in fields)
+        self.defaults = {f.name: f.default for f in fields if f.default is not dataclasses.MISSING}
 
     def encode(self, obj: Any) -> dict[str, Any]:
         return {f.name: getattr(obj, f.name) for f in dataclasses.fields(obj)}
@@ -83,7 +100,47 @@ class ValueAsDict(Transcoding):
         for name, convert in converters(self.type).items():
             if name in data:
                 data[name] = convert(data[name])
-        return self.type(**data)
+        if len(data) != len(self.fields) or not self.fields.issuperset(data):
+            data = {**self.defaults, **data}
+            if len(data) != len(self.fields) or not self.fields.issuperset(data):
+                return self.type(**data)  # raises, naming what is missing or unknown
+        obj: Any = object.__new__(self.type)
+        obj.__dict__.update(data)
+        return obj
+
+
+COUNTER = next(code for code in "IL" if array(code).itemsize == 4)  # unsigned, 32 bits
+
+
+class UsedCodesPacked(Transcoding):
+    """Stores the codes that proved visits (a snapshot's largest part: one counter a visit)
+    as each proof's counters packed in 32 bits, little-endian, in base64: a thousand-event
+    order's snapshot reads in half the time of one with a JSON number each (bench.orders).
+    A time step fits until the year 6053; a larger counter is refused, not cut."""
+
+    type = UsedCodes
+    name = "used_codes_packed"
+
+    def encode(self, obj: UsedCodes) -> list[list[str]]:
+        return [[g.proof_id.hex, _pack(g.counters)] for g in obj.given]
+
+    def decode(self, data: list[list[str]]) -> UsedCodes:
+        return UsedCodes(tuple(CodesGiven(UUID(proof), _unpack(packed)) for proof, packed in data))
+
+
+def _pack(counters: tuple[int, ...]) -> str:
+    packed = array(COUNTER, counters)
+    if sys.byteorder == "big":
+        packed.byteswap()
+    return base64.b64encode(packed.tobytes()).decode()
+
+
+def _unpack(text: str) -> tuple[int, ...]:
+    packed = array(COUNTER)
+    packed.frombytes(base64.b64decode(text, validate=True))
+    if sys.byteorder == "big":
+        packed.byteswap()
+    return tuple(sorted(packed))  # as CodesGiven keeps them, whatever the stored order
 
 
 class DateAsISO(Transcoding):
@@ -141,14 +198,45 @@ VALUE_CLASSES = (
     Breaches,
     Escalations,
     Contacts,
-    UsedCodes,
-    CodesGiven,
 )
+
+
+class OrdersTranscoder(JSONTranscoder):
+    """The library's JSON transcoder, reading a stored value back with one lookup of its
+    decoder, and a date and time with no Python call of ours (the values most events hold)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.decoders: dict[str, Callable[[Any], Any]] = {}
+
+    def register(self, transcoding: Transcoding) -> None:
+        super().register(transcoding)
+        self.decoders[transcoding.name] = (
+            datetime.fromisoformat if isinstance(transcoding, DatetimeAsISO) else transcoding.decode
+        )
+
+    def _decode_obj(self, d: dict[str, Any]) -> Any:
+        if len(d) != 2 or "_data_" not in d or "_type_" not in d:
+            return d
+        decode = self.decoders.get(d["_type_"])
+        if decode is None:
+            return super()._decode_obj(d)  # raises, naming the type it cannot read
+        return decode(d["_data_"])
+
+
+def transcoder() -> OrdersTranscoder:
+    """A transcoder for every value the orders' events and snapshots hold."""
+    made = OrdersTranscoder()
+    for transcoding in (UUIDAsHex(), DecimalAsStr(), DatetimeAsISO()):  # the library's own
+        made.register(transcoding)
+    register_transcodings(made)
+    return made
 
 
 def register_transcodings(transcoder: JSONTranscoder) -> None:
     transcoder.register(DateAsISO())
     transcoder.register(TimedeltaAsMicroseconds())
+    transcoder.register(UsedCodesPacked())
     for cls in VALUE_CLASSES:
         transcoder.register(ValueAsDict(cls))
 

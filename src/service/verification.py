@@ -21,12 +21,11 @@ from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.application import Application
-from eventsourcing.persistence import JSONTranscoder, StoredEvent
+from eventsourcing.persistence import StoredEvent
 
 from orders import ledger
 from orders.commitments import commitment, replaced, withheld
-from orders.transcoding import TypedMapper, register_transcodings
+from orders.transcoding import TypedMapper, transcoder
 from projections.database import iso
 from projections.timeline import claimed_time, summary
 from service.countersigned import check_cosignatures
@@ -333,10 +332,7 @@ def _complete(
 
 
 def _decoder() -> TypedMapper:
-    transcoder = JSONTranscoder()
-    Application.register_transcodings(None, transcoder)  # type: ignore[arg-type]
-    register_transcodings(transcoder)
-    return TypedMapper(transcoder)
+    return TypedMapper(transcoder())
 
 
 def _timeline(bundle: dict[str, Any], order_id: UUID) -> list[Finding]:

@@ -5,19 +5,19 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from uuid import uuid4
 
 import pyotp
 import pytest
-from eventsourcing.application import Application
-from eventsourcing.persistence import JSONTranscoder, StoredEvent
+from eventsourcing.persistence import StoredEvent
 
 from orders.alerting import ContactChannel
 from orders.domain import ProtectionOrder
 from orders.policy import load_policy
-from orders.presence import ProofKind, new_secret
+from orders.presence import CodesGiven, PresenceProof, ProofKind, UsedCodes, new_secret
 from orders.snapshots import KEPT, StaleSnapshot, marked, unmarked
-from orders.transcoding import TypedMapper, register_transcodings
-from orders.values import Decision, EscalationTarget, OrderKind, Strength
+from orders.transcoding import TypedMapper, transcoder
+from orders.values import Actor, Decision, EscalationTarget, OrderKind, Role, Strength
 from tests.factories import INSPECTOR, SOCIAL_WORKER, SUPERVISOR, a_request, a_visit, terms
 
 POLICY = load_policy()
@@ -27,10 +27,7 @@ KEY = bytes(32)
 
 
 def mapper() -> TypedMapper:
-    transcoder = JSONTranscoder()
-    Application.register_transcodings(Application.__new__(Application), transcoder)
-    register_transcodings(transcoder)
-    return TypedMapper(transcoder)
+    return TypedMapper(transcoder())
 
 
 def a_busy_order() -> ProtectionOrder:
@@ -119,3 +116,37 @@ def test_a_mark_holds_only_for_the_snapshot_and_event_it_was_made_over() -> None
         is None
     )
     assert unmarked(KEY, stored, replace(event, state=b'{"b":3}')) is None  # the event changed
+
+
+def test_the_codes_used_come_back_in_order_and_a_counter_beyond_32_bits_is_refused() -> None:
+    first, second = uuid4(), uuid4()
+    used = UsedCodes()
+    for proof, counter in [(first, 59_000_012), (second, 3), (first, 59_000_001), (first, 0)]:
+        used = used.with_code(proof, counter)
+    assert (first, 59_000_001) in used and (second, 3) in used
+    assert (first, 59_000_002) not in used and (second, 0) not in used and 3 not in used
+    assert used.with_code(first, 0) is used  # given again: nothing new
+    coder = transcoder()
+    again = coder.decode(coder.encode(used))
+    assert again == used
+    assert again.given == (
+        CodesGiven(first, (0, 59_000_001, 59_000_012)),
+        CodesGiven(second, (3,)),
+    )
+    stored = coder.encode(UsedCodes((CodesGiven(first, (9, 2, 5)),)))  # kept out of order
+    assert coder.decode(stored).given[0].counters == (2, 5, 9)
+    with pytest.raises(OverflowError):
+        coder.encode(UsedCodes((CodesGiven(first, (2**32,)),)))
+
+
+def test_a_value_read_back_takes_a_default_and_refuses_a_field_missing_or_unknown() -> None:
+    coder = transcoder()
+    actor = coder.decode(coder.encode(Actor("insp-1", Role.INSPECTOR)))
+    assert actor == Actor("insp-1", Role.INSPECTOR) and isinstance(actor.role, Role)
+    stored = coder.encode(PresenceProof(uuid4(), "p1", ProofKind.CARD, T0, codes=40))
+    without_default = stored.replace(b',"codes":40', b"")
+    assert coder.decode(without_default).codes == 0  # a field added later, with a default
+    with pytest.raises(TypeError):
+        coder.decode(stored.replace(b'"codes"', b'"gone"'))  # a field the class lacks
+    with pytest.raises(TypeError):
+        coder.decode(coder.encode(Actor("insp-1", Role.INSPECTOR)).replace(b'"id"', b'"x"'))
