@@ -46,26 +46,32 @@ _BARE, _PAIRS = _sensitive_keys()
 
 def sensitive_places(value: Any) -> Iterator[tuple[str, Any]]:
     """Each sensitive value in a decoded state (None is not sensitive), with its place."""
-    yield from _places(value, "", frozenset())
+    for place, holder, key in _holders(value, "", frozenset(), []):
+        yield place, holder[key]
 
 
 _KEYS = _BARE | {key for _, key in _PAIRS}  # the names a sensitive value can have
 
+Holder = tuple[str, Any, Any]  # a sensitive value's place, and the dict or list it is in, by key
 
-def _places(value: Any, at: str, within: frozenset[str]) -> Iterator[tuple[str, Any]]:
+
+def _holders(value: Any, at: str, within: frozenset[str], found: list[Holder]) -> list[Holder]:
+    """`found`, and each sensitive value's place and holder in `value` (which is at `at`,
+    inside the containers named `within`), in document order."""
     if isinstance(value, list):
         for i, v in enumerate(value):
             if isinstance(v, dict | list):
-                yield from _places(v, f"{at}/{i}", within)
+                _holders(v, f"{at}/{i}", within, found)
     elif isinstance(value, dict):
         for key, v in value.items():
             if v is None:
                 continue  # nothing to hide, nothing inside
             if key in _KEYS and (key in _BARE or any((c, key) in _PAIRS for c in within)):
-                yield f"{at}/{_escape(key)}", v
+                found.append((f"{at}/{_escape(key)}", value, key))
             elif isinstance(v, dict | list):
                 inner = within if key.startswith("_") else within | {key}
-                yield from _places(v, f"{at}/{_escape(key)}", inner)
+                _holders(v, f"{at}/{_escape(key)}", inner, found)
+    return found
 
 
 def _escape(key: str) -> str:
@@ -100,8 +106,8 @@ def committed(plain: bytes, salt: Salt) -> bytes:
     except ValueError:  # UnicodeDecodeError too
         return plain
     if _may_name_one(plain):
-        for place, value in list(sensitive_places(content)):
-            content = _replaced(content, place, {WITHHELD_KEY: commitment(salt(place), value)})
+        for place, holder, key in _holders(content, "", frozenset(), []):
+            holder[key] = {WITHHELD_KEY: commitment(salt(place), holder[key])}  # ours to change
     return canonical(content)
 
 

@@ -90,11 +90,12 @@ class ValueAsDict(Transcoding):
         self.type = cls
         self.name = cls.__name__
         fields = dataclasses.fields(cls)
-        self.fields = frozenset(f.name for f in fields)
+        self.names = tuple(f.name for f in fields)
+        self.fields = frozenset(self.names)
         self.defaults = {f.name: f.default for f in fields if f.default is not dataclasses.MISSING}
 
     def encode(self, obj: Any) -> dict[str, Any]:
-        return {f.name: getattr(obj, f.name) for f in dataclasses.fields(obj)}
+        return {name: getattr(obj, name) for name in self.names}
 
     def decode(self, data: dict[str, Any]) -> Any:
         for name, convert in converters(self.type).items():

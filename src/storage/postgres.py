@@ -169,7 +169,7 @@ class SealingPostgresRecorder(SealedRecords, TriedOnceRecorder):
 
     def select_after(self, tx: int, position: int, limit: int) -> list[tuple[int, Notification]]:
         statement = _postgres(schema.SELECT_AFTER, self.events_table_name)
-        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+        with self.datastore.get_connection() as conn, conn.cursor(binary=True) as curs:
             curs.execute(statement, (tx, position, limit), prepare=True)
             return [
                 (

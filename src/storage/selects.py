@@ -1,7 +1,9 @@
 """An aggregate's events read on PostgreSQL with a statement rendered to text once per shape.
 
 The library composes its statement anew for every read, and psycopg renders a composed
-statement on every execution: that cost more than the query itself.
+statement on every execution: that cost more than the query itself. Reads of events (here,
+the snapshots' and the log's) ask for binary results: a state comes as its bytes, not as
+twice as many hex digits to decode.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ class RenderedSelects(PostgresAggregateRecorder):
     ) -> list[StoredEvent]:
         shape = (gt is not None, lte is not None, desc, limit is not None)
         params: list[Any] = [originator_id, *(p for p in (gt, lte, limit) if p is not None)]
-        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+        with self.datastore.get_connection() as conn, conn.cursor(binary=True) as curs:
             curs.execute(self._statement(shape, conn), params, prepare=True)
             return [
                 StoredEvent(

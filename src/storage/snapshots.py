@@ -134,7 +134,7 @@ class PostgresSnapshots(RenderedSelects, PostgresAggregateRecorder):
     ) -> tuple[StoredEvent | None, list[StoredEvent]]:
         """As SQLiteSnapshots.select_latest_with_events."""
         last = LAST_VERSION if lte is None else lte
-        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+        with self.datastore.get_connection() as conn, conn.cursor(binary=True) as curs:
             statement = self._text_of(LATEST_WITH_EVENTS, events_table, conn)
             curs.execute(statement, (order_id, last, order_id, last), prepare=True)
             return _split(order_id, curs.fetchall())
@@ -144,7 +144,7 @@ class PostgresSnapshots(RenderedSelects, PostgresAggregateRecorder):
     ) -> Latest:
         """As SQLiteSnapshots.select_latest_with_events_of."""
         of_any = LATEST_WITH_EVENTS_OF.replace("IN ({orders})", "= ANY(%s)")
-        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+        with self.datastore.get_connection() as conn, conn.cursor(binary=True) as curs:
             statement = self._text_of(of_any, events_table, conn)
             curs.execute(statement, (list(order_ids), list(order_ids)))
             return _split_many(curs.fetchall())
