@@ -57,20 +57,21 @@ def converter(hint: Any) -> Convert | None:
         real = [a for a in args if a is not type(None)]
         return converter(real[0]) if len(real) == 1 else None
     if origin is tuple:
-        item = converter(args[0]) or _same
+        item = converter(args[0])
+        if item is None:
+            return lambda v: None if v is None else tuple(v)
         return lambda v: None if v is None else tuple(map(item, v))
     if origin is dict:
-        entry = converter(args[1]) or _same
+        entry = converter(args[1])
+        if entry is None:
+            return None
         return lambda v: None if v is None else {k: entry(x) for k, x in v.items()}
     if isinstance(hint, type) and issubclass(hint, enum.Enum):
-        return lambda v: None if v is None else hint(v)
+        members = hint._value2member_map_  # the enum's own lookup, without its call
+        return lambda v: None if v is None else members.get(v) or hint(v)
     if hint is UUID:
         return lambda v: v if v is None or isinstance(v, UUID) else UUID(v)
     return None
-
-
-def _same(value: Any) -> Any:
-    return value
 
 
 @functools.cache
