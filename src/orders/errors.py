@@ -111,6 +111,10 @@ class UnknownProtectedPerson(InvalidInput):
     """An order may protect only persons named on its request."""
 
 
+class NoSuchEvent(InvalidInput):
+    """A finding must be about an event the order has."""
+
+
 class DeathAlreadyReported(RuleBroken):
     """The death of this protected person is already recorded."""
 

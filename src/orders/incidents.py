@@ -75,6 +75,8 @@ class IncidentDecisions(AlertDecisions):
         at: datetime,
     ) -> bool:
         """Record a detector's finding about the event at `flagged_version`; once per rule."""
+        if not 1 <= flagged_version <= self.version:
+            raise errors.NoSuchEvent("flagged_version", "the order has no event at this version")
         if self.scrutiny.already_flagged(rule, flagged_version):
             return False
         finding = Finding(uuid4(), rule, evidence, flagged_version, strength=strength)

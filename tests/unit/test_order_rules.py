@@ -16,6 +16,7 @@ from orders.values import (
     RiskLevel,
     ServiceMethod,
     Status,
+    Strength,
 )
 from tests.factories import (
     HIGH_RISK_ANSWERS,
@@ -416,3 +417,29 @@ def test_events_that_move_the_pending_check_in_carry_its_due_time_and_deadline()
     assert (assessed.check_in_due, assessed.check_in_deadline) == (None, None)  # not issued yet
     assert (issue.check_in_due, issue.check_in_deadline) == (end, end + POLICY.check_in_grace)
     assert (visit.check_in_due, visit.check_in_deadline) == (None, None)  # no window is left
+
+
+@pytest.mark.parametrize("version", [0, -1, 4, 99])
+def test_a_finding_about_an_event_the_order_has_not_is_refused(version: int) -> None:
+    order = issued()
+    assert order.version == 3
+    before = len(order.collect_events())
+    with pytest.raises(errors.NoSuchEvent) as refused:
+        order.flag_report(
+            rule="no_proof",
+            strength=Strength.WEAK,
+            evidence="z",
+            flagged_version=version,
+            by=SYSTEM_ACTOR,
+            at=T0 + HOUR,
+        )
+    assert refused.value.field == "flagged_version"
+    assert not order.collect_events() and before == 3
+    assert order.flag_report(
+        rule="no_proof",
+        strength=Strength.WEAK,
+        evidence="z",
+        flagged_version=3,
+        by=SYSTEM_ACTOR,
+        at=T0 + HOUR,
+    )
