@@ -35,6 +35,7 @@ class IncidentDecisions(AlertDecisions):
     """The order's commands about breaches, escalations, deaths and detectors' findings."""
 
     id: UUID
+    version: int
     status: Status
     ended_at: datetime | None
     served_at: datetime | None

@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 
 TIMELINE_WAIT_SECONDS = 10.0
 SPAN = timedelta(hours=12)  # reports claimed or recorded this near the examined one are compared
-KEPT_REPORTS = 20_000  # judged reports kept in memory, each with its order at that version
+KEPT_REPORTS = 20_000  # judged reports kept in memory (a few hundred bytes each)
 
 
 class TimelineBehind(Exception):
@@ -47,6 +47,7 @@ class Detectors(Projection):
         self.orders, self.views, self.timelines = orders, views, Timelines(views.db)
         self.rules = orders.policy.detectors
         self.found = 0
+        self.read = 0  # earlier reports read from the store to compare with (not kept yet)
         self._judged: dict[tuple[UUID, int], Report] = {}
 
     def process_event(self, event: Any, tracking: Tracking) -> None:
@@ -127,6 +128,7 @@ class Detectors(Projection):
     def _earlier(self, order_id: UUID, version: int) -> Report:
         if (order_id, version) in self._judged:
             return self._judged[order_id, version]
+        self.read += 1
         (event,) = self.orders.repository.event_store.get(order_id, gt=version - 1, lte=version)
         assert isinstance(event, events.InspectionVisitRecorded)
         return self._judge(event, self.orders.repository.get(order_id, version=version))

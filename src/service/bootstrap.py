@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import cached_property
 
 from eventsourcing.postgres import PostgresFactory
 
@@ -22,6 +23,7 @@ from projections.order_state import OrderStates
 from projections.outbox import Outbox
 from projections.staff import Staff
 from projections.timeline import Timelines
+from scheduler.detection import Detection
 from service.roles import migrate
 from service.settings import Settings
 
@@ -39,6 +41,14 @@ class Service:
     @property
     def views(self) -> Follower:
         return self.queries.views
+
+    @cached_property
+    def detection(self) -> Detection:
+        """The detectors, built on first use and kept for the service's life: each report
+        they judged (with its order at that version, read from the store) stays judged, so a
+        new report is compared with an inspector's fortnight of reports without reading them
+        all again each run."""
+        return Detection(self.orders, self.views)
 
     @property
     def states(self) -> OrderStates:

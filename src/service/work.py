@@ -7,7 +7,6 @@ from datetime import datetime
 
 from notifications.worker import Report
 from orders.ledger import Checkpoint
-from scheduler.detection import Detection
 from scheduler.jobs import Job
 from scheduler.sweep import SweepResult, sweep
 from service.bootstrap import Service
@@ -25,7 +24,7 @@ def sweep_now(service: Service) -> SweepResult:
 
 def detect_now(service: Service) -> int:
     """Run the falsification detectors over reports not yet examined; how many findings."""
-    return Detection(service.orders, service.views).run()
+    return service.detection.run()
 
 
 def checkpoint_now(service: Service) -> Checkpoint | None:

@@ -12,6 +12,8 @@ from orders.inputs import LocationIn, PositionIn
 from orders.values import LocationKind, OrderKind, Strength
 from scheduler.detection import Detection, Detectors
 from service.bootstrap import Service
+from service.work import detect_now
+from tests.conftest import ServiceFactory
 from tests.factories import (
     INSPECTOR,
     LOW_RISK_ANSWERS,
@@ -121,3 +123,27 @@ def test_each_finding_is_recorded_once_even_if_the_detectors_run_again(
     service.views.catch_up()
     assert detection.run() == 0
     assert [len(findings(service, o)) for o in (first, second)] == [1, 1]
+
+
+def test_the_service_keeps_its_detectors_so_a_report_judged_once_is_not_read_again(
+    make_service: ServiceFactory, clock: SimulatedClock
+) -> None:
+    service = make_service()
+    first, second, third = (order_with_home(service) for _ in range(3))
+    clock.advance(3 * HOUR)
+    here = report(service, first, claimed_ago=10 * MINUTE, position=NEARBY)
+    service.views.catch_up()
+    assert detect_now(service) == 0
+    clock.advance(4 * MINUTE)
+    report(service, second, claimed_ago=2 * MINUTE, position=ACROSS_TOWN)
+    service.views.catch_up()
+    assert detect_now(service) == 2  # the second run compares with the first's report ...
+    assert service.detection.detectors.read == 0  # ... judged by the first run, and kept
+    assert service.detection.detectors.found == 2  # (these runs were the service's own)
+    clock.advance(HOUR)
+    report(service, third, claimed_ago=5 * MINUTE, position=NEARBY)
+    elsewhere = make_service()  # another process, which judged nothing yet
+    elsewhere.views.catch_up()
+    assert detect_now(elsewhere) == 0  # the two earlier reports were examined already ...
+    assert elsewhere.detection.detectors.read == 2  # ... and are read to compare with the third
+    assert here in findings(service, first)
