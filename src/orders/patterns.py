@@ -90,16 +90,37 @@ def _by_claim(reports: list[Report]) -> list[Report]:
 def _impossible_runs(run: list[Report], k: int, rules: DetectorRules) -> list[list[Report]]:
     """The runs of visits through `run[k]` that cannot be made, though every shorter run
     through it within them can: a visit between two others claimed too close together."""
+    impossible = _impossible_spans(run, k, rules)
     found = []
     for i in range(k + 1):
         for j in range(max(k, i + 1), len(run)):
-            part = run[i : j + 1]
-            if _impossible(part, rules) and not (
-                (i < k and _impossible(part[1:], rules))
-                or (j > k and _impossible(part[:-1], rules))
+            if impossible[i, j] and not (
+                (i < k and impossible[i + 1, j]) or (j > k and impossible[i, j - 1])
             ):
-                found.append(part)
+                found.append(run[i : j + 1])
     return found
+
+
+def _impossible_spans(run: list[Report], k: int, rules: DetectorRules) -> dict[Span, bool]:
+    """`_impossible` of each run `run[a..b]` through `run[k]`, each from the one a report
+    shorter: the same sums, added in the same order, as `_time_needed` makes them, in time
+    proportional to the spans rather than to their lengths too (a day of visits reported
+    on the spot is dozens of reports)."""
+    journeys = [distance_km(_placed(a), _placed(b)) for a, b in pairwise(run)]
+    found: dict[Span, bool] = {}
+    for a in range(k + 1):
+        stays, km = timedelta(), 0.0
+        for b in range(a, len(run)):
+            if b > a:
+                stays += _least_stay(run[b - 1], rules)
+                km += journeys[b - 1]
+            if b >= k:
+                needed = stays + timedelta(hours=km / rules.max_speed_kmh)
+                found[a, b] = _time_claimed([run[a], run[b]], rules) < needed
+    return found
+
+
+Span = tuple[int, int]  # the first and last index of a run of reports
 
 
 def _impossible(round_: list[Report], rules: DetectorRules) -> bool:

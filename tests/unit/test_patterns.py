@@ -4,13 +4,21 @@ report of the pattern, the earlier ones included, once the examined report compl
 
 from __future__ import annotations
 
+import random
 from dataclasses import replace
 from datetime import datetime, timedelta
 from uuid import UUID, uuid4
 
 from orders.detectors import RULES, examine
 from orders.evidence import Context, Found, Presence, Report, Shown
-from orders.patterns import batch_entry, impossible_travel, one_place, without_position
+from orders.patterns import (
+    _impossible,
+    _impossible_runs,
+    batch_entry,
+    impossible_travel,
+    one_place,
+    without_position,
+)
 from orders.presence import Proof, Verdict
 from orders.values import Position, Strength, VisitOutcome
 from tests.factories import INSPECTOR
@@ -312,3 +320,29 @@ def test_no_evidence_repeats_an_address_a_position_a_code_a_narrative_or_notes()
     for rule, found in findings:
         for text in sensitive:
             assert text not in found.evidence, (rule, text)
+
+
+def test_the_runs_found_are_those_the_definition_gives_on_random_days_of_visits() -> None:
+    """Each run through the examined report that cannot be made, though both runs one report
+    shorter within it can, as `_impossible` judges each run on its own: the spans worked out
+    one from another find exactly these, on days of visits near and far, hurried and not."""
+    rules, draw = THRESHOLDS, random.Random(11)
+    for _ in range(300):
+        at, run = TEN, []
+        for _ in range(draw.randint(2, 14)):
+            at += draw.choice((2, 5, 9, 16, 25, 40)) * MINUTE
+            where = north_of(HOME, draw.choice((0.0, 0.2, 1.0, 2.5, 6.0)))
+            outcome = draw.choice((VisitOutcome.PERSON_SAFE, VisitOutcome.PERSON_NOT_FOUND))
+            run.append(a_report(at, at + MINUTE, position=where, outcome=outcome))
+        k = draw.randrange(len(run))
+        defined = [
+            run[i : j + 1]
+            for i in range(k + 1)
+            for j in range(max(k, i + 1), len(run))
+            if _impossible(run[i : j + 1], rules)
+            and not (
+                (i < k and _impossible(run[i + 1 : j + 1], rules))
+                or (j > k and _impossible(run[i:j], rules))
+            )
+        ]
+        assert _impossible_runs(run, k, rules) == defined
