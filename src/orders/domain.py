@@ -257,6 +257,7 @@ class ProtectionOrder(
         by that window's deadline; recorded later, it is kept and counted late. The code she
         gave, if any, is checked against the claimed time; only the verdict is kept."""
         guards.not_in_future(visit.visited_at, at, policy, field="visited_at")
+        guards.met_persons_requested(visit.met_with, self.person_ids)
         check_ins = self._reportable(visit.visited_at, at, policy)
         proof = self.prove(code, visit.visited_at, secrets or {}, policy, at=at)
         visit = replace(visit, proof=proof)

@@ -26,6 +26,14 @@ def protects_someone_requested(chosen: tuple[str, ...], requested: set[str]) -> 
         )
 
 
+def met_persons_requested(met: tuple[str, ...], requested: set[str]) -> None:
+    """A visit report names as met only persons on the order's request."""
+    if not set(met) <= requested:
+        raise errors.UnknownProtectedPerson(
+            "met_with", "each must be the person_id of a person on the request"
+        )
+
+
 def says_why(reason: str, what: str) -> None:
     """Some decisions must give a reason."""
     if not reason.strip():

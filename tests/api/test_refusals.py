@@ -116,6 +116,28 @@ def test_a_claimed_time_in_the_future_is_422_and_stores_nothing(
     assert service.views.head() == head
 
 
+def test_a_visit_naming_as_met_someone_not_on_the_request_is_422_and_stores_nothing(
+    client: TestClient,
+    clock: SimulatedClock,
+    service: Service,
+) -> None:
+    order_id = issued(client, clock)
+    head = service.views.head()
+    response = client.post(
+        f"/orders/{order_id}/visits",
+        headers=INSPECTOR,
+        json={
+            "visited_at": clock().isoformat(),
+            "met_with": ["p1", "zz-9"],
+            "outcome": "person_safe",
+        },
+    )
+    assert response.status_code == 422
+    assert set(field_errors(response)) == {"met_with"}
+    assert "zz-9" not in response.text
+    assert service.views.head() == head
+
+
 def test_lowering_the_computed_risk_is_422_naming_final_level(
     client: TestClient,
     clock: SimulatedClock,

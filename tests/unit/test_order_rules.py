@@ -227,6 +227,19 @@ def test_a_visit_claiming_a_time_before_the_order_began_is_refused() -> None:
     )
 
 
+def test_a_visit_naming_as_met_someone_not_on_the_request_is_refused() -> None:
+    order = issued()
+    stranger = a_visit(T0 + HOUR, met_with=("p1", "p9"))
+    refused(
+        order,
+        errors.UnknownProtectedPerson,
+        lambda: order.record_visit(stranger, by=INSPECTOR, at=T0 + 2 * HOUR, policy=POLICY),
+    )
+    both = a_visit(T0 + HOUR, met_with=("p1", "p2"))  # the child is on the request too
+    order.record_visit(both, by=INSPECTOR, at=T0 + 2 * HOUR, policy=POLICY)
+    assert order.version == 4
+
+
 def test_an_extension_may_not_pass_the_policys_maximum() -> None:
     order = issued()
     most = POLICY.kinds[OrderKind.TEMPORARY].max_duration
