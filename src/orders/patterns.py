@@ -147,7 +147,12 @@ def _time_claimed(round_: list[Report], rules: DetectorRules) -> timedelta:
 
 
 def _km(round_: list[Report]) -> float:
-    return sum(distance_km(_placed(a), _placed(b)) for a, b in pairwise(round_))
+    """The journeys' length, added one by one from the first (as `_impossible_spans` adds
+    them: `sum` adds floats otherwise from Python 3.12)."""
+    km = 0.0
+    for a, b in pairwise(round_):
+        km += distance_km(_placed(a), _placed(b))
+    return km
 
 
 def _placed(report: Report) -> Position:

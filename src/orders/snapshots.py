@@ -27,7 +27,7 @@ from orders.state import OrderState
 from orders.transcoding import coerce
 
 KEPT = "state_kept"  # which shape of orders.state the snapshot holds
-STATE_VERSION = 2  # raise it when what an order keeps, or how, changes: older ones are ignored
+STATE_VERSION = 1  # raise it when what an order keeps, or how, changes: older ones are ignored
 DOMAIN = b"protection-orders snapshot\n"
 MARK_BYTES = 32
 

@@ -103,9 +103,9 @@ class ValueAsDict(Transcoding):
             if name in data:
                 data[name] = convert(data[name])
         if len(data) != len(self.fields) or not self.fields.issuperset(data):
-            data = {**self.defaults, **data}
-            if len(data) != len(self.fields) or not self.fields.issuperset(data):
+            if not self.fields.issuperset(data) or not self.fields <= {*data, *self.defaults}:
                 return self.type(**data)  # raises, naming what is missing or unknown
+            data = {n: data[n] if n in data else self.defaults[n] for n in self.names}
         obj: Any = object.__new__(self.type)
         obj.__dict__.update(data)
         return obj
@@ -128,6 +128,19 @@ class UsedCodesPacked(Transcoding):
 
     def decode(self, data: list[list[str]]) -> UsedCodes:
         return UsedCodes(tuple(CodesGiven(UUID(proof), _unpack(packed)) for proof, packed in data))
+
+
+class CodesGivenAsDict(ValueAsDict):
+    """The codes of one proof as snapshots written before `UsedCodesPacked` keep them (a
+    JSON number each, in the order given), read back in ascending order as CodesGiven keeps
+    them. Never written: only read, so those snapshots still spare a replay."""
+
+    def __init__(self) -> None:
+        super().__init__(CodesGiven)
+
+    def decode(self, data: dict[str, Any]) -> CodesGiven:
+        given: CodesGiven = super().decode(data)
+        return CodesGiven(given.proof_id, tuple(sorted(given.counters)))
 
 
 def _pack(counters: tuple[int, ...]) -> str:
@@ -217,6 +230,11 @@ class OrdersTranscoder(JSONTranscoder):
             datetime.fromisoformat if isinstance(transcoding, DatetimeAsISO) else transcoding.decode
         )
 
+    def register_reading(self, transcoding: Transcoding) -> None:
+        """Read values stored under `transcoding`'s name (an older way), never write so."""
+        self.names[transcoding.name] = transcoding
+        self.decoders[transcoding.name] = transcoding.decode
+
     def _decode_obj(self, d: dict[str, Any]) -> Any:
         if len(d) != 2 or "_data_" not in d or "_type_" not in d:
             return d
@@ -232,6 +250,8 @@ def transcoder() -> OrdersTranscoder:
     for transcoding in (UUIDAsHex(), DecimalAsStr(), DatetimeAsISO()):  # the library's own
         made.register(transcoding)
     register_transcodings(made)
+    made.register_reading(ValueAsDict(UsedCodes))  # the used codes as first stored
+    made.register_reading(CodesGivenAsDict())
     return made
 
 

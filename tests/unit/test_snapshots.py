@@ -137,6 +137,11 @@ def test_the_codes_used_come_back_in_order_and_a_counter_beyond_32_bits_is_refus
     assert coder.decode(stored).given[0].counters == (2, 5, 9)
     with pytest.raises(OverflowError):
         coder.encode(UsedCodes((CodesGiven(first, (2**32,)),)))
+    as_first_stored = (  # before they were packed: a JSON number each, in the order given
+        '{"_type_":"UsedCodes","_data_":{"given":[{"_type_":"CodesGiven","_data_":{'
+        f'"proof_id":{{"_type_":"uuid_hex","_data_":"{first.hex}"}},"counters":[9,2,5]}}}}]}}}}'
+    )
+    assert coder.decode(as_first_stored.encode()) == UsedCodes((CodesGiven(first, (2, 5, 9)),))
 
 
 def test_a_value_read_back_takes_a_default_and_refuses_a_field_missing_or_unknown() -> None:
@@ -145,7 +150,9 @@ def test_a_value_read_back_takes_a_default_and_refuses_a_field_missing_or_unknow
     assert actor == Actor("insp-1", Role.INSPECTOR) and isinstance(actor.role, Role)
     stored = coder.encode(PresenceProof(uuid4(), "p1", ProofKind.CARD, T0, codes=40))
     without_default = stored.replace(b',"codes":40', b"")
-    assert coder.decode(without_default).codes == 0  # a field added later, with a default
+    defaulted = coder.decode(without_default)
+    assert defaulted.codes == 0  # a field added later, with a default
+    assert list(vars(defaulted)) == list(vars(PresenceProof(uuid4(), "p1", ProofKind.CARD, T0)))
     with pytest.raises(TypeError):
         coder.decode(stored.replace(b'"codes"', b'"gone"'))  # a field the class lacks
     with pytest.raises(TypeError):
