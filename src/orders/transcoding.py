@@ -247,20 +247,13 @@ class OrdersTranscoder(JSONTranscoder):
 def transcoder() -> OrdersTranscoder:
     """A transcoder for every value the orders' events and snapshots hold."""
     made = OrdersTranscoder()
-    for transcoding in (UUIDAsHex(), DecimalAsStr(), DatetimeAsISO()):  # the library's own
+    library = (UUIDAsHex(), DecimalAsStr(), DatetimeAsISO())
+    ours = (DateAsISO(), TimedeltaAsMicroseconds(), UsedCodesPacked())
+    for transcoding in (*library, *ours, *(ValueAsDict(cls) for cls in VALUE_CLASSES)):
         made.register(transcoding)
-    register_transcodings(made)
     made.register_reading(ValueAsDict(UsedCodes))  # the used codes as first stored
     made.register_reading(CodesGivenAsDict())
     return made
-
-
-def register_transcodings(transcoder: JSONTranscoder) -> None:
-    transcoder.register(DateAsISO())
-    transcoder.register(TimedeltaAsMicroseconds())
-    transcoder.register(UsedCodesPacked())
-    for cls in VALUE_CLASSES:
-        transcoder.register(ValueAsDict(cls))
 
 
 class TypedMapper(Mapper[UUID]):

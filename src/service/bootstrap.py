@@ -45,9 +45,9 @@ class Service:
     @cached_property
     def detection(self) -> Detection:
         """The detectors, built on first use and kept for the service's life: each report
-        they judged (with its order at that version, read from the store) stays judged, so a
-        new report is compared with an inspector's fortnight of reports without reading them
-        all again each run."""
+        they judged (against its order at that version, read from the store) stays judged,
+        so a new report is compared with an inspector's fortnight of reports without reading
+        them all again each run."""
         return Detection(self.orders, self.views)
 
     @property

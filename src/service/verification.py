@@ -331,13 +331,9 @@ def _complete(
     return [Finding("order", True, f"all {count} events the checkpoint signed for it are here")]
 
 
-def _decoder() -> TypedMapper:
-    return TypedMapper(transcoder())
-
-
 def _timeline(bundle: dict[str, Any], order_id: UUID) -> list[Finding]:
     """Each timeline row recomputed from its event's verified state; none dropped or added."""
-    mapper = _decoder()
+    mapper = TypedMapper(transcoder())
     expected: dict[int, dict[str, Any]] = {}
     for event in bundle["events"]:
         if event.get("state") is None or event.get("undecodable"):

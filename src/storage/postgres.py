@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import time
 import weakref
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -19,7 +20,7 @@ from eventsourcing.postgres import (
     PostgresApplicationRecorder,
     PostgresDatastore,
 )
-from psycopg import Connection
+from psycopg import Connection, Cursor
 from psycopg.sql import SQL, Identifier
 
 from orders.records import Sealing
@@ -158,14 +159,15 @@ class SealingPostgresRecorder(SealedRecords, TriedOnceRecorder):
         """The rows of one statement. A read runs on its own, in autocommit: one round trip,
         where a transaction around it took three (BEGIN, it, ROLLBACK). A write is committed
         in a transaction of its own."""
-        statement = _postgres(sql, self.events_table_name)
-        if not commit:
-            with self.datastore.get_connection() as conn, conn.cursor() as curs:
-                curs.execute(statement, params)
-                return [dict(row) for row in curs.fetchall()] if curs.description else []
-        with self.datastore.transaction(commit=True) as curs:
-            curs.execute(statement, params)
+        with self.datastore.transaction(commit=True) if commit else self._alone() as curs:
+            curs.execute(_postgres(sql, self.events_table_name), params)
             return [dict(row) for row in curs.fetchall()] if curs.description else []
+
+    @contextmanager
+    def _alone(self) -> Iterator[Cursor[Any]]:
+        """A cursor of a pooled connection, in autocommit: each statement on its own."""
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            yield curs
 
     def _batch(self, steps: list[tuple[str, list[tuple[Any, ...]]]]) -> None:
         with self.datastore.transaction(commit=True) as curs:
