@@ -12,7 +12,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import os
 from bisect import bisect_left
 from collections.abc import Collection, Container, Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -22,7 +21,6 @@ from typing import Protocol
 from uuid import UUID
 
 import pyotp
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 STEP = timedelta(seconds=30)  # RFC 6238's time step, as every authenticator app uses
 ISSUER = "Check-in"  # what her phone shows: nothing that tells an abuser what it is for
@@ -289,19 +287,3 @@ class Vault(Protocol):
 
     def keep(self, order_id: UUID, proof_id: UUID, secret: str) -> None:
         """Keep a new secret (for good: a rotated one still checks older visits' codes)."""
-
-
-# --- the vault's encryption ----------------------------------------------------------------
-
-
-def seal_secret(key: bytes, proof_id: UUID, secret: str) -> str:
-    """A secret encrypted for the vault (AES-GCM, bound to its proof's id)."""
-    nonce = os.urandom(12)
-    sealed = AESGCM(key).encrypt(nonce, secret.encode(), proof_id.bytes)
-    return base64.b64encode(nonce + sealed).decode()
-
-
-def open_secret(key: bytes, proof_id: UUID, sealed: str) -> str:
-    """A vault's secret decrypted; raises if it was altered or moved to another proof."""
-    raw = base64.b64decode(sealed)
-    return AESGCM(key).decrypt(raw[:12], raw[12:], proof_id.bytes).decode()

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import base64
 import logging
+import os
 from collections.abc import Collection
 from uuid import UUID
 
-from orders import presence
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
 from orders.records import Records
 
 log = logging.getLogger(__name__)
@@ -37,13 +40,13 @@ class SealedVault:
         opened = {}
         for proof_id, one in sealed.items():
             try:
-                opened[proof_id] = presence.open_secret(self.key, proof_id, one)
+                opened[proof_id] = open_secret(self.key, proof_id, one)
             except Exception:
                 log.warning("presence secret %s of order %s does not decrypt", proof_id, order_id)
         return opened
 
     def keep(self, order_id: UUID, proof_id: UUID, secret: str) -> None:
-        sealed = presence.seal_secret(self.key, proof_id, secret)
+        sealed = seal_secret(self.key, proof_id, secret)
         self.records.insert_presence_secret(order_id, proof_id, sealed)
         self._remember(order_id, {**self._sealed.get(order_id, {}), proof_id: sealed})
 
@@ -51,3 +54,16 @@ class SealedVault:
         if len(self._sealed) >= self.KEPT:
             self._sealed.clear()
         self._sealed[order_id] = sealed
+
+
+def seal_secret(key: bytes, proof_id: UUID, secret: str) -> str:
+    """A secret encrypted for the vault (AES-GCM, bound to its proof's id)."""
+    nonce = os.urandom(12)
+    sealed = AESGCM(key).encrypt(nonce, secret.encode(), proof_id.bytes)
+    return base64.b64encode(nonce + sealed).decode()
+
+
+def open_secret(key: bytes, proof_id: UUID, sealed: str) -> str:
+    """A vault's secret decrypted; raises if it was altered or moved to another proof."""
+    raw = base64.b64decode(sealed)
+    return AESGCM(key).decrypt(raw[:12], raw[12:], proof_id.bytes).decode()

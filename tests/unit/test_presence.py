@@ -16,9 +16,8 @@ from orders.presence import (
     Verdict,
     card_codes,
     check,
-    open_secret,
-    seal_secret,
 )
+from orders.vault import open_secret, seal_secret
 
 SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 T0 = datetime(2026, 11, 2, 10, 0, tzinfo=UTC)
