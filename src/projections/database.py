@@ -74,9 +74,12 @@ class Transaction:
         it read forgets it."""
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
-        values = tuple([text(p) if isinstance(p, UUID) else p for p in params])
-        if self._postgres and any(isinstance(v, str) and "\x00" in v for v in values):
-            values = tuple(_without_nul(v) for v in values)
+        values = tuple([text(p) if p.__class__ is UUID else p for p in params])
+        if self._postgres:
+            for value in values:
+                if isinstance(value, str) and "\x00" in value:
+                    values = tuple(_without_nul(v) for v in values)
+                    break
         if batches.waits(sql):
             self._writes.append((sql, values))
             if len(self._writes) >= SEND_AT:

@@ -236,12 +236,14 @@ class Follower:
 
     def rebuild(self, progress: Progress | None = None) -> int:
         """Empty every read model (but its kept tables) and apply the whole log again; the
-        emptied tables' indexes (but unique ones) are built again once they are filled.
+        emptied tables' indexes (but unique ones) are built again once they are filled. What
+        goes only to kept tables is not made again up to where each projection had been.
 
         An index changes no answer, only how fast it comes: while the tables fill, a query
         reads them without one. If the process dies first, the next follower to start
         builds the indexes, as it builds any index missing."""
         indexes = {n: s for p in self.projections for n, s in p.rebuilt_indexes().items()}
+        places = self._places()
         with self.db.creating_tables() as tx:
             for projection in self.projections:
                 for table in projection.rebuilt_tables():
@@ -252,6 +254,8 @@ class Follower:
                 )
             for name in indexes:
                 tx.execute(f"DROP INDEX IF EXISTS {name}")
+        for projection in self.projections:
+            projection.kept_through = places[projection.name] if projection.kept else START
         try:
             return self.catch_up(progress, batch_size=max(self.batch_size, REBUILD_BATCH_SIZE))
         finally:

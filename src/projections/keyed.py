@@ -17,8 +17,11 @@ different rows, so either may go first, provided that
 So a stretch of keyed writes to one table goes in rounds, keeping each key's own order: the
 first write under every key, then the second, and so on; within a round, each statement's
 writes go together, every key at most once (projections.batches sends such a run of one
-UPDATE as one statement of many rows). Any other write goes where it was written, and parts
-the stretches. What is unique in each table comes from the CREATE statements the projections
+UPDATE as one statement of many rows). An UPDATE is left out where the next write under its
+key sets every column it sets to a constant and reads none of them: the row ends the same,
+and a view's row of an order, moved on by each event of a batch, is written a few times
+rather than once an event. Any other write goes where it was written, and parts the
+stretches. What is unique in each table comes from the CREATE statements the projections
 declare; a table not declared there is never reordered.
 """
 
@@ -47,6 +50,7 @@ KEY_CONSTRAINT = re.compile(r"\s*(?:PRIMARY\s+KEY|UNIQUE)\s*\((.*)\)", re.I | re
 COLUMN = re.compile(r"\s*(\w+)\s+(\w+)(.*)", re.S)
 LEFT_OUT = re.compile(r"\b(?:COLLATE|REFERENCES)\b", re.I)
 KEY_WORDS = re.compile(r"\b(?:PRIMARY\s+KEY|UNIQUE)\b", re.I)
+CONSTANT = re.compile(r"\?|NULL|-?\d+(?:\.\d+)?|'[^']*'", re.I)
 
 
 @dataclass(frozen=True)
@@ -101,6 +105,18 @@ class Keyed:
     table: str
     keys: Mapping[str, int]
     assigns: frozenset[str] | None  # None: an INSERT
+    constant: frozenset[str] = frozenset()  # the columns an UPDATE sets to a parameter or literal
+    reads: frozenset[str] = frozenset()  # the words its assignments' values name
+
+    def supersedes(self, earlier: Keyed) -> bool:
+        """Whether this write, next under the key of `earlier` (same table), leaves the
+        row as if `earlier` had not gone: it is an UPDATE that sets every column `earlier`
+        sets to a constant, and reads none of them."""
+        return (
+            earlier.assigns is not None
+            and earlier.assigns <= self.constant
+            and not earlier.assigns & self.reads
+        )
 
     def may_join(self, stretch: Stretch) -> bool:
         """Whether this write may go in rounds with the stretch's writes."""
@@ -133,13 +149,17 @@ def keyed(sql: str) -> Keyed | None:
         return None
     if update := UPDATE.fullmatch(sql):
         table, assignments, column = update.group(1).lower(), update.group(2), update.group(3)
-        assigned = [ASSIGNMENT.match(a) for a in split_top_level(assignments)]
-        names = frozenset(m.group(1).lower() for m in assigned if m is not None)
-        if len(names) < len(assigned) or column.lower() in names:
+        parts = split_top_level(assignments)
+        assigned = [m for m in (ASSIGNMENT.match(a) for a in parts) if m is not None]
+        names = frozenset(m.group(1).lower() for m in assigned)
+        if len(names) < len(parts) or column.lower() in names:
             return None
         if re.search(rf"\b{table}\b", assignments, re.I):
             return None  # it reads other rows of its own table
-        return Keyed(table, {column.lower(): sql.count("?") - 1}, names)
+        given = {m.group(1).lower(): m.string[m.end() :].strip() for m in assigned}
+        constant = frozenset(name for name, value in given.items() if CONSTANT.fullmatch(value))
+        reads = frozenset(_words(LITERAL.sub("", " ".join(given.values()))))
+        return Keyed(table, {column.lower(): sql.count("?") - 1}, names, constant, reads)
     values = many_rows(sql)
     if values is None or values.tail.strip():
         return None
@@ -191,13 +211,24 @@ class Stretch:
         if self.column is None:
             return _together(self.writes)
         statements = dict.fromkeys(sql for sql, _ in self.writes)  # in order of first use
-        at = {sql: keyed(sql).keys[self.column] for sql in statements}  # type: ignore[union-attr]
-        seen: dict[str, int] = {}
-        rounds: dict[tuple[int, str], list[tuple[Any, ...]]] = {}
-        for sql, params in self.writes:
+        how = {sql: keyed(sql) for sql in statements}
+        at = {sql: how[sql].keys[self.column] for sql in statements}  # type: ignore[union-attr]
+        last: dict[str, int] = {}  # under each key, the place of its last write so far
+        moot: set[int] = set()  # the places of writes a later one supersedes
+        for place, (sql, params) in enumerate(self.writes):
             key = params[at[sql]]
             if not isinstance(key, str):
                 return _together(self.writes)
+            before = last.get(key)
+            if before is not None and how[sql].supersedes(how[self.writes[before][0]]):  # type: ignore[union-attr, arg-type]
+                moot.add(before)
+            last[key] = place
+        seen: dict[str, int] = {}
+        rounds: dict[tuple[int, str], list[tuple[Any, ...]]] = {}
+        for place, (sql, params) in enumerate(self.writes):
+            if place in moot:
+                continue
+            key = params[at[sql]]
             seen[key] = round_ = seen.get(key, -1) + 1
             rounds.setdefault((round_, sql), []).append(params)
         rank = {sql: number for number, sql in enumerate(statements)}

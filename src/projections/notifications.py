@@ -2,9 +2,10 @@
 
 One projection keeps the staff directory, the protected persons' consenting contacts (ids and
 channels, never addresses) and the outbox, in one transaction per batch. So each message's
-recipients are the directory and the consents as they stood at its event, and a rebuild makes
-the same messages under the same keys, which the outbox already holds (ON CONFLICT DO
-NOTHING): nothing delivered is sent again.
+recipients are the directory and the consents as they stood at its event. The outbox is kept
+through a rebuild, which makes no message again for the events this projection had applied
+before it began (projection.only_kept); any it does make again comes under the same key, which
+the outbox already holds (ON CONFLICT DO NOTHING): nothing delivered is sent again.
 
 What a message says is chosen here, field by field: ids, the kind of alert, its rung and
 deadlines, the district; for a protected person, her order's new state and its dates. Never
@@ -55,11 +56,7 @@ class NotificationsView(View):
     step (to its addressees) and each change a protected person asked to hear about."""
 
     name = "notifications"
-    accepts = (
-        StaffMember.Enrolled,
-        StaffMember.Changed,
-        events.ContactRegistered,
-        events.ContactWithdrawn,
+    only_kept = (  # the events that call for a message, which goes only to the outbox
         events.AlertRaised,
         events.AlertClimbed,
         events.AlertAcknowledged,
@@ -71,6 +68,13 @@ class NotificationsView(View):
         events.Revoked,
         events.Expired,
         IntegrityAlarm.Raised,
+    )
+    accepts = (
+        StaffMember.Enrolled,
+        StaffMember.Changed,
+        events.ContactRegistered,
+        events.ContactWithdrawn,
+        *only_kept,
     )
     tables = (*staff.TABLES, *CONTACTS, *outbox.TABLES)
     kept = ("outbox",)

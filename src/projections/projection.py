@@ -51,6 +51,12 @@ class Projection(ABC):
     """Tables a rebuild leaves as they are: state the log alone cannot give again, such as
     which messages were delivered. The projection writes them so that applying an event
     again changes nothing (INSERT ... ON CONFLICT DO NOTHING)."""
+    only_kept: tuple[type, ...] = ()
+    """The event classes whose rows go only to kept tables: a rebuild passes them by up to
+    the place the projection had reached before it (`kept_through`), whose rows those
+    tables already hold; applying them again would change nothing."""
+    kept_through: Place = START
+    """The place the projection had reached when a rebuild in this process began."""
     in_transaction: bool = True
     """False for a projection whose effects are written elsewhere (by the application) and
     are idempotent: it sees each batch before the follower moves its position, so after a
@@ -104,6 +110,9 @@ class View(Projection):
 
     def process_batch(self, batch: Batch, after: Place, tx: Transaction | None, log: str) -> None:
         assert tx is not None, "a view writes in the follower's transaction"
+        if self.only_kept and self.kept_through > after:
+            kept, only_kept = self.kept_through, self.only_kept
+            batch = [e for e in batch if e[0] > kept or not isinstance(e[2], only_kept)]
         handlers = self._handlers
         for place, _, event in batch:
             if place > after:

@@ -42,7 +42,8 @@ SHELTERED = {
     "birth_date": "1994-04-02",
     "locations": [{"kind": "shelter", "address": SHELTER}],
 }
-SECRETS = ("He struck her", "12 Oak St", SHELTER, "4711")
+CODE = "code-4711"  # a proof code no id, digest or time can spell by chance
+SECRETS = ("He struck her", "12 Oak St", SHELTER, CODE)
 
 
 @pytest.fixture
@@ -58,7 +59,9 @@ def case(service: Service, clock: SimulatedClock) -> UUID:
     for _ in range(4):
         clock.advance(timedelta(hours=5))
         service.orders.handle(
-            a_visit_command(clock(), notes="at her sister's, 12 Oak St"), order_id, by=INSPECTOR
+            a_visit_command(clock(), notes="at her sister's, 12 Oak St", proof_code=CODE),
+            order_id,
+            by=INSPECTOR,
         )
     issued_order(service.orders)
     make_checkpoint(service.orders, now=clock())

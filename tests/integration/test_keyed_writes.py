@@ -22,6 +22,8 @@ BEST = (
     "UPDATE ledger SET best = CASE WHEN best IS NULL OR best < ? THEN ? ELSE best END WHERE k = ?"
 )
 REBADGE = "UPDATE ledger SET badge = ? WHERE k = ?"
+RESET = "UPDATE ledger SET n = ?, note = NULL, best = ? WHERE k = ?"  # constants only
+DOUBLE = "UPDATE ledger SET n = n * 2, note = ? WHERE k = ?"  # reads n
 
 
 @pytest.fixture
@@ -53,6 +55,13 @@ def test_interleaved_writes_under_many_keys_end_as_if_each_went_alone(db: ViewDa
             window = (step * 5) % 11
             tx.execute(BEST, (window, window, k))
             expected[k][3] = max(window, expected[k][3] or 0)
+            if step % 5 == 0:
+                tx.execute(RESET, (step, step % 4 or None, k))
+                expected[k][2:5] = [step, step % 4 or None, None]
+            if step % 9 == 0:
+                tx.execute(DOUBLE, (f"d{step}", k))
+                expected[k][2] *= 2
+                expected[k][4] = f"d{step}"
     assert ledger(db) == sorted(tuple(row) for row in expected.values())
 
 
@@ -78,6 +87,25 @@ def test_the_first_write_under_every_key_goes_before_the_second() -> None:
         (INSERT, [("a", "x"), ("b", "y")]),
         (BUMP, [(1, None, "a"), (2, None, "b")]),
         (BUMP, [(3, None, "a")]),
+    ]
+
+
+def test_an_update_another_makes_moot_under_its_key_is_left_out() -> None:
+    writes = [
+        (INSERT, ("a", "x")),
+        (BUMP, (1, "one", "a")),  # n and note, which RESET sets to constants: left out
+        (BUMP, (2, "two", "b")),  # under another key, and read by DOUBLE: stays
+        (RESET, (0, 5, "a")),  # read by DOUBLE: stays
+        (DOUBLE, ("twice", "a")),
+        (DOUBLE, ("again", "b")),
+    ]
+    (stretch,) = plan(writes, Schema(LEDGER))
+    assert stretch.runs() == [
+        (INSERT, [("a", "x")]),
+        (BUMP, [(2, "two", "b")]),
+        (RESET, [(0, 5, "a")]),
+        (DOUBLE, [("again", "b")]),
+        (DOUBLE, [("twice", "a")]),
     ]
 
 

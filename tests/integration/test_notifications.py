@@ -12,6 +12,7 @@ import logging
 import threading
 from datetime import timedelta
 from typing import Any
+from uuid import UUID
 
 import pytest
 
@@ -264,6 +265,36 @@ def test_a_rebuild_of_the_read_models_sends_nothing_again(
         "insp-bakyt",
         "pros-region",
     ]
+
+
+def test_a_rebuild_makes_the_messages_the_outbox_had_not_reached_and_only_those(
+    notifying: Service, clock: Any
+) -> None:
+    service = notifying
+    order_id = issued_order(service.orders, kind=OrderKind.COURT)
+    clock.advance(LATE)
+    sweep(service)
+    service.views.catch_up()  # the alert's messages, in the outbox
+    held = outbox(service)
+    assert held
+    probe = held[0]["key"]  # taken out behind the view's back: a rebuild that made the
+    with service.views.db.transaction() as tx:  # messages again would put it back
+        tx.execute("DELETE FROM outbox WHERE key = ?", (probe,))
+    acknowledge = AcknowledgeAlert(alert_id=_alert_id(held[0]), note="on it")
+    service.orders.handle(acknowledge, order_id, by=SUPERVISOR)  # not yet applied by the views
+
+    service.views.rebuild()
+
+    after = outbox(service)
+    assert probe not in {r["key"] for r in after}
+    assert [r for r in after if r["key"] in {h["key"] for h in held}] == held[1:]
+    acknowledged = [r for r in after if r["topic"] == "alert_acknowledged"]
+    assert acknowledged, "the acknowledgement, after where the outbox was, is told"
+    assert {r["recipient"] for r in acknowledged} >= {"staff:insp-bakyt"}
+
+
+def _alert_id(row: dict[str, Any]) -> UUID:
+    return UUID(json.loads(row["payload"])["alert_id"])
 
 
 def test_an_alert_nobody_can_be_told_is_recorded_undeliverable_never_lost(
