@@ -68,6 +68,10 @@ class Lag:
     behind: int
 
 
+Ahead = tuple[Place, "Batch"]
+"""A batch read ahead, with the place it starts after."""
+
+
 class _Overtaken(Exception):
     """Another follower applied the batch first: this one's transaction rolls back."""
 
@@ -142,8 +146,9 @@ class Follower:
         (each counted once, however many projections it reached)."""
         applied, head = 0, self.head() if progress is not None else 0
         places: dict[str, Place] | None = None  # where the last batch left them, or read
+        ahead: Ahead | None = None
         while True:
-            done, places = self._apply_batch(batch_size or self.batch_size, places)
+            done, places, ahead = self._apply_batch(batch_size or self.batch_size, places, ahead)
             if done == 0:
                 break
             if done > 0:
@@ -154,23 +159,27 @@ class Follower:
         return applied
 
     def _apply_batch(
-        self, batch_size: int, places: dict[str, Place] | None = None
-    ) -> tuple[int, dict[str, Place] | None]:
+        self, batch_size: int, places: dict[str, Place] | None, ahead: Ahead | None
+    ) -> tuple[int, dict[str, Place] | None, Ahead | None]:
         """Apply the next batch to every projection behind, from `places` (read if not
-        given: a stale one only makes the claim fail); returns how many events, or -1 if
-        another follower was first, and where the projections are now (None: unknown).
+        given: a stale one only makes the claim fail), or `ahead` if it starts there;
+        returns how many events, or -1 if another follower was first, where the projections
+        are now (None: unknown), and the next batch if it was read ahead.
 
         The events are read before the write transaction opens: holding a write connection
-        while asking the pool for another one can deadlock against a concurrent writer.
+        while asking the pool for another one can deadlock against a concurrent writer. On
+        PostgreSQL, the batch after a full one is read while the server finishes this one's
+        writes: on a connection of its own, but the pool's wait for it is bounded.
         """
         places = places or self._places()
         start = min(places.values())
-        read = self.log.select_after(*start, batch_size)
-        if not read:
-            return 0, None
-        batch = [
-            ((tx, n.id), n, self.app.mapper.to_domain_event(n)) for tx, n in read
-        ]  # each event decoded once, for every projection
+        batch = (
+            ahead[1] if ahead is not None and ahead[0] == start else self._read(start, batch_size)
+        )
+        ahead = None
+        if not batch:
+            return 0, None, None
+        end = batch[-1][0]
         for projection in self.projections:
             if not projection.in_transaction:
                 self._process(projection, places[projection.name], batch, None)
@@ -183,11 +192,27 @@ class Follower:
                     if projection.in_transaction:
                         self._process(projection, places[projection.name], batch, tx)
                         tx.send()  # the server works on them while the next one goes on
+                if self.db.postgres and len(batch) == batch_size:  # more may follow
+                    ahead = self._read_ahead(end, batch_size)
         except _Overtaken:
-            return -1, None
+            return -1, None, ahead
         with self._advanced:
             self._advanced.notify_all()
-        return len(batch), {name: max(place, batch[-1][0]) for name, place in places.items()}
+        return len(batch), {name: max(place, end) for name, place in places.items()}, ahead
+
+    def _read_ahead(self, start: Place, batch_size: int) -> Ahead | None:
+        """The batch after `start`, if it can be read now; if not, it is read again once
+        the batch before is in (a failure here must not undo that one)."""
+        try:
+            return start, self._read(start, batch_size)
+        except Exception:
+            log.debug("reading ahead failed; the batch is read again", exc_info=True)
+            return None
+
+    def _read(self, start: Place, batch_size: int) -> Batch:
+        """Up to `batch_size` events after `start`, each decoded once, for every projection."""
+        read = self.log.select_after(*start, batch_size)
+        return [((tx, n.id), n, self.app.mapper.to_domain_event(n)) for tx, n in read]
 
     def _claim(self, places: dict[str, Place], end: Place, tx: Transaction) -> None:
         """Move each projection's place on to `end`, if it is still where `places` says:
