@@ -19,14 +19,13 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol, runtime_checkable
+from typing import Any
 
 from eventsourcing.application import Application
-from eventsourcing.persistence import Notification
 
 from projections.database import Transaction, ViewDatabase
 from projections.projection import Batch, Projection, Tracking, View
-from storage.order import START, Place
+from storage.order import START, Log, Place
 
 __all__ = ["Follower", "Lag", "Log", "Progress", "Projection", "Tracking", "View"]
 
@@ -39,23 +38,6 @@ the disk at commit) is paid four times less often than in batches of 500."""
 
 Progress = Callable[[str, int, int], None]
 """Called as progress(projection name, position reached, head of the log) during long work."""
-
-
-@runtime_checkable
-class Log(Protocol):
-    """The event store's log as the follower reads it (both engines' recorders keep it)."""
-
-    def select_after(self, tx: int, position: int, limit: int) -> list[tuple[int, Notification]]:
-        """Up to `limit` events after the place (tx, position), in log order, with their tx."""
-
-    def tx_of(self, position: int) -> int | None:
-        """The transaction of the event at `position`; None: no such event."""
-
-    def count_after(self, place: Place) -> int:
-        """How many stored events lie after `place`."""
-
-    def max_notification_id(self) -> int | None:
-        """The highest position any stored event has."""
 
 
 @dataclass(frozen=True)

@@ -23,10 +23,32 @@ the checkpoints' cursors and the signed trees all follow this order.
 
 from __future__ import annotations
 
+from typing import Protocol, runtime_checkable
+
+from eventsourcing.persistence import Notification
+
 Place = tuple[int, int]
 """(tx, position): where an event sits in the log's order."""
 
 START: Place = (0, 0)
+
+
+@runtime_checkable
+class Log(Protocol):
+    """The event store's log as the follower reads it (both engines' recorders keep it)."""
+
+    def select_after(self, tx: int, position: int, limit: int) -> list[tuple[int, Notification]]:
+        """Up to `limit` events after the place (tx, position), in log order, with their tx."""
+
+    def tx_of(self, position: int) -> int | None:
+        """The transaction of the event at `position`; None: no such event."""
+
+    def count_after(self, place: Place) -> int:
+        """How many stored events lie after `place`."""
+
+    def max_notification_id(self) -> int | None:
+        """The highest position any stored event has."""
+
 
 POSTGRES = {
     "{position}": "notification_id",
