@@ -76,7 +76,7 @@ class Transaction:
         it read forgets it."""
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
-        values = tuple([text(p) if p.__class__ is UUID else p for p in params])
+        values = tuple([text(p) if isinstance(p, UUID) else p for p in params])
         if self._postgres:
             for value in values:
                 if isinstance(value, str) and "\x00" in value:

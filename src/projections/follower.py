@@ -155,9 +155,10 @@ class Follower:
         """
         places = places or self._places()
         start = min(places.values())
-        batch = (
-            ahead[1] if ahead is not None and ahead[0] == start else self._read(start, batch_size)
-        )
+        if ahead is not None and ahead[0] == start and ahead[1]:
+            batch = ahead[1]
+        else:  # an empty read ahead may only have been blind to a write newer than its batch
+            batch = self._read(start, batch_size)
         ahead = None
         if not batch:
             return 0, None, None

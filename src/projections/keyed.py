@@ -144,8 +144,8 @@ def allowed(sql: str, schema: Schema) -> Keyed | None:
 
 @lru_cache(maxsize=512)
 def keyed(sql: str) -> Keyed | None:
-    """How `sql` is keyed, if it is."""
-    if any("?" in literal for literal in LITERAL.findall(sql)):
+    """How `sql` is keyed, if it is (never if it has a comment: it is not read past one)."""
+    if any("?" in literal for literal in LITERAL.findall(sql)) or "--" in sql or "/*" in sql:
         return None
     if update := UPDATE.fullmatch(sql):
         table, assignments, column = update.group(1).lower(), update.group(2), update.group(3)

@@ -109,6 +109,15 @@ def test_an_update_another_makes_moot_under_its_key_is_left_out() -> None:
     ]
 
 
+def test_a_write_with_a_comment_is_not_read_past_it_and_keeps_its_place() -> None:
+    commented = "UPDATE ledger SET n = ? -- , note = NULL\n WHERE k = ?"
+    writes = [(BUMP, (1, "one", "a")), (commented, (5, "a"))]  # BUMP's note must stay
+    assert [run for s in plan(writes, Schema(LEDGER)) for run in s.runs()] == [
+        (BUMP, [(1, "one", "a")]),
+        (commented, [(5, "a")]),
+    ]
+
+
 def test_writes_to_an_undeclared_table_keep_their_order() -> None:
     writes = [(INSERT, ("a", "x")), (BUMP, (1, None, "a")), (INSERT, ("b", "y"))]
     assert [s.runs() for s in plan(writes, Schema())] == [[(sql, [p])] for sql, p in writes]

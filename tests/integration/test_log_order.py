@@ -88,6 +88,30 @@ def test_an_earlier_id_committed_later_is_neither_skipped_nor_repeated(
     assert counted(follower) == stored(service)
 
 
+def test_an_event_committed_while_a_full_batch_is_applied_is_applied_by_the_same_catch_up(
+    service: Service, make_service: Any, database_url: str
+) -> None:
+    if database_url.startswith("sqlite"):
+        pytest.skip("SQLite lets no other writer commit while the batch's transaction is open")
+    writer = make_service().orders  # another process's writer, committing on its own
+
+    class WritingMeanwhile(Counting):
+        """On its first event, another writer commits an order while this batch is open:
+        the batch after it, read ahead, is read while this transaction is open."""
+
+        def apply(self, event: Any, position: int, tx: Transaction) -> None:
+            super().apply(event, position, tx)
+            if len(self.seen) == 1:
+                writer.handle(request_order(writer.now()), by=SOCIAL_WORKER)
+
+    for _ in range(2):
+        service.orders.handle(request_order(service.orders.now()), by=SOCIAL_WORKER)
+    follower = Follower(service.orders, [WritingMeanwhile()], batch_size=2)
+
+    assert follower.catch_up() == 3  # a full batch, then the order written meanwhile
+    assert counted(follower) == stored(service)
+
+
 def test_many_writers_and_two_followers_apply_each_event_once(
     service: Service, make_service: Any
 ) -> None:
