@@ -50,7 +50,7 @@ class Lag:
     behind: int
 
 
-Ahead = tuple[Place, "Batch"]
+Ahead = tuple[Place, Batch]
 """A batch read ahead, with the place it starts after."""
 
 
