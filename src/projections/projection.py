@@ -73,9 +73,17 @@ class Projection(ABC):
     def process_batch(self, batch: Batch, after: Place, tx: Transaction | None, log: str) -> None:
         """Apply each event of `batch` placed after `after` that this projection accepts, in
         order; `log` names the application whose log it is."""
-        for place, notification, event in batch:
+        for place, notification, event in self._unkept(batch, after):
             if place > after and isinstance(event, self.accepts):
                 self.process_event(event, Tracking(log, notification.id, tx, place))
+
+    def _unkept(self, batch: Batch, after: Place) -> Batch:
+        """`batch` but the events a rebuild passes by: those of `only_kept` up to
+        `kept_through`, whose rows the kept tables already hold."""
+        if not self.only_kept or self.kept_through <= after:
+            return batch
+        kept, only_kept = self.kept_through, self.only_kept
+        return [e for e in batch if e[0] > kept or not isinstance(e[2], only_kept)]
 
     def table_names(self) -> list[str]:
         prefix = "CREATE TABLE IF NOT EXISTS "
@@ -110,11 +118,8 @@ class View(Projection):
 
     def process_batch(self, batch: Batch, after: Place, tx: Transaction | None, log: str) -> None:
         assert tx is not None, "a view writes in the follower's transaction"
-        if self.only_kept and self.kept_through > after:
-            kept, only_kept = self.kept_through, self.only_kept
-            batch = [e for e in batch if e[0] > kept or not isinstance(e[2], only_kept)]
         handlers = self._handlers
-        for place, _, event in batch:
+        for place, _, event in self._unkept(batch, after):
             if place > after:
                 kind = type(event)
                 handler = handlers.get(kind) or handlers.setdefault(kind, self._handler(kind))
